@@ -1,0 +1,145 @@
+"""``autograder``: grade submissions, validate assignments, release notebooks, run the demo.
+
+Exit codes: 0 done (a graded submission exits 0 whatever its score; validate: all checks held),
+1 validate found a problem, 2 the usage or the harness is wrong (the message says which).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .course import Course, UsageError
+from .launcher import HarnessError, Launcher
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="where graders and student code run (default: auto = cuda when available)")
+    p.add_argument("--seed", type=int, default=0, help="run seed; each test's seed derives from it and its id")
+    p.add_argument("--course-root", help="course folder (default: found from the current folder)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("grade", help="grade one submitted notebook")
+    g.add_argument("assignment", help="assignment id, e.g. hw1_linear_regression")
+    g.add_argument("notebook", type=Path, help="the submitted .ipynb")
+    g.add_argument("--results", type=Path, help="write Gradescope's results.json here")
+    g.add_argument("--feedback", type=Path, help="write the student's feedback report (markdown) here")
+    g.add_argument("-k", dest="select", help="only the graders matching this pytest -k expression")
+    g.add_argument("-v", "--verbose", action="store_true", help="show instructor detail (tracebacks) too")
+    _common(g)
+
+    b = sub.add_parser("batch", help="grade many submissions in parallel and write a gradebook CSV")
+    b.add_argument("assignment")
+    b.add_argument("paths", nargs="+", type=Path,
+                   help="notebooks, folders of notebooks, or nbgrader's submitted/ folder")
+    b.add_argument("--out", type=Path, required=True, help="where results, feedback and grades.csv go")
+    b.add_argument("--jobs", type=int, default=0, help="parallel graders (default: half the CPU cores)")
+    b.add_argument("--force", action="store_true", help="regrade submissions that already have results")
+    _common(b)
+
+    v = sub.add_parser("validate", help="check that source notebooks score full marks and releases zero")
+    v.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    _common(v)
+
+    r = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader generate_assignment")
+    r.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    r.add_argument("--course-root")
+
+    d = sub.add_parser("demo", help="release every assignment and grade the example submissions in tests/submissions")
+    d.add_argument("--out", type=Path, default=Path("build/demo"))
+    d.add_argument("--jobs", type=int, default=0)
+    _common(d)
+
+    sub.add_parser("list", help="list assignments, their graded parts and points").add_argument("--course-root")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        course = Course.find(args.course_root)
+        return COMMANDS[args.command](args, course)
+    except UsageError as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return 2
+    except HarnessError as exc:
+        print(f"autograder: internal error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_grade(args: argparse.Namespace, course: Course) -> int:
+    course.assignment(args.assignment)
+    if not args.notebook.exists():
+        raise UsageError(f"no such file: {args.notebook}")
+    launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours
+    from .grade import grade_submission
+    from .results import render_feedback, render_terminal, write_json
+    with launcher:
+        result = grade_submission(args.assignment, args.notebook, course=course, device=args.device,
+                                  seed=args.seed, select=args.select, launcher=launcher)
+    print(render_terminal(result, verbose=args.verbose))
+    if args.results:
+        write_json(args.results, result.to_gradescope())
+        print(f"results: {args.results}")
+    if args.feedback:
+        args.feedback.parent.mkdir(parents=True, exist_ok=True)
+        args.feedback.write_text(render_feedback(result), encoding="utf-8")
+        print(f"feedback: {args.feedback}")
+    return 2 if result.harness_errors else 0
+
+
+def cmd_batch(args: argparse.Namespace, course: Course) -> int:
+    from .batch import find_submissions, grade_batch, print_table
+    submissions = find_submissions(args.assignment, args.paths)
+    if not submissions:
+        raise UsageError(f"no notebooks found in {', '.join(map(str, args.paths))}")
+    results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
+                          seed=args.seed, force=args.force)
+    print_table(results)
+    print(f"reports: {args.out / args.assignment}/<student>/feedback.md; gradebook: "
+          f"{args.out / args.assignment / 'grades.csv'}")
+    return 2 if any(r.harness_errors for r in results) else 0
+
+
+def cmd_validate(args: argparse.Namespace, course: Course) -> int:
+    from .validate import validate
+    ids = args.assignments or course.assignment_ids()
+    ok = True
+    for assignment_id in ids:
+        problems = validate(course, assignment_id, device=args.device, seed=args.seed)
+        ok &= not problems
+        print(f"{assignment_id}: {'ok' if not problems else 'PROBLEMS'}")
+        for p in problems:
+            print(f"  - {p}")
+    return 0 if ok else 1
+
+
+def cmd_release(args: argparse.Namespace, course: Course) -> int:
+    from .release import release
+    for assignment_id in args.assignments or course.assignment_ids():
+        print(f"released {release(course, assignment_id)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, course: Course) -> int:
+    from .batch import demo
+    return demo(course, args.out, jobs=args.jobs, device=args.device, seed=args.seed)
+
+
+def cmd_list(args: argparse.Namespace, course: Course) -> int:
+    for assignment_id in course.assignment_ids():
+        tasks = course.assignment(assignment_id).tasks
+        print(f"{assignment_id} ({sum(t.points for t in tasks):g} points)")
+        for t in tasks:
+            print(f"  {t.points:>5g}  {t.name}")
+    return 0
+
+
+COMMANDS = {"grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
+            "demo": cmd_demo, "list": cmd_list}

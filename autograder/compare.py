@@ -1,0 +1,187 @@
+"""Comparison helpers and tolerances: the one place graders get them from.
+
+Every failed check raises ``CheckFailed`` carrying the four parts of a student message: what was
+checked, on what input, expected against got, and what to try; plus the name of a known mistake
+when the wrong answer matches one.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import torch
+
+# (rtol, atol) per dtype: torch.testing's defaults, a little looser for float32 where sums are long.
+TOLERANCES = {
+    torch.float16: (1e-3, 1e-3),
+    torch.bfloat16: (1.6e-2, 1e-2),
+    torch.float32: (1e-5, 1e-5),
+    torch.float64: (1e-9, 1e-10),
+}
+
+
+class CheckFailed(Exception):
+    """A grader's check did not hold; the fields are what the student reads."""
+
+    def __init__(self, checked: str, inputs: str = "", comparison: str = "", hint: str = "",
+                 mistake: str | None = None):
+        self.checked, self.inputs, self.comparison, self.hint, self.mistake = checked, inputs, comparison, hint, mistake
+        super().__init__(f"{checked}: {comparison}")
+
+
+def tolerance(dtype: torch.dtype, rtol: float | None = None, atol: float | None = None) -> tuple[float, float]:
+    default = TOLERANCES.get(dtype, (0.0, 0.0))
+    return (default[0] if rtol is None else rtol, default[1] if atol is None else atol)
+
+
+def describe(value: Any) -> str:
+    """A short description of an input or output: shape, dtype and device for tensors."""
+    if isinstance(value, torch.Tensor):
+        return f"tensor{tuple(value.shape)} {str(value.dtype).removeprefix('torch.')} on {value.device}"
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+        inner = ", ".join(describe(v) for v in value[:4])
+        return f"{type(value).__name__} of {len(value)} [{inner}{', ...' if len(value) > 4 else ''}]"
+    if hasattr(value, "handle"):  # a RemoteObject
+        return f"a {value.type.rsplit('.', 1)[-1]} object"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def inputs(**named: Any) -> str:
+    """``inputs(X=X, lr=0.1)`` -> "X = tensor(5, 3) float32 on cpu, lr = 0.1"."""
+    return ", ".join(f"{name} = {describe(value)}" for name, value in named.items())
+
+
+def expect(condition: bool, checked: str, *, inputs: str = "", expected: str = "", got: str = "", hint: str = "",
+           mistake: str | None = None) -> None:
+    """The general check: fail with the four-part message unless ``condition`` holds."""
+    if not condition:
+        comparison = f"expected {expected}, got {got}" if expected or got else ""
+        raise CheckFailed(checked, inputs, comparison, hint, mistake)
+
+
+def expect_like(got: Any, checked: str, *, shape: tuple | None = None, dtype: torch.dtype | None = None,
+                device: torch.device | str | None = None, inputs: str = "", hint: str = "") -> torch.Tensor:
+    """``got`` is a tensor with this shape, dtype and device (values unchecked: for random results)."""
+    if not isinstance(got, torch.Tensor):
+        raise CheckFailed(checked, inputs, f"expected a tensor, got {describe(got)}", "return a torch.Tensor")
+    if shape is not None and tuple(got.shape) != tuple(shape):
+        raise CheckFailed(checked, inputs, f"expected shape {tuple(shape)}, got {tuple(got.shape)}", hint)
+    if dtype is not None and got.dtype != dtype:
+        raise CheckFailed(checked, inputs, f"expected dtype {dtype}, got {got.dtype}",
+                          "create new tensors with the input's dtype (dtype=X.dtype)")
+    got_device = (getattr(got, "remote_meta", None) or {}).get("device", str(got.device))
+    if device is not None and torch.device(got_device) != torch.device(device):
+        raise CheckFailed(checked, inputs, f"expected a tensor on {device}, got one on {got_device}",
+                          "create new tensors on the input's device (device=X.device)")
+    return got
+
+
+def expect_pair(got: Any, checked: str, *, inputs: str = "", names: str = "(X, y)") -> tuple:
+    """``got`` is a pair (a tuple or list of two), as in ``return X, y``."""
+    ok = isinstance(got, (tuple, list)) and len(got) == 2
+    expect(ok, checked, inputs=inputs, expected=f"a pair {names}", got=describe(got), hint=f"return {names[1:-1]}")
+    return tuple(got)
+
+
+def _first_bad_index(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float) -> tuple[int, ...]:
+    bad = ~torch.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    return tuple(int(i) for i in bad.nonzero()[0]) if bad.any() else ()
+
+
+def _value_summary(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float) -> str:
+    got64, exp64 = got.detach().double().cpu(), expected.detach().double().cpu()
+    if not torch.isfinite(got64).all() and torch.isfinite(exp64).all():
+        n = int((~torch.isfinite(got64)).sum())
+        return f"finite values, got {n} NaN or inf value(s)"
+    idx = _first_bad_index(got64, exp64, rtol, atol)
+    diff = (got64 - exp64).abs()
+    n_bad = int((~torch.isclose(got64, exp64, rtol=rtol, atol=atol, equal_nan=True)).sum())
+    at = f" at index {list(idx)}" if idx else ""
+    return (f"{_fmt(exp64[idx])}{at}, got {_fmt(got64[idx])} "
+            f"({n_bad} of {got64.numel()} elements differ; largest difference {_fmt(diff.max())})")
+
+
+def _fmt(x: Any) -> str:
+    x = float(x)
+    return f"{x:.6g}" if math.isfinite(x) else str(x)
+
+
+def expect_tensor(got: Any, expected: torch.Tensor, checked: str, *, inputs: str = "", hint: str = "",
+                  rtol: float | None = None, atol: float | None = None,
+                  mistakes: Mapping[str, Any] | None = None, check_dtype: bool = True,
+                  check_device: bool = True) -> None:
+    """``got`` is a tensor like ``expected`` in type, shape, dtype, device and values.
+
+    ``mistakes`` maps a known mistake's name to what it would have returned (a tensor, or a
+    callable giving one); when ``got`` matches one, the failure names it.
+    """
+    def fail(comparison: str, why_hint: str = "") -> None:
+        raise CheckFailed(checked, inputs, comparison, why_hint or hint, _match_mistake(got, mistakes, rtol, atol))
+
+    if not isinstance(got, torch.Tensor):
+        fail(f"expected a tensor, got {describe(got)}", "return a torch.Tensor")
+    meta = getattr(got, "remote_meta", None) or {}
+    if meta.get("cls") not in (None, "Tensor", "Parameter"):
+        fail(f"expected a plain torch.Tensor, got a {meta['cls']} (a tensor subclass)", "return a torch.Tensor")
+    if tuple(got.shape) != tuple(expected.shape):
+        fail(f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}",
+             hint or "print the shapes of your intermediate results; watch for broadcasting")
+    if check_dtype and got.dtype != expected.dtype:
+        fail(f"expected dtype {expected.dtype}, got {got.dtype}",
+             "keep the input's dtype: avoid torch.tensor(...) or torch.zeros(...) without dtype=")
+    if check_device and str(meta.get("device", got.device)) != str(expected.device):
+        fail(f"expected a tensor on {expected.device}, got one on {meta.get('device', got.device)}",
+             "create new tensors on the input's device (device=X.device) and never call .cpu() or .cuda()")
+    r, a = tolerance(expected.dtype, rtol, atol)
+    got_cmp = got.to(expected.device, expected.dtype)
+    if not torch.allclose(got_cmp, expected, rtol=r, atol=a, equal_nan=True):
+        fail("expected " + _value_summary(got_cmp, expected, r, a))
+
+
+def _match_mistake(got: Any, mistakes: Mapping[str, Any] | None, rtol: float | None, atol: float | None) -> str | None:
+    if not mistakes or not isinstance(got, torch.Tensor):
+        return None
+    for name, candidate in mistakes.items():
+        try:
+            value = candidate() if callable(candidate) else candidate
+        except Exception:
+            continue
+        if isinstance(value, torch.Tensor) and matches(got, value, rtol, atol):
+            return name
+    return None
+
+
+def matches(got: Any, expected: Any, rtol: float | None = None, atol: float | None = None) -> bool:
+    """Same shape and values within tolerance (dtype and device aside)."""
+    if not isinstance(got, torch.Tensor) or not isinstance(expected, torch.Tensor):
+        return False
+    if tuple(got.shape) != tuple(expected.shape):
+        return False
+    r, a = tolerance(expected.dtype, rtol, atol)
+    return bool(torch.allclose(got.to(expected.device, expected.dtype), expected, rtol=r, atol=a, equal_nan=True))
+
+
+def expect_unchanged(before: Any, after: Any, name: str, checked: str, *, inputs: str = "") -> None:
+    """An input tensor the function must not modify in place."""
+    if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
+        same = before.shape == after.shape and torch.equal(before.cpu(), after.cpu())
+        expect(same, checked, inputs=inputs, expected=f"{name} unchanged", got=f"{name} modified in place",
+               hint=f"do not write into {name} (no +=, [:] = or *_ methods on it); compute a new tensor")
+
+
+def mean_bound(sd: float, n: int, sigmas: float = 6.0) -> float:
+    """How far a mean of ``n`` draws of standard deviation ``sd`` may stray: negligible false alarms."""
+    return sigmas * sd / math.sqrt(n)
+
+
+def std_bound(sd: float, n: int, sigmas: float = 6.0) -> float:
+    """How far a sample standard deviation of ``n`` normal draws may stray from ``sd`` (about sd/sqrt(2n))."""
+    return sigmas * sd / math.sqrt(2 * n)
+
+
+def binomial_bound(n: int, p: float, sigmas: float = 6.0) -> tuple[float, float]:
+    """A range a Binomial(n, p) count lands in except with negligible probability (normal approx.)."""
+    sd = math.sqrt(n * p * (1 - p))
+    return n * p - sigmas * sd - 1, n * p + sigmas * sd + 1
+

@@ -1,0 +1,121 @@
+"""Where things are: the course root and each assignment's folders, found by looking.
+
+One assignment id names a folder at every stage: ``source/<id>/<id>.ipynb``,
+``release/<id>/<id>.ipynb``, ``autograder/<id>/`` (hidden tests) and ``solutions/<id>.py``.
+Adding an assignment means adding those and nothing else.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+ROOT_ENV = "AUTOGRADER_COURSE_ROOT"
+
+
+class UsageError(Exception):
+    """The command was asked for something that does not exist or cannot work (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One graded part: a contract function, its autograded notebook cell and its points."""
+
+    name: str
+    cell_id: str
+    points: float
+
+
+def _is_course_root(path: Path) -> bool:
+    return (path / "nbgrader_config.py").is_file() and (path / "autograder").is_dir()
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+
+    @classmethod
+    def find(cls, root: str | os.PathLike | None = None) -> "Course":
+        """The course root: the argument, $AUTOGRADER_COURSE_ROOT, a parent of the cwd, or this checkout."""
+        candidates = [Path(root)] if root else []
+        if os.environ.get(ROOT_ENV):
+            candidates.append(Path(os.environ[ROOT_ENV]))
+        if not candidates:
+            cwd = Path.cwd().resolve()
+            candidates += [cwd, *cwd.parents, Path(__file__).resolve().parent.parent]
+        for path in candidates:
+            if _is_course_root(path):
+                return cls(path.resolve())
+        tried = ", ".join(str(p) for p in candidates[:3])
+        raise UsageError(f"no course found (looked for nbgrader_config.py and autograder/ in {tried}); "
+                         f"run from the course folder or pass --course-root / set ${ROOT_ENV}")
+
+    def register_graders(self) -> None:
+        """Make ``autograder.<id>`` import from this course's autograder/ folder (trusted side only)."""
+        import autograder
+        graders = str(self.root / "autograder")
+        if graders not in autograder.__path__:
+            autograder.__path__.append(graders)
+
+    def assignment_ids(self) -> list[str]:
+        source = self.root / "source"
+        return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file()) if source.is_dir() else []
+
+    def assignment(self, assignment_id: str) -> "Assignment":
+        known = self.assignment_ids()
+        if assignment_id not in known:
+            raise UsageError(f"unknown assignment {assignment_id!r}; this course has: {', '.join(known) or 'none'}")
+        return Assignment(assignment_id, self)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    course: Course
+
+    @property
+    def source_notebook(self) -> Path:
+        return self.course.root / "source" / self.id / f"{self.id}.ipynb"
+
+    @property
+    def release_notebook(self) -> Path:
+        return self.course.root / "release" / self.id / f"{self.id}.ipynb"
+
+    @property
+    def graders_dir(self) -> Path:
+        return self.course.root / "autograder" / self.id
+
+    @property
+    def solution_file(self) -> Path:
+        return self.course.root / "solutions" / f"{self.id}.py"
+
+    @cached_property
+    def tasks(self) -> list[Task]:
+        """Graded parts in notebook order, from the source notebook's autograded test cells."""
+        nb = json.loads(self.source_notebook.read_text(encoding="utf-8"))
+        tasks = []
+        for cell in nb["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                cell_id = meta["grade_id"]
+                name = cell_id.removeprefix("test_")
+                tasks.append(Task(name, cell_id, float(meta.get("points", 0))))
+        return tasks
+
+    @cached_property
+    def forbidden(self) -> dict[str, list[str]]:
+        """Per contract function, the library calls that lose its points (``FORBIDDEN`` in its graders)."""
+        module = importlib.import_module(f"autograder.{self.id}")
+        return dict(getattr(module, "FORBIDDEN", {}))
+
+    def load_reference(self):
+        """The reference solution module, imported from ``solutions/<id>.py`` (trusted side only)."""
+        spec = importlib.util.spec_from_file_location(f"solutions.{self.id}", self.solution_file)
+        if spec is None or not self.solution_file.is_file():
+            raise UsageError(f"no reference solution at {self.solution_file}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module

@@ -1,0 +1,107 @@
+"""Grade one submission: load it, run the hidden graders against it, and return the result as data."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from .course import Assignment, Course, UsageError
+from .launcher import Launcher
+from .notebook import NotebookError, code_to_run, read_notebook
+from .plugin import GradingContext, GradingPlugin, seed_for
+from .remote import Submission
+from .results import GradingResult, Message, TestResult
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise UsageError(f"--device must be auto, cpu or cuda, not {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for, but torch sees no CUDA device here; use --device auto or cpu")
+    return torch.device(name)
+
+
+def _whole_task_failures(assignment: Assignment, seed: int, claim: str, message: Message,
+                         harness: bool = False, tasks: list[str] | None = None) -> list[TestResult]:
+    return [TestResult(f"{t.cell_id}::{claim}", t.name, t.cell_id, claim, 0.0, t.points, False,
+                       seed_for(seed, t.cell_id), message=message, harness_error=harness)
+            for t in assignment.tasks if tasks is None or t.name in tasks]
+
+
+def _pytest_args(assignment: Assignment, select: str | None) -> list[str]:
+    graders = assignment.course.root / "autograder"
+    args = [str(assignment.graders_dir), "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:randomly",
+            "-p", "no:xdist", "-p", "no:warnings", f"--rootdir={graders}", f"--confcutdir={graders}",
+            "-c", str(graders / "pytest.ini")]
+    return args + (["-k", select] if select else [])
+
+
+def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course: Course | None = None,
+                     device: str = "auto", seed: int = 0, select: str | None = None,
+                     launcher: Launcher | None = None, student: str = "") -> GradingResult:
+    """Grade ``notebook`` against ``assignment_id``'s hidden graders. Never raises for bad submissions."""
+    started = time.perf_counter()
+    course = course or Course.find()
+    assignment = course.assignment(assignment_id)
+    course.register_graders()
+    dev = resolve_device(device)
+    result = GradingResult(assignment.id, str(notebook), max_score=sum(t.points for t in assignment.tasks),
+                           seed=seed, device=str(dev), student=student or Path(notebook).stem)
+    try:
+        nb = read_notebook(Path(notebook))
+    except NotebookError as exc:
+        result.notices.append(str(exc))
+        result.tests = _whole_task_failures(assignment, seed, "the notebook can be read", Message(
+            "the notebook can be read", comparison=str(exc), hint="fix the file and submit again"))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    own_launcher = launcher is None
+    launcher = launcher or Launcher()
+    submission = Submission(launcher, code_to_run(nb), assignment.forbidden)
+    plugin = GradingPlugin(GradingContext(assignment, submission, assignment.load_reference(), dev, seed))
+    try:
+        with _tf32_off():
+            pytest.main(_pytest_args(assignment, select), plugins=[plugin])
+    finally:
+        submission.close()
+        if own_launcher:
+            launcher.close()
+    result.tests = plugin.results + _missing_tasks(assignment, plugin, seed, select)
+    result.protections = list(launcher.protections)
+    if submission.load_report is not None:
+        result.notices += [f"while loading your notebook, {p}" for p in submission.load_report.problems()]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _missing_tasks(assignment: Assignment, plugin: GradingPlugin, seed: int, select: str | None) -> list[TestResult]:
+    """A task whose graders did not run (a broken grader file) still shows, as a harness error."""
+    if select:
+        return []
+    graded = {r.task for r in plugin.results}
+    missing = [t.name for t in assignment.tasks if t.name not in graded]
+    detail = "\n".join(plugin.collect_errors) or "no grader collected for this task"
+    out = _whole_task_failures(assignment, seed, "the graders for this part ran", Message(
+        "the graders for this part ran", comparison="the grader could not run (internal error)",
+        hint="this is not your fault; your TA has the details"), harness=True, tasks=missing)
+    for r in out:
+        r.detail = detail
+    return out
+
+
+class _tf32_off:
+    """Compare in full precision: TF32 matmuls would blur float32 checks on Ampere and newer GPUs."""
+
+    def __enter__(self) -> None:
+        self.saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+
+    def __exit__(self, *exc: object) -> None:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.saved
+

@@ -1,0 +1,38 @@
+"""linreg(X, w, b) -> X @ w + b."""
+import pytest
+import torch
+
+from autograder.compare import expect, expect_tensor, inputs
+
+SHAPES = [(5, 3), (1, 1), (7, 2), (64, 10)]
+
+
+@pytest.mark.points(3)
+def test_values(student, ref, device, dtype):
+    """Does linreg compute X @ w + b, for several shapes?"""
+    for n, d in SHAPES:
+        X = torch.randn(n, d, dtype=dtype, device=device)
+        w = torch.randn(d, 1, dtype=dtype, device=device)
+        b = torch.randn(1, dtype=dtype, device=device)
+        expect_tensor(student.linreg(X, w, b), ref.linreg(X, w, b), "linreg(X, w, b) equals X @ w + b",
+                      inputs=inputs(X=X, w=w, b=b),
+                      mistakes={"the bias b is not added": X @ w, "the bias b is subtracted": X @ w - b,
+                                "elementwise product X * w.T instead of a matrix product": lambda: X * w.T + b})
+
+
+@pytest.mark.points(2)
+def test_gradients(student, ref, device, dtype):
+    """Do gradients flow to X, w and b as autograd computes them for X @ w + b?"""
+    X = torch.randn(6, 4, dtype=dtype, device=device)
+    w = torch.randn(4, 1, dtype=dtype, device=device)
+    b = torch.randn(1, dtype=dtype, device=device)
+    g = torch.randn(6, 1, dtype=dtype, device=device)
+    got = student.linreg.run((X, w, b), wrt=[0, 1, 2], grad_output=g)
+    where = inputs(X=X, w=w, b=b)
+    expect(got.grad_error is None, "the output is differentiable with respect to X, w and b", inputs=where,
+           expected="a result connected to the autograd graph", got=got.grad_error or "")
+    leaves = [t.detach().requires_grad_() for t in (X, w, b)]
+    expected = torch.autograd.grad(ref.linreg(*leaves), leaves, g)
+    for name, grad, want in zip("Xwb", got.grads, expected):
+        expect(grad is not None, f"the gradient reaches {name}", inputs=where, expected="a gradient", got="None")
+        expect_tensor(grad, want, f"the gradient with respect to {name}", inputs=where)

@@ -1,0 +1,56 @@
+"""Make ``release/<id>/`` from ``source/<id>/`` with nbgrader, and check that the two agree.
+
+nbgrader is a staff tool: this module imports it only when asked to release, so grading works on a
+runner that has no nbgrader.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .course import Course, UsageError
+
+
+def _generate(course_root: Path, assignment_id: str) -> None:
+    command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment_id, "--force", "--no-db",
+               f"--CourseDirectory.root={course_root}", "--log-level=WARN"]
+    done = subprocess.run(command, cwd=course_root, capture_output=True, text=True)
+    if done.returncode != 0:
+        if "No module named nbgrader" in done.stderr:
+            raise UsageError("nbgrader is not installed here: run `make env` (or pip install '.[staff]')")
+        raise UsageError(f"nbgrader generate_assignment {assignment_id} failed:\n{done.stderr[-3000:]}")
+
+
+def release(course: Course, assignment_id: str) -> Path:
+    """Regenerate ``release/<id>/<id>.ipynb`` from the source notebook; returns its path."""
+    assignment = course.assignment(assignment_id)
+    _generate(course.root, assignment_id)
+    if not assignment.release_notebook.is_file():
+        raise UsageError(f"nbgrader ran but wrote no {assignment.release_notebook}")
+    return assignment.release_notebook
+
+
+def _comparable(path: Path) -> dict:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return {"cells": [{k: c.get(k) for k in ("cell_type", "source", "metadata")} for c in nb["cells"]]}
+
+
+def release_in_sync(course: Course, assignment_id: str) -> tuple[bool, str]:
+    """Generate the release into a scratch course and compare it with the committed one."""
+    assignment = course.assignment(assignment_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        shutil.copy(course.root / "nbgrader_config.py", scratch)
+        shutil.copytree(assignment.source_notebook.parent, scratch / "source" / assignment_id)
+        _generate(scratch, assignment_id)
+        fresh = scratch / "release" / assignment_id / f"{assignment_id}.ipynb"
+        if not assignment.release_notebook.is_file():
+            return False, f"{assignment.release_notebook} is missing: run `autograder release {assignment_id}`"
+        if _comparable(fresh) != _comparable(assignment.release_notebook):
+            return False, (f"{assignment.release_notebook} differs from what source/ generates: "
+                           f"run `autograder release {assignment_id}` and commit the result")
+    return True, "in sync"

@@ -1,0 +1,184 @@
+"""Grading results as data, and the files and text made from them.
+
+A result is decided in the trusted process from values; nothing here reads a score from a
+worker's output. Students see ``Message``; ``detail`` (tracebacks, worker output) is for staff.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Message:
+    """What a student reads about a failed check, in four parts."""
+
+    checked: str
+    inputs: str = ""
+    comparison: str = ""
+    hint: str = ""
+    mistake: str | None = None
+
+    def render(self) -> str:
+        lines = [f"Checked: {self.checked}"]
+        if self.inputs:
+            lines.append(f"Input: {self.inputs}")
+        if self.comparison:
+            lines.append(f"Result: {self.comparison}")
+        if self.mistake:
+            lines.append(f"Likely mistake: {self.mistake}")
+        if self.hint:
+            lines.append(f"Try: {self.hint}")
+        return "\n".join(lines)
+
+
+@dataclass
+class TestResult:
+    id: str  # pytest node id, stable across runs
+    task: str  # contract function, e.g. "linreg"
+    cell_id: str  # the notebook's autograded cell it counts for, e.g. "test_linreg"
+    name: str  # what was claimed, as the student reads it
+    points: float
+    max_points: float
+    passed: bool
+    seed: int
+    seconds: float = 0.0
+    message: Message | None = None
+    detail: str = ""  # instructor-only
+    harness_error: bool = False  # the grader, not the student, failed
+
+    def student_output(self) -> str:
+        if self.passed:
+            return "Passed."
+        text = self.message.render() if self.message else "Failed."
+        return f"{text}\nReplay: seed {self.seed}"
+
+
+@dataclass
+class GradingResult:
+    assignment: str
+    submission: str
+    tests: list[TestResult] = field(default_factory=list)
+    max_score: float = 100.0
+    seed: int = 0
+    device: str = "cpu"
+    protections: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # about the notebook as a whole (load problems)
+    seconds: float = 0.0
+    student: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.points for t in self.tests), 4)
+
+    @property
+    def harness_errors(self) -> list[TestResult]:
+        return [t for t in self.tests if t.harness_error]
+
+    def task_scores(self) -> dict[str, tuple[float, float]]:
+        """Per graded notebook cell: (score, max), for the gradebook."""
+        out: dict[str, tuple[float, float]] = {}
+        for t in self.tests:
+            got, most = out.get(t.cell_id, (0.0, 0.0))
+            out[t.cell_id] = (got + t.points, most + t.max_points)
+        return out
+
+    # ----- serialisation --------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {**asdict(self), "score": self.score}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GradingResult":
+        data = {k: v for k, v in data.items() if k != "score"}
+        tests = [TestResult(**{**t, "message": Message(**t["message"]) if t.get("message") else None})
+                 for t in data.pop("tests")]
+        return cls(tests=tests, **data)
+
+    def to_gradescope(self) -> dict:
+        """Gradescope's results.json: what the student may see, nothing instructor-only."""
+        return {
+            "score": self.score,
+            "execution_time": round(self.seconds, 2),
+            "output": self.summary_text(),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [{
+                "name": f"{t.task}: {t.name}",
+                "number": str(i),
+                "score": t.points,
+                "max_score": t.max_points,
+                "status": "passed" if t.passed else "failed",
+                "output": t.student_output(),
+                "tags": [t.task],
+                "visibility": "visible",
+            } for i, t in enumerate(self.tests, start=1)],
+            "extra_data": {"assignment": self.assignment, "seed": self.seed, "device": self.device,
+                           "protections": self.protections},
+        }
+
+    def summary_text(self) -> str:
+        lines = [f"{self.assignment}: {self.score:g} / {self.max_score:g} points"]
+        lines += [f"Note: {n}" for n in self.notices]
+        return "\n".join(lines)
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)  # never leave a half-written results file behind
+
+
+def render_feedback(result: GradingResult) -> str:
+    """The report a student gets: markdown, grouped by graded part, failures explained."""
+    lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.score:g} / {result.max_score:g}**", ""]
+    for notice in result.notices:
+        lines.append(f"> {notice}")
+    if result.notices:
+        lines.append("")
+    by_task: dict[str, list[TestResult]] = {}
+    for t in result.tests:
+        by_task.setdefault(t.task, []).append(t)
+    for task, tests in by_task.items():
+        got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
+        lines += [f"## `{task}`: {got:g} / {most:g}", ""]
+        for t in tests:
+            mark = "PASS" if t.passed else "FAIL"
+            lines.append(f"- **{mark}** {t.name} ({t.points:g}/{t.max_points:g})")
+            if not t.passed:
+                lines += ["", *[f"    {line}" for line in t.student_output().splitlines()], ""]
+        lines.append("")
+    lines.append(f"_Graded on {result.device} with run seed {result.seed}._")
+    return "\n".join(lines) + "\n"
+
+
+def render_terminal(result: GradingResult, verbose: bool = False) -> str:
+    """A compact summary for the TA's terminal."""
+    lines = [f"{result.assignment} - {result.submission}"]
+    lines += [f"  note: {n}" for n in result.notices]
+    for t in result.tests:
+        mark = "ok  " if t.passed else ("ERR " if t.harness_error else "FAIL")
+        lines.append(f"  {mark} {t.points:>5g}/{t.max_points:<4g} {t.task}: {t.name}")
+        if not t.passed:
+            body = t.student_output() + (f"\n[instructor] {t.detail}" if verbose and t.detail else "")
+            lines += [f"              {line}" for line in body.splitlines()]
+    lines.append(f"  score {result.score:g} / {result.max_score:g}   ({result.seconds:.1f} s, {result.device}, "
+                 f"seed {result.seed})")
+    return "\n".join(lines)
+
+
+def write_grades_csv(path: Path, results: list[GradingResult]) -> None:
+    """One row per student and assignment, one column per graded cell: for an LMS import."""
+    cells: list[str] = []
+    for r in results:
+        cells += [c for c in r.task_scores() if c not in cells]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "assignment", "score", "max_score", *cells])
+        for r in results:
+            scores = r.task_scores()
+            writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
+                             *(f"{scores.get(c, (0, 0))[0]:g}" for c in cells)])

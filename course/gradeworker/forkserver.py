@@ -1,0 +1,109 @@
+"""A fork server: pays for ``import torch`` once, then forks a fresh worker per request in ~10 ms.
+
+It never initialises CUDA (a forked child may, once), never runs student code itself, and exits when
+the grader that started it goes away (its control socket closes), killing the workers it forked.
+
+Control protocol, one JSON object per message on an AF_UNIX stream socket:
+  grader -> server  {"cmd": "spawn", "config": {...}} with two file descriptors attached:
+                    the worker's end of its channel and the file its stdout/stderr go to.
+  server -> grader  {"pid": 1234}
+  grader -> server  {"cmd": "status", "pid": 1234}  ->  {"status": "running" | "exit 3" | "signal 9"}
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import traceback
+
+_MAX_MSG = 1 << 20
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit {os.WEXITSTATUS(status)}"
+
+
+class ForkServer:
+    def __init__(self, ctl: socket.socket):
+        self.ctl = ctl
+        self.children: dict[int, str] = {}
+
+    def reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.children:
+                self.children[pid] = _describe(status)
+
+    def reply(self, obj: dict) -> None:
+        self.ctl.sendall(json.dumps(obj).encode() + b"\n")
+
+    def serve(self) -> None:
+        self.reply({"ready": True, "pid": os.getpid()})
+        while True:
+            msg, fds, _flags, _addr = socket.recv_fds(self.ctl, _MAX_MSG, 2)
+            if not msg:
+                break
+            request = json.loads(msg)
+            self.reap()
+            if request["cmd"] == "spawn":
+                self.reply({"pid": self.spawn(request["config"], fds)})
+            elif request["cmd"] == "status":
+                self.reply({"status": self.children.get(int(request["pid"]), "unknown")})
+            for fd in fds:
+                os.close(fd)
+        for pid, status in self.children.items():
+            if status == "running":
+                _kill_group(pid)
+
+    def spawn(self, config: dict, fds: list[int]) -> int:
+        chan_fd, out_fd = fds
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                self.ctl.close()
+                os.setsid()  # its own process group, so the grader can kill everything it starts
+                os.dup2(out_fd, 1)
+                os.dup2(out_fd, 2)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                from .server import run_worker
+                run_worker(chan_fd, config)
+                code = 0
+            except BaseException:
+                traceback.print_exc()  # into the worker's log, for the instructor detail
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+        self.children[pid] = "running"
+        return pid
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def main(config: dict) -> None:
+    """Preload what every worker needs, then serve spawn requests on the inherited control socket."""
+    os.chdir(config["workdir"])
+    import torch  # noqa: F401  (the point of a fork server: imported once, shared by every fork)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import d2lcourse  # noqa: F401
+    from . import server  # noqa: F401
+    ctl = socket.socket(fileno=int(config["ctl_fd"]))
+    ForkServer(ctl).serve()
+    sys.exit(0)

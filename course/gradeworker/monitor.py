@@ -1,0 +1,146 @@
+"""Catch forbidden library calls while a student's function runs.
+
+A profile hook sees every call, whichever name the student reached the function by (``F.softmax``,
+``from torch import softmax``, ``X.softmax(1)``, an alias kept in a global): C functions arrive as
+``c_call`` events carrying the function object, Python functions as ``call`` events carrying their
+code object. The hook only records; the trusted side decides what a recorded call costs.
+
+Forbidden names are written as in the curriculum: ``torch.linalg.lstsq``, ``F.softmax``,
+``nn.Softmax``, ``Tensor.softmax``, ``numpy.linalg.pinv``, ``torch.nn.grad.*``.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import threading
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+_ALIASES = {"F.": "torch.nn.functional.", "nn.": "torch.nn.", "np.": "numpy.", "Tensor.": "torch.Tensor."}
+
+
+def _resolve(dotted: str) -> Any:
+    """Import the longest module prefix of ``dotted`` and walk the rest as attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(dotted)
+
+
+def _codes_of(obj: Any) -> list[types.CodeType]:
+    """The code objects whose execution means ``obj`` was used."""
+    if inspect.isclass(obj):
+        codes = []
+        for attr in ("__init__", "forward", "step"):
+            fn = obj.__dict__.get(attr)
+            if fn is not None:
+                codes += _codes_of(fn)
+        return codes
+    fn = inspect.unwrap(getattr(obj, "_implementation", obj))
+    code = getattr(fn, "__code__", None)
+    return [code] if code is not None else []
+
+
+@dataclass
+class ForbiddenSet:
+    """Forbidden callables resolved in this process, keyed back to the curriculum's names."""
+
+    builtins: dict[int, str] = field(default_factory=dict)  # id(builtin function) -> name
+    codes: dict[types.CodeType, str] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)  # Tensor method name -> name
+    keep_alive: list = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_names(cls, names: list[str]) -> "ForbiddenSet":
+        fs = cls()
+        for name in names:
+            fs._add(name)
+        return fs
+
+    def subset(self, names: list[str]) -> "ForbiddenSet":
+        """The part of this set named in ``names`` (already resolved: safe after student code ran)."""
+        wanted = set(names)
+        return ForbiddenSet(
+            builtins={k: v for k, v in self.builtins.items() if v in wanted},
+            codes={k: v for k, v in self.codes.items() if v in wanted},
+            methods={k: v for k, v in self.methods.items() if v in wanted},
+            keep_alive=self.keep_alive,
+            unresolved=[n for n in self.unresolved if n in wanted],
+        )
+
+    def _add(self, name: str) -> None:
+        full = name
+        for short, long in _ALIASES.items():
+            if name.startswith(short):
+                full = long + name[len(short):]
+        if full.startswith("torch.Tensor."):
+            self.methods[full.rsplit(".", 1)[1]] = name
+            return
+        try:
+            targets = self._targets(full)
+        except (ImportError, AttributeError):
+            self.unresolved.append(name)  # e.g. numpy absent: nothing to catch
+            return
+        for obj in targets:
+            self.keep_alive.append(obj)
+            codes = _codes_of(obj)
+            for code in codes:
+                self.codes[code] = name
+            if not codes and callable(obj):
+                self.builtins[id(obj)] = name
+
+    @staticmethod
+    def _targets(full: str) -> list[Any]:
+        if full.endswith(".*"):
+            module = importlib.import_module(full[:-2])
+            return [v for k, v in vars(module).items() if callable(v) and not k.startswith("_")
+                    and getattr(v, "__module__", None) == module.__name__]
+        return [_resolve(full)]
+
+
+class CallMonitor:
+    """Context manager recording forbidden calls made on any thread while it is active."""
+
+    def __init__(self, forbidden: ForbiddenSet):
+        self.forbidden = forbidden
+        self.seen: list[str] = []
+        self.tampered = False
+        self._tensor_type = sys.modules["torch"].Tensor if "torch" in sys.modules else None
+        self._active = bool(forbidden.codes or forbidden.builtins or forbidden.methods)
+        self._bound_hook = self._hook  # one bound-method object, so identity checks work
+
+    def _hook(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            name = self.forbidden.codes.get(frame.f_code)
+        elif event == "c_call":
+            name = self.forbidden.builtins.get(id(arg))
+            if name is None and self.forbidden.methods:
+                owner = getattr(arg, "__self__", None)
+                if self._tensor_type is not None and isinstance(owner, self._tensor_type):
+                    name = self.forbidden.methods.get(getattr(arg, "__name__", ""))
+        else:
+            return
+        if name is not None and name not in self.seen:
+            self.seen.append(name)
+
+    def __enter__(self) -> "CallMonitor":
+        if self._active:
+            threading.setprofile(self._bound_hook)
+            sys.setprofile(self._bound_hook)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        # A student function that switched the hook off cannot be trusted to have obeyed the rules.
+        if self._active and sys.getprofile() is not self._bound_hook:
+            self.tampered = True
+        sys.setprofile(None)
+        threading.setprofile(None)

@@ -1,0 +1,72 @@
+"""Objects the grader may build inside the worker to hand to a student's function.
+
+Graders cannot send objects, only data; when a student's function expects a data iterator, an
+updater or a network, the grader constructs one of these (or a ``torch`` class) in the worker by
+name. Everything here is plain course code with no grading secrets in it.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+
+class Batches:
+    """A re-iterable sequence of (X, y) minibatches in a fixed order, like a DataLoader without shuffle."""
+
+    def __init__(self, features: torch.Tensor, labels: torch.Tensor, batch_size: int):
+        self.features, self.labels, self.batch_size = features, labels, batch_size
+        self.passes = 0
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        self.passes += 1
+        for i in range(0, len(self.features), self.batch_size):
+            yield self.features[i:i + self.batch_size], self.labels[i:i + self.batch_size]
+
+    def __len__(self) -> int:
+        return -(-len(self.features) // self.batch_size)
+
+
+class SGDUpdater:
+    """d2l's from-scratch updater: ``updater(batch_size)`` does ``p -= lr * p.grad / batch_size``."""
+
+    def __init__(self, params: list[torch.Tensor], lr: float):
+        self.params, self.lr = params, lr
+        self.batch_sizes: list[int] = []
+
+    def __call__(self, batch_size: int) -> None:
+        self.batch_sizes.append(int(batch_size))
+        with torch.no_grad():
+            for p in self.params:
+                p -= self.lr * p.grad / batch_size
+                p.grad.zero_()
+
+
+def linear_classifier(num_inputs: int, num_outputs: int, state: dict[str, torch.Tensor] | None = None) -> nn.Module:
+    """Flatten then Linear, optionally loaded with given weights (a known network to train or evaluate)."""
+    net = nn.Sequential(nn.Flatten(), nn.Linear(num_inputs, num_outputs))
+    if state is not None:
+        net[1].load_state_dict(state)
+    return net
+
+
+def describe(obj: Any) -> dict:
+    """A plain-data description of a worker-side object, for structural checks."""
+    if isinstance(obj, torch.Tensor):
+        return {"kind": "tensor", "shape": list(obj.shape), "dtype": str(obj.dtype), "device": str(obj.device),
+                "requires_grad": obj.requires_grad, "is_leaf": obj.is_leaf,
+                "grad_fn": type(obj.grad_fn).__name__ if obj.grad_fn is not None else None,
+                "has_grad": obj.grad is not None, "cls": type(obj).__name__}
+    if isinstance(obj, nn.Module):
+        return {
+            "kind": "module", "type": type(obj).__name__, "training": obj.training,
+            "children": [[n, type(m).__name__] for n, m in obj.named_children()],
+            "modules": [[n, type(m).__name__, m.training] for n, m in obj.named_modules()],
+            "parameters": [[n, list(p.shape), p.requires_grad, str(p.dtype), str(p.device)]
+                           for n, p in obj.named_parameters()],
+            "buffers": [[n, list(b.shape)] for n, b in obj.named_buffers()],
+            "num_parameters": sum(p.numel() for p in obj.parameters()),
+        }
+    kind = "iterator" if hasattr(obj, "__next__") else "callable" if callable(obj) else "object"
+    return {"kind": kind, "type": f"{type(obj).__module__}.{type(obj).__qualname__}"}

@@ -33,31 +33,40 @@ def _whole_task_failures(assignment: Assignment, seed: int, claim: str, message:
             for t in assignment.tasks if tasks is None or t.name in tasks]
 
 
-def _pytest_args(assignment: Assignment, select: str | None) -> list[str]:
+def _pytest_args(assignment: Assignment, select: str | None, tasks: list[str] | None) -> list[str]:
     graders = assignment.course.root / "autograder"
-    args = [str(assignment.graders_dir), "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:randomly",
+    targets = [str(assignment.graders_dir / f"test_{t}.py") for t in tasks] if tasks else [str(assignment.graders_dir)]
+    args = [*targets, "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:randomly",
             "-p", "no:xdist", "-p", "no:warnings", f"--rootdir={graders}", f"--confcutdir={graders}",
             "-c", str(graders / "pytest.ini")]
     return args + (["-k", select] if select else [])
 
 
 def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course: Course | None = None,
-                     device: str = "auto", seed: int = 0, select: str | None = None,
+                     device: str = "auto", seed: int = 0, select: str | None = None, tasks: list[str] | None = None,
                      launcher: Launcher | None = None, student: str = "") -> GradingResult:
-    """Grade ``notebook`` against ``assignment_id``'s hidden graders. Never raises for bad submissions."""
+    """Grade ``notebook`` against ``assignment_id``'s hidden graders. Never raises for bad submissions.
+
+    ``select`` is a pytest ``-k`` expression; ``tasks`` limits grading to those contract functions.
+    """
     started = time.perf_counter()
     course = course or Course.find()
     assignment = course.assignment(assignment_id)
     course.register_graders()
     dev = resolve_device(device)
-    result = GradingResult(assignment.id, str(notebook), max_score=sum(t.points for t in assignment.tasks),
+    if tasks:
+        unknown = sorted(set(tasks) - {t.name for t in assignment.tasks})
+        if unknown:
+            raise UsageError(f"{assignment.id} has no graded part {', '.join(unknown)}")
+    result = GradingResult(assignment.id, str(notebook), max_score=sum(t.points for t in assignment.tasks
+                                                                         if not tasks or t.name in tasks),
                            seed=seed, device=str(dev), student=student or Path(notebook).stem)
     try:
         nb = read_notebook(Path(notebook))
     except NotebookError as exc:
         result.notices.append(str(exc))
         result.tests = _whole_task_failures(assignment, seed, "the notebook can be read", Message(
-            "the notebook can be read", comparison=str(exc), hint="fix the file and submit again"))
+            "the notebook can be read", comparison=str(exc), hint="fix the file and submit again"), tasks=tasks)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -67,12 +76,12 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
     plugin = GradingPlugin(GradingContext(assignment, submission, assignment.load_reference(), dev, seed))
     try:
         with _tf32_off():
-            pytest.main(_pytest_args(assignment, select), plugins=[plugin])
+            pytest.main(_pytest_args(assignment, select, tasks), plugins=[plugin])
     finally:
         submission.close()
         if own_launcher:
             launcher.close()
-    result.tests = plugin.results + _missing_tasks(assignment, plugin, seed, select)
+    result.tests = plugin.results + _missing_tasks(assignment, plugin, seed, select, tasks)
     result.protections = list(launcher.protections)
     if submission.load_report is not None:
         result.notices += [f"while loading your notebook, {p}" for p in submission.load_report.problems()]
@@ -80,12 +89,13 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
     return result
 
 
-def _missing_tasks(assignment: Assignment, plugin: GradingPlugin, seed: int, select: str | None) -> list[TestResult]:
+def _missing_tasks(assignment: Assignment, plugin: GradingPlugin, seed: int, select: str | None,
+                   tasks: list[str] | None) -> list[TestResult]:
     """A task whose graders did not run (a broken grader file) still shows, as a harness error."""
     if select:
         return []
     graded = {r.task for r in plugin.results}
-    missing = [t.name for t in assignment.tasks if t.name not in graded]
+    missing = [t.name for t in assignment.tasks if t.name not in graded and (tasks is None or t.name in tasks)]
     detail = "\n".join(plugin.collect_errors) or "no grader collected for this task"
     out = _whole_task_failures(assignment, seed, "the graders for this part ran", Message(
         "the graders for this part ran", comparison="the grader could not run (internal error)",

@@ -47,9 +47,10 @@ class HarnessError(Exception):
 class Limits:
     """Per-worker limits. Wall-clock limits are enforced by the grader, the rest by the kernel."""
 
-    call_seconds: float = 20.0  # one call of a student function
+    call_seconds: float = 10.0  # one call of a student function (graders may give a training call more)
+    retry_seconds: float = 2.0  # a later call of a function that already overran once
     load_seconds: float = 120.0  # running all of a notebook's definition cells
-    cell_seconds: float = 30.0  # one of those cells
+    cell_seconds: float = 10.0  # one of those cells: definitions take milliseconds
     cpu_seconds: int = 900  # whole worker
     file_bytes: int = 64 << 20  # any file the worker writes, its stdout log included
     open_files: int = 512

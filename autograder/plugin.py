@@ -134,6 +134,33 @@ def _detail(excinfo: pytest.ExceptionInfo, exc: BaseException) -> str:
     return "\n".join(parts)
 
 
+# PyTorch errors students meet most, and what to do about each.
+ERROR_HINTS = [
+    ("leaf Variable that requires grad is being used in an in-place operation",
+     "update parameters inside `with torch.no_grad():`"),
+    ("Expected all tensors to be on the same device",
+     "create new tensors on the input's device (device=X.device); never call .cpu() or .cuda() on inputs"),
+    ("can't convert cuda", "stay in torch: NumPy only works on CPU tensors"),
+    ("Can't call numpy() on Tensor that requires grad", "stay in torch, or use .detach() before .numpy()"),
+    ("shapes cannot be multiplied", "print the shapes: X is (n, d), w is (d, 1)"),
+    ("must match the size of tensor", "print the shapes of both operands; broadcasting could not line them up"),
+    ("expected scalar type", "create new tensors with the input's dtype (dtype=X.dtype)"),
+    ("same dtype", "create new tensors with the input's dtype (dtype=X.dtype)"),
+    ("does not require grad and does not have a grad_fn",
+     "the parameters need requires_grad=True, and the loss must be computed from them with torch operations"),
+    ("backward through the graph a second time", "compute a fresh loss for every backward()"),
+    ("'NoneType' object has no attribute", "a tensor's .grad is None until backward() fills it, and `p = p - ...` "
+     "makes a new tensor without one: update parameters in place"),
+]
+
+
+def error_hint(text: str) -> str:
+    for pattern, hint in ERROR_HINTS:
+        if pattern in text:
+            return hint
+    return "run the notebook's public tests for this function and read the traceback"
+
+
 def explain(exc: BaseException, task: str, claim: str) -> tuple[Message, bool]:
     """The student message for any way a test can fail, and whether the grader itself is at fault."""
     if isinstance(exc, CheckFailed):
@@ -145,7 +172,7 @@ def explain(exc: BaseException, task: str, claim: str) -> tuple[Message, bool]:
                            "NotImplementedError)", hint=f"replace `raise NotImplementedError()` in {exc.function} "
                            "with your code"), False
         return Message(claim, comparison=f"{exc.function} raised {exc.type}: {exc.text}{where}",
-                       hint="run the notebook's public tests for this function and read the traceback"), False
+                       hint=error_hint(exc.text)), False
     if isinstance(exc, MissingFunction):
         return Message(claim, comparison=f"no function named {exc.name} is defined in your notebook",
                        hint=f"keep the name and signature of the released stub `def {exc.name}(...)`; check the "

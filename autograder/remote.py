@@ -94,6 +94,7 @@ class Submission:
         self.generation = 0
         self.load_report: LoadReport | None = None
         self.good: list[CodeCell] = []  # cells a worker survived, replayed into each new worker
+        self.timed_out: set[str] = set()  # functions that overran their time once
         self.restarts = 0
 
     # ----- worker lifecycle ----------------------------------------------------------------------
@@ -125,7 +126,7 @@ class Submission:
                 continue
             self.ensure_worker_started_for_load()
             try:
-                reply = self.request("load", "loading your notebook", timeout=limits.cell_seconds + 10,
+                reply = self.request("load", "loading your notebook", timeout=limits.cell_seconds * 1.5 + 2,
                                      cells=[{"index": cell.index, "source": cell.source}],
                                      cell_timeout=limits.cell_seconds)
             except WorkerLost as lost:
@@ -189,7 +190,17 @@ class Submission:
         self.ensure_worker()
         generation = self.generation
         fields = {k: _unwrap(v, generation) for k, v in fields.items()}
-        reply = self._exchange({"op": op, **fields}, timeout or self.launcher.limits.call_seconds, function)
+        timeout = timeout or self.launcher.limits.call_seconds
+        if function in self.timed_out:
+            # It hung once already: later checks of it still run, but wait less, so one endless loop
+            # cannot hold a whole batch up.
+            timeout = min(timeout, self.launcher.limits.retry_seconds)
+        try:
+            reply = self._exchange({"op": op, **fields}, timeout, function)
+        except WorkerLost as lost:
+            if "did not finish" in lost.reason:
+                self.timed_out.add(function)
+            raise
         return _wrap(reply, self, generation)
 
     def reset(self, seed: int) -> None:

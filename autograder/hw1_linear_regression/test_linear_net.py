@@ -6,26 +6,27 @@ from autograder.compare import expect, expect_tensor, inputs, std_bound
 
 
 def build(student, num_inputs):
+    """The student's net, checked to be nn.Sequential(nn.Linear(num_inputs, 1)) before anything uses it."""
     net = student.linear_net(num_inputs)
+    where = f"num_inputs = {num_inputs}"
     info = net.describe() if hasattr(net, "describe") else {"kind": type(net).__name__}
-    expect(info.get("kind") == "module", "linear_net returns an nn.Module", inputs=f"num_inputs = {num_inputs}",
+    expect(info.get("kind") == "module", "linear_net returns an nn.Module", inputs=where,
            expected="an nn.Sequential", got=info.get("type", info.get("kind", "?")))
-    return net, info
+    expect(info["type"] == "Sequential", "the model is an nn.Sequential", inputs=where, expected="Sequential",
+           got=info["type"], hint="nn.Sequential(nn.Linear(num_inputs, 1))")
+    expect(info["children"] == [["0", "Linear"]], "it holds exactly one nn.Linear", inputs=where,
+           expected="[Linear]", got=str([c[1] for c in info["children"]]))
+    shapes = {name: shape for name, shape, *_ in info["parameters"]}
+    expect(shapes == {"0.weight": [1, num_inputs], "0.bias": [1]}, "the layer maps num_inputs features to 1",
+           inputs=where, expected=f"weight [1, {num_inputs}] and bias [1]", got=str(shapes))
+    return net
 
 
 @pytest.mark.points(4)
 def test_structure(student):
     """Is it an nn.Sequential holding one nn.Linear(num_inputs, 1)?"""
     for num_inputs in (2, 7):
-        net, info = build(student, num_inputs)
-        where = f"num_inputs = {num_inputs}"
-        expect(info["type"] == "Sequential", "the model is an nn.Sequential", inputs=where, expected="Sequential",
-               got=info["type"], hint="nn.Sequential(nn.Linear(num_inputs, 1))")
-        expect(info["children"] == [["0", "Linear"]], "it holds exactly one nn.Linear", inputs=where,
-               expected="[Linear]", got=str([c[1] for c in info["children"]]))
-        shapes = {name: shape for name, shape, *_ in info["parameters"]}
-        expect(shapes == {"0.weight": [1, num_inputs], "0.bias": [1]}, "the layer maps num_inputs features to 1",
-               inputs=where, expected=f"weight [1, {num_inputs}] and bias [1]", got=str(shapes))
+        build(student, num_inputs)
 
 
 @pytest.mark.points(3)
@@ -33,7 +34,7 @@ def test_initialisation(student):
     """Is the weight drawn from N(0, 0.01^2) and the bias zero?"""
     weights = []
     for _ in range(10):
-        net, _ = build(student, 200)
+        net = build(student, 200)
         state = net.call("state_dict")
         weights.append(state["0.weight"].flatten())
         expect(float(state["0.bias"].abs().sum()) == 0.0, "the bias starts at 0", inputs="num_inputs = 200",
@@ -52,7 +53,7 @@ def test_initialisation(student):
 @pytest.mark.points(3)
 def test_forward(student, device):
     """Does the network compute X @ weight.T + bias on the inputs' device?"""
-    net, _ = build(student, 3)
+    net = build(student, 3)
     net = net.call("to", device)
     X = torch.randn(5, 3, device=device)
     state = net.call("state_dict")

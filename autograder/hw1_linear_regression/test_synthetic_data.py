@@ -8,8 +8,13 @@ TRUE_B = 4.2
 
 
 def draw(student, w, b, n, *noise):
-    X, y = expect_pair(student.synthetic_data(w, b, n, *noise), "synthetic_data returns (X, y)",
-                       inputs=inputs(w=w, b=b, num_examples=n))
+    """(X, y) from the student, checked for shape, dtype and device before any arithmetic on them."""
+    where = inputs(w=w, b=b, num_examples=n)
+    X, y = expect_pair(student.synthetic_data(w, b, n, *noise), "synthetic_data returns (X, y)", inputs=where)
+    d = w.numel()
+    expect_like(X, "X has shape (num_examples, len(w))", shape=(n, d), dtype=w.dtype, device=w.device, inputs=where)
+    expect_like(y, "y has shape (num_examples, 1)", shape=(n, 1), dtype=w.dtype, device=w.device, inputs=where,
+                hint="reshape y to a column: y.reshape(-1, 1)")
     return X, y
 
 
@@ -17,12 +22,7 @@ def draw(student, w, b, n, *noise):
 def test_shapes_dtype_and_device(student, device, dtype):
     """Are X (n, len(w)) and y (n, 1), on w's device and in w's dtype?"""
     for d, n in [(2, 1000), (5, 1), (1, 37)]:
-        w = torch.randn(d, dtype=dtype, device=device)
-        X, y = draw(student, w, TRUE_B, n)
-        where = inputs(w=w, b=TRUE_B, num_examples=n)
-        expect_like(X, "X has shape (num_examples, len(w))", shape=(n, d), dtype=dtype, device=device, inputs=where)
-        expect_like(y, "y has shape (num_examples, 1)", shape=(n, 1), dtype=dtype, device=device, inputs=where,
-                    hint="reshape y to a column: y.reshape(-1, 1)")
+        draw(student, torch.randn(d, dtype=dtype, device=device), TRUE_B, n)
 
 
 @pytest.mark.points(3)
@@ -51,7 +51,7 @@ def test_labels_are_linear_plus_noise(student, device):
         sigma = 0.01 if noise is None else noise
         X, y = draw(student, w, TRUE_B, n, *args)
         where = inputs(w=w, b=TRUE_B, num_examples=n) + ("" if noise is None else f", noise = {noise}")
-        residual = (y.reshape(n, 1) - (X @ w.reshape(-1, 1) + TRUE_B)).flatten()
+        residual = (y - (X @ w.reshape(-1, 1) + TRUE_B)).flatten()
         mean, std = float(residual.mean()), float(residual.std())
         expect(abs(mean) < mean_bound(sigma, n) + 1e-9, "y - (Xw + b) averages 0", inputs=where,
                expected="mean 0", got=f"mean {mean:.4f}",

@@ -1,0 +1,33 @@
+# Two entry points (see README): `make demo` and `make test`. Both build the environment first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: env demo test validate bench clean
+
+env: $(STAMP)
+
+# The course package (student helpers + grading worker) and the staff tools, both editable. The `compat`
+# mode writes a plain .pth path instead of an import hook: nothing importable in site-packages leads a
+# student's worker to the hidden graders.
+$(STAMP): pyproject.toml course/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ./course -e '.[staff]' --config-settings editable_mode=compat
+	touch $(STAMP)
+
+demo: env
+	$(PY) -m autograder demo --out build/demo
+
+test: env
+	$(PY) -m pytest tests
+
+validate: env
+	$(PY) -m autograder validate
+
+bench: env
+	$(PY) benchmarks/grade_speed.py
+
+clean:
+	rm -rf build .pytest_cache gradebook.db

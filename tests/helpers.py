@@ -1,0 +1,72 @@
+"""Helpers for the platform's own tests: build submissions the way students make them."""
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+_SOLUTION = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION\n?", re.S)
+
+
+class Wrong(NamedTuple):
+    """A catalogued wrong implementation of one contract function."""
+
+    task: str  # the contract function it replaces
+    title: str  # the mistake, as a TA would name it
+    source: str  # the student's cell
+    mistake: str | None = None  # text the student's message must contain, where the graders can name it
+
+
+def assignment_ids() -> list[str]:
+    return sorted(p.name for p in (ROOT / "source").iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def solution_cells(assignment_id: str) -> dict[str, str]:
+    """Each solution cell of the source notebook as a student would have written it (markers removed)."""
+    nb = load(ROOT / "source" / assignment_id / f"{assignment_id}.ipynb")
+    out = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            out[meta["grade_id"]] = _SOLUTION.sub(r"\1", "".join(cell["source"]))
+    return out
+
+
+def fill(assignment_id: str, answers: dict[str, str], base: str = "release") -> dict:
+    """The released notebook with the named solution cells replaced by ``answers`` (source text)."""
+    nb = load(ROOT / base / assignment_id / f"{assignment_id}.ipynb")
+    unknown = set(answers)
+    for cell in nb["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in answers and cell["metadata"]["nbgrader"].get("solution"):
+            text = textwrap.dedent(answers[grade_id]).strip("\n") + "\n"
+            cell["source"] = text.splitlines(keepends=True)
+            unknown.discard(grade_id)
+    if unknown:
+        raise KeyError(f"no solution cell for {sorted(unknown)} in {assignment_id}")
+    return nb
+
+
+def write(nb: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def add_cell(nb: dict, source: str, after_grade_id: str | None = None, tags: list[str] | None = None) -> dict:
+    """Insert a code cell a student added (after a given solution cell, or at the end)."""
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {"tags": tags} if tags else {},
+            "outputs": [], "source": textwrap.dedent(source).strip("\n").splitlines(keepends=True)}
+    index = len(nb["cells"])
+    if after_grade_id:
+        index = next(i + 1 for i, c in enumerate(nb["cells"])
+                     if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == after_grade_id)
+    nb["cells"].insert(index, cell)
+    return nb

@@ -1,0 +1,220 @@
+"""Rebuild hw1's example submissions from the released notebook: python tests/submissions/hw1_linear_regression/make_submissions.py
+
+Each one is a notebook as a student would hand it in; expected.json holds the score each must get
+(reviewed by hand: change it only after reading the new report).
+"""
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+from helpers import add_cell, fill, solution_cells, write  # noqa: E402
+
+ID = "hw1_linear_regression"
+SOLVED = solution_cells(ID)
+
+# Correct, but written differently from both the notebook's solution and the reference.
+ALTERNATIVE = {
+    "synthetic_data": '''
+def synthetic_data(w, b, num_examples, noise=0.01):
+    """X ~ N(0, 1), y = Xw + b + N(0, noise^2)."""
+    X = torch.randn(num_examples, w.shape[0], dtype=w.dtype, device=w.device)
+    y = (X * w).sum(dim=1, keepdim=True) + b
+    return X, y + torch.randn_like(y) * noise
+''',
+    "data_iter": '''
+def data_iter(batch_size, features, labels):
+    """Shuffled minibatches with torch.randperm."""
+    order = torch.randperm(features.shape[0], device=features.device)
+    start = 0
+    while start < len(order):
+        idx = order[start:start + batch_size]
+        yield features[idx], labels[idx]
+        start += batch_size
+''',
+    "linreg": '''
+def linreg(X, w, b):
+    return X.mm(w).add(b)
+''',
+    "squared_loss": '''
+def squared_loss(y_hat, y):
+    diff = y_hat - y.reshape(y_hat.shape)
+    return 0.5 * diff * diff
+''',
+    "sgd": '''
+def sgd(params, lr, batch_size):
+    for p in params:
+        p.data.sub_(lr / batch_size * p.grad)
+        p.grad = None  # set_to_none, as torch.optim does by default
+''',
+    "train_linreg": '''
+def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
+    n, d = features.shape
+    w = (torch.randn(d, 1, dtype=features.dtype, device=features.device) * 0.01).requires_grad_()
+    b = torch.zeros(1, dtype=features.dtype, device=features.device).requires_grad_()
+    for _ in range(num_epochs):
+        for X, y in data_iter(batch_size, features, labels):
+            loss = squared_loss(linreg(X, w, b), y).sum()
+            loss.backward()
+            sgd([w, b], lr, batch_size)
+    return w.detach(), b.detach()
+''',
+    "normal_equation": '''
+def normal_equation(X, y):
+    ones = X.new_ones(X.shape[0], 1)
+    A = torch.hstack([X, ones])
+    theta = torch.linalg.inv(A.T @ A) @ (A.T @ y.reshape(-1, 1))
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "linear_net": '''
+def linear_net(num_inputs):
+    layer = nn.Linear(num_inputs, 1)
+    nn.init.normal_(layer.weight, std=0.01)
+    nn.init.zeros_(layer.bias)
+    return nn.Sequential(layer)
+''',
+}
+
+WRONG_KNOWN = {
+    "squared_loss": '''
+def squared_loss(y_hat, y):
+    return (y_hat - y.reshape(y_hat.shape)) ** 2
+''',
+    "sgd": '''
+def sgd(params, lr, batch_size):
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad
+            param.grad.zero_()
+''',
+    "data_iter": '''
+def data_iter(batch_size, features, labels):
+    num_examples = len(features)
+    indices = list(range(num_examples))
+    random.shuffle(indices)
+    for i in range(0, num_examples - batch_size + 1, batch_size):
+        batch_indices = torch.tensor(indices[i: i + batch_size], device=features.device)
+        yield features[batch_indices], labels[batch_indices]
+''',
+}
+
+CHEAT_IMPORT_REFERENCE = '''
+def normal_equation(X, y):
+    """Borrow the reference: by import, from the grader's folders, or from anywhere near the working directory."""
+    import glob, importlib, os, sys
+    for name in ("solutions.hw1_linear_regression", "autograder.hw1_linear_regression", "solutions"):
+        try:
+            return importlib.import_module(name).normal_equation(X, y)
+        except Exception:
+            pass
+    for pattern in ("solutions/*.py", "../solutions/*.py", "../../solutions/*.py", "../../../solutions/*.py",
+                    "**/solutions/hw1_linear_regression.py"):
+        for path in glob.glob(pattern, recursive=True):
+            namespace = {}
+            exec(open(path).read(), namespace)
+            return namespace["normal_equation"](X, y)
+    for entry in sys.path:
+        candidate = os.path.join(entry, "solutions", "hw1_linear_regression.py")
+        if os.path.exists(candidate):
+            namespace = {}
+            exec(open(candidate).read(), namespace)
+            return namespace["normal_equation"](X, y)
+    raise RuntimeError("no reference found to copy")
+'''
+
+CHEAT_MONKEYPATCH = '''
+import torch
+import torch.testing
+
+# Make every comparison succeed, hoping the grader compares in this process.
+torch.allclose = lambda *args, **kwargs: True
+torch.equal = lambda *args, **kwargs: True
+torch.isclose = lambda a, b, *args, **kwargs: torch.ones_like(a, dtype=torch.bool)
+torch.testing.assert_close = lambda *args, **kwargs: None
+'''
+
+CHEAT_SPOOF = '''
+class AlwaysEqual(torch.Tensor):
+    """A tensor that says it equals anything it is compared with."""
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    def allclose(self, *args, **kwargs):
+        return True
+    def equal(self, *args, **kwargs):
+        return True
+
+
+def linreg(X, w, b):
+    return torch.zeros(X.shape[0], w.shape[1], dtype=X.dtype, device=X.device).as_subclass(AlwaysEqual)
+'''
+
+CHEAT_RESULTS_FILE = '''
+import json, os
+
+FORGED = {"score": 100.0, "tests": [{"name": "everything", "score": 100.0, "max_score": 100.0, "status": "passed"}]}
+for folder in (".", "..", "../..", os.path.expanduser("~"), os.environ.get("TMPDIR", ".")):
+    for name in ("results.json", "result.json"):
+        try:
+            with open(os.path.join(folder, name), "w") as fh:
+                json.dump(FORGED, fh)
+        except OSError:
+            pass
+
+
+def linear_net(num_inputs):
+    with open("results.json", "w") as fh:
+        json.dump(FORGED, fh)
+    print(json.dumps(FORGED))  # and on stdout, in case a score is read from there
+    return None
+'''
+
+CHEAT_EXIT = {
+    "linreg": '''
+def linreg(X, w, b):
+    import os
+    os._exit(0)  # end the process that runs the checks, hoping that counts as passing
+''',
+    "sgd": '''
+def sgd(params, lr, batch_size):
+    import sys
+    sys.exit(0)
+''',
+}
+
+CHEAT_LOOP = {
+    "normal_equation": '''
+def normal_equation(X, y):
+    while True:  # never return: perhaps the grader gives up and passes the test
+        pass
+''',
+}
+
+
+def main() -> None:
+    write(fill(ID, SOLVED), HERE / "correct_solution.ipynb")
+    write(fill(ID, ALTERNATIVE), HERE / "correct_alternative.ipynb")
+    write(fill(ID, {k: SOLVED[k] for k in ("synthetic_data", "linreg", "squared_loss", "sgd")}), HERE / "half_done.ipynb")
+    write(fill(ID, {**SOLVED, **WRONG_KNOWN}), HERE / "wrong_known_mistakes.ipynb")
+
+    broken = (HERE / "correct_solution.ipynb").read_text(encoding="utf-8")
+    (HERE / "malformed_truncated.ipynb").write_text(broken[: len(broken) // 2], encoding="utf-8")
+
+    write(fill(ID, {**SOLVED, "normal_equation": CHEAT_IMPORT_REFERENCE}), HERE / "cheat_import_reference.ipynb")
+    nb = fill(ID, {**SOLVED, "linreg": "def linreg(X, w, b):\n    return torch.zeros(X.shape[0], 1)\n",
+                   "squared_loss": "def squared_loss(y_hat, y):\n    return torch.zeros_like(y_hat)\n"})
+    write(add_cell(nb, CHEAT_MONKEYPATCH, after_grade_id="synthetic_data"), HERE / "cheat_monkeypatch.ipynb")
+    write(fill(ID, {**SOLVED, "linreg": CHEAT_SPOOF}), HERE / "cheat_spoof_eq.ipynb")
+    write(fill(ID, {**SOLVED, "linear_net": CHEAT_RESULTS_FILE}), HERE / "cheat_results_file.ipynb")
+    nb = fill(ID, {**SOLVED, **CHEAT_EXIT})
+    write(add_cell(nb, "import os\nos._exit(0)  # stop loading, before the grader can see anything",
+                   after_grade_id="data_iter"), HERE / "cheat_exit_early.ipynb")
+    nb = fill(ID, {**SOLVED, **CHEAT_LOOP})
+    nb = add_cell(nb, "import time\nwhile True:\n    try:\n        time.sleep(1)\n    except BaseException:\n"
+                      "        pass  # even the grader's interruption is swallowed", after_grade_id="linreg")
+    write(nb, HERE / "cheat_infinite_loop.ipynb")
+
+
+if __name__ == "__main__":
+    main()

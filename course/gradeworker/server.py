@@ -207,11 +207,12 @@ class Worker:
         return {"ok": True, "value": self.to_handle(value) if ret == "handle" else value}
 
     def op_construct(self, name: str, args: list, kwargs: dict) -> dict:
-        """Build a helper object in the worker: a ``toolbox`` name or a class/function under ``torch``."""
+        """Build a helper object in the worker: ``toolbox.X``, or a class/function under ``gradeworker.``
+        or ``torch.`` (never a student's name: the grader decides what it hands to student code)."""
+        from .monitor import _resolve
         if name.startswith("toolbox."):
             factory = getattr(toolbox, name.split(".", 1)[1])
-        elif name.startswith("torch."):
-            from .monitor import _resolve
+        elif name.startswith(("torch.", "gradeworker.")):
             factory = _resolve(name)
         else:
             raise ValueError(f"cannot construct {name!r} in the worker")

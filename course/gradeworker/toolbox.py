@@ -70,3 +70,30 @@ def describe(obj: Any) -> dict:
         }
     kind = "iterator" if hasattr(obj, "__next__") else "callable" if callable(obj) else "object"
     return {"kind": kind, "type": f"{type(obj).__module__}.{type(obj).__qualname__}"}
+
+
+class Probe(nn.Module):
+    """Wraps a network and records, at each forward, its mode, whether autograd was on, and the batch size.
+
+    Read ``calls`` back (``probe.attr("calls")``) to check that a student's evaluation loop switched the
+    model to eval mode and built no graph, or that a training loop did the opposite.
+    """
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+        self.calls: list[dict] = []
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        self.calls.append({"training": self.training, "grad_enabled": torch.is_grad_enabled(), "batch": len(X)})
+        return self.inner(X)
+
+
+class CallableNet:
+    """A network that is a plain function of X, not an nn.Module (d2l's from-scratch ``net``)."""
+
+    def __init__(self, W: torch.Tensor, b: torch.Tensor):
+        self.W, self.b = W, b
+
+    def __call__(self, X: torch.Tensor) -> torch.Tensor:
+        return X.reshape(-1, self.W.shape[0]) @ self.W + self.b

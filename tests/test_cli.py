@@ -1,0 +1,89 @@
+"""The command line as TAs use it: exit codes, results.json, reports, batches that resume."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from autograder.batch import find_submissions, grade_batch
+from autograder.plugin import seed_for
+from helpers import ROOT
+
+HW1 = "hw1_linear_regression"
+EXAMPLES = ROOT / "tests" / "submissions" / HW1
+
+
+def autograder(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_does_grading_the_release_write_score_zero_and_exit_zero(tmp_path):
+    done = autograder("grade", HW1, ROOT / "release" / HW1 / f"{HW1}.ipynb", "--results", tmp_path / "r.json",
+                      "--feedback", tmp_path / "f.md", "--device", "cpu")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert results["score"] == 0 and results["tests"]
+    for test in results["tests"]:
+        assert {"name", "score", "max_score", "output", "visibility", "status"} <= set(test)
+        assert test["status"] == "failed" and "not implemented yet" in test["output"]
+    assert sum(t["max_score"] for t in results["tests"]) == 100
+    assert "Score: 0 / 100" in (tmp_path / "f.md").read_text()
+    assert "score 0 / 100" in done.stdout
+
+
+def test_does_a_broken_notebook_get_zero_not_a_crash(tmp_path):
+    done = autograder("grade", HW1, EXAMPLES / "malformed_truncated.ipynb", "--results", tmp_path / "r.json",
+                      "--device", "cpu")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert results["score"] == 0 and "not valid notebook JSON" in results["output"]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["grade", "hw9_nothing", "x.ipynb"], "unknown assignment 'hw9_nothing'"),
+    (["grade", HW1, "no/such/file.ipynb"], "no such file"),
+    (["validate", "hw9_nothing"], "this course has: hw1_linear_regression"),
+])
+def test_does_bad_usage_exit_two_with_a_message(args, says):
+    done = autograder(*args)
+    assert done.returncode == 2 and says in done.stderr
+
+
+def test_does_a_batch_resume_without_regrading(course, tmp_path, monkeypatch):
+    submissions = find_submissions(HW1, [EXAMPLES / "correct_solution.ipynb", EXAMPLES / "half_done.ipynb"])
+    first = grade_batch(course, HW1, submissions, tmp_path, jobs=1, device="cpu")
+    assert [r.score for r in first] == [100, 40]
+    import autograder.batch as batch
+    monkeypatch.setattr(batch, "_grade_one", lambda *a: pytest.fail("regraded a finished submission"))
+    again = grade_batch(course, HW1, submissions, tmp_path, jobs=1, device="cpu")
+    assert [r.score for r in again] == [100, 40]
+    csv = (tmp_path / HW1 / "grades.csv").read_text().splitlines()
+    assert csv[0].startswith("student,assignment,score,max_score,test_synthetic_data")
+    assert csv[1].startswith("correct_solution,hw1_linear_regression,100,100")
+
+
+def test_does_nbgraders_submitted_layout_name_the_students(tmp_path):
+    for student in ("alice", "bob"):
+        target = tmp_path / student / HW1 / f"{HW1}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_bytes((EXAMPLES / "half_done.ipynb").read_bytes())
+    assert [s for s, _ in find_submissions(HW1, [tmp_path])] == ["alice", "bob"]
+
+
+def test_do_seeds_replay_and_depend_on_the_run_seed_and_the_test(grade):
+    a = grade(HW1, EXAMPLES / "half_done.ipynb", tasks=["linreg"], seed=7)
+    b = grade(HW1, EXAMPLES / "half_done.ipynb", tasks=["linreg"], seed=7)
+    c = grade(HW1, EXAMPLES / "half_done.ipynb", tasks=["linreg"], seed=8)
+    assert [t.seed for t in a.tests] == [t.seed for t in b.tests] != [t.seed for t in c.tests]
+    assert a.tests[0].seed == seed_for(7, a.tests[0].id)
+    assert len({t.seed for t in a.tests}) == len(a.tests)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+def test_does_grading_on_cuda_give_full_marks_to_the_solution(grade):
+    result = grade(HW1, EXAMPLES / "correct_solution.ipynb", device="cuda")
+    assert result.device.startswith("cuda") and result.score == 100

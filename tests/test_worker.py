@@ -1,0 +1,114 @@
+"""Student code runs in a worker that cannot see the graders, and whose failures cost one check only."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import torch
+
+from autograder.notebook import CodeCell
+from autograder.remote import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, Submission, WorkerLost
+from helpers import ROOT
+
+PROBE = '''
+import importlib.util, os, sys
+
+def visible():
+    return {"autograder": importlib.util.find_spec("autograder") is not None,
+            "solutions": importlib.util.find_spec("solutions") is not None,
+            "cwd": os.getcwd(), "cwd_entries": os.listdir("."), "path": list(sys.path),
+            "env": sorted(os.environ)}
+
+def slow():
+    while True:
+        pass
+
+def crash():
+    os._exit(3)
+
+def flood():
+    for _ in range(100):
+        os.write(1, b"x" * (1 << 20))
+
+def same(x):
+    return x
+
+def gen():
+    i = 0
+    while True:
+        yield i
+        i += 1
+
+def pinv(x):
+    return torch.linalg.pinv(x)
+
+import torch
+'''
+
+
+@pytest.fixture
+def submission(launcher):
+    cells = [CodeCell(1, textwrap.dedent(PROBE)), CodeCell(2, "raise ValueError('broken cell')"),
+             CodeCell(3, "def after_broken():\n    return 42\n")]
+    sub = Submission(launcher, cells, {"pinv": ["torch.linalg.pinv"]})
+    sub.reset(0)
+    yield sub
+    sub.close()
+
+
+def test_can_the_worker_not_import_or_see_the_hidden_code(submission):
+    seen = submission.visible()
+    assert not seen["autograder"] and not seen["solutions"]
+    assert seen["cwd_entries"] == [] and not seen["cwd"].startswith(str(ROOT))
+    assert str(ROOT) not in seen["path"] and all("autograder" not in p for p in seen["path"])
+    assert "AUTOGRADER_COURSE_ROOT" not in seen["env"] and "VIRTUAL_ENV" not in seen["env"]
+
+
+def test_does_a_broken_cell_leave_the_rest_of_the_notebook_loaded(submission):
+    assert submission.after_broken() == 42
+    assert any("broken cell" in p for p in submission.load_report.problems())
+
+
+def test_does_a_hang_fail_that_call_and_the_next_get_a_fresh_worker(submission):
+    first_pid = submission.worker.pid
+    with pytest.raises(WorkerLost, match="did not finish"):
+        submission.slow()
+    submission.reset(1)
+    assert submission.worker.pid != first_pid and submission.same(5) == 5
+
+
+def test_does_an_exit_fail_that_call_only(submission):
+    with pytest.raises(WorkerLost) as info:
+        submission.crash()
+    assert "exit 3" in info.value.status
+    submission.reset(2)
+    assert submission.after_broken() == 42
+
+
+def test_does_an_output_flood_stop_at_the_file_size_limit(submission, launcher):
+    with pytest.raises(StudentCodeError, match="File too large"):
+        submission.flood()
+    assert submission.worker.log.stat().st_size <= launcher.limits.file_bytes
+    assert submission.same(1) == 1
+
+
+def test_are_student_errors_missing_names_and_wrong_signatures_told_apart(submission):
+    with pytest.raises(MissingFunction):
+        submission.nowhere(1)
+    with pytest.raises(SignatureMismatch):
+        submission.same(1, 2)
+    with pytest.raises(ForbiddenCallUsed, match="torch.linalg.pinv"):
+        submission.pinv(torch.eye(3))
+
+
+def test_do_non_data_results_stay_in_the_worker_behind_handles(submission):
+    endless = submission.gen()
+    assert endless.type.endswith("generator")
+    items, exhausted = endless.iterate(5)
+    assert items == [0, 1, 2, 3, 4] and not exhausted
+
+
+def test_is_a_returned_tensor_a_plain_copy(submission):
+    t = torch.arange(6.0).reshape(2, 3)
+    back = submission.same(t)
+    assert type(back) is torch.Tensor and torch.equal(back, t) and back is not t

@@ -98,6 +98,8 @@ def main(config: dict) -> None:
     """Preload what every worker needs, then serve spawn requests on the inherited control socket."""
     os.chdir(config["workdir"])
     import torch  # noqa: F401  (the point of a fork server: imported once, shared by every fork)
+    # Imported lazily by torch.autograd.grad(..., grad_outputs=...): sympy alone costs ~0.7 s per worker.
+    import torch.fx.experimental.symbolic_shapes  # noqa: F401
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
@@ -106,4 +108,5 @@ def main(config: dict) -> None:
     from . import server  # noqa: F401
     ctl = socket.socket(fileno=int(config["ctl_fd"]))
     ForkServer(ctl).serve()
-    sys.exit(0)
+    sys.stdout.flush()
+    os._exit(0)  # skip the interpreter's teardown of torch: the grader waits for this exit

@@ -111,6 +111,11 @@ class Assignment:
         module = importlib.import_module(f"autograder.{self.id}")
         return dict(getattr(module, "FORBIDDEN", {}))
 
+    @property
+    def private_modules(self) -> list[str]:
+        """Module names student code must not be able to import: this assignment's graders, the references."""
+        return [f"autograder.{self.id}", "solutions", f"solutions.{self.id}"]
+
     def load_reference(self):
         """The reference solution module, imported from ``solutions/<id>.py`` (trusted side only)."""
         spec = importlib.util.spec_from_file_location(f"solutions.{self.id}", self.solution_file)

@@ -72,7 +72,7 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
 
     own_launcher = launcher is None
     launcher = launcher or Launcher()
-    submission = Submission(launcher, code_to_run(nb), assignment.forbidden)
+    submission = Submission(launcher, code_to_run(nb), assignment.forbidden, assignment.private_modules)
     plugin = GradingPlugin(GradingContext(assignment, submission, assignment.load_reference(), dev, seed))
     try:
         with _tf32_off():

@@ -86,10 +86,12 @@ class LoadReport:
 class Submission:
     """One student's notebook code, loaded into a (replaceable) worker."""
 
-    def __init__(self, launcher: Launcher, cells: list[CodeCell], forbidden: dict[str, list[str]]):
+    def __init__(self, launcher: Launcher, cells: list[CodeCell], forbidden: dict[str, list[str]],
+                 private_modules: list[str] = ("autograder", "solutions")):
         self.launcher = launcher
         self.cells = cells
         self.forbidden = forbidden
+        self.private_modules = list(private_modules)  # the worker must not be able to import these
         self.worker: WorkerProcess | None = None
         self.generation = 0
         self.load_report: LoadReport | None = None
@@ -104,12 +106,13 @@ class Submission:
         self.worker = self.launcher.start()
         self.generation += 1
         hello = self._exchange(None, self.launcher.limits.load_seconds, "starting the worker")
-        hidden = hello.get("isolation", {}).get("hidden_modules_importable")
-        if hidden:
-            self.close()
-            raise HarnessError(f"the worker can import {hidden}: the hidden tests would be visible to student code")
         all_forbidden = sorted({name for names in self.forbidden.values() for name in names})
-        self.request("prepare", "preparing the worker", forbidden=all_forbidden)
+        prepared = self.request("prepare", "preparing the worker", forbidden=all_forbidden,
+                                private_modules=self.private_modules)
+        if prepared.get("reachable"):
+            self.close()
+            raise HarnessError(f"student code could import {', '.join(prepared['reachable'])}; refusing to grade. "
+                               "Install the project with `make env` (pip's editable_mode=compat) or non-editable.")
         if self.load_report is None:
             self.load_report = LoadReport(isolation=hello.get("isolation", {}))
             self._load_first_time()

@@ -112,3 +112,12 @@ def test_is_a_returned_tensor_a_plain_copy(submission):
     t = torch.arange(6.0).reshape(2, 3)
     back = submission.same(t)
     assert type(back) is torch.Tensor and torch.equal(back, t) and back is not t
+
+
+def test_is_an_editable_install_hook_that_leads_to_the_graders_refused(tmp_path, monkeypatch):
+    from gradeworker.server import reachable
+    (tmp_path / "__editable___d2l_autograder_0_1_0_finder.py").write_text(
+        "MAPPING = {'autograder': '/course/autograder'}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert reachable(["autograder.hw1_linear_regression", "solutions"]) == [
+        "autograder (via __editable___d2l_autograder_0_1_0_finder.py)"]

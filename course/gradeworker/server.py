@@ -105,10 +105,10 @@ class Worker:
                 reply = {"ok": False, "error": _error(exc)}
             self.send(reply)
 
-    def op_prepare(self, forbidden: list[str]) -> dict:
+    def op_prepare(self, forbidden: list[str], private_modules: list[str] = ()) -> dict:
         # Resolve the forbidden functions before any student code can replace them.
         self.forbidden = ForbiddenSet.from_names(forbidden)
-        return {"ok": True, "unresolved": self.forbidden.unresolved}
+        return {"ok": True, "unresolved": self.forbidden.unresolved, "reachable": reachable(list(private_modules))}
 
     def op_load(self, cells: list[dict], cell_timeout: float) -> dict:
         report = []
@@ -296,14 +296,36 @@ def _grads(value: Any, inputs: list[torch.Tensor], grad_output: Any) -> tuple[li
 
 
 def isolation_report() -> dict:
-    """What this worker can see of the grader's private code: checked, not assumed."""
+    """Where this worker runs; the checks of what it can reach happen in ``reachable``."""
+    return {"cwd": os.getcwd(), "uid": os.getuid()}
+
+
+def reachable(modules: list[str]) -> list[str]:
+    """Which of the grader's private modules this process could import, checked rather than assumed.
+
+    Besides a plain import, an editable install's import hook (``__editable___*_finder.py``, inert
+    here because ``-S`` skips the ``.pth`` that activates it) would hand them over to anyone who
+    imports and installs it: that counts as reachable too.
+    """
     import importlib.util
-    return {
-        "hidden_modules_importable": [m for m in ("autograder", "solutions")
-                                      if importlib.util.find_spec(m) is not None],
-        "cwd": os.getcwd(),
-        "uid": os.getuid(),
-    }
+    found = []
+    for name in modules:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                found.append(name)
+        except (ImportError, ValueError):
+            pass
+    tops = {m.split(".")[0] for m in modules}
+    for entry in sys.path:
+        try:
+            hooks = [f for f in os.listdir(entry) if f.startswith("__editable__") and f.endswith("finder.py")]
+        except OSError:
+            continue
+        for hook in hooks:
+            with open(os.path.join(entry, hook), encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+            found += [f"{top} (via {hook})" for top in tops if f"'{top}'" in text or f'"{top}"' in text]
+    return found
 
 
 def apply_limits(limits: dict) -> None:

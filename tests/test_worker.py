@@ -119,5 +119,6 @@ def test_is_an_editable_install_hook_that_leads_to_the_graders_refused(tmp_path,
     (tmp_path / "__editable___d2l_autograder_0_1_0_finder.py").write_text(
         "MAPPING = {'autograder': '/course/autograder'}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert reachable(["autograder.hw1_linear_regression", "solutions"]) == [
-        "autograder (via __editable___d2l_autograder_0_1_0_finder.py)"]
+    found = reachable(["autograder.hw1_linear_regression", "solutions"])  # this test's process imports both
+    assert "autograder (via __editable___d2l_autograder_0_1_0_finder.py)" in found
+    assert not any("solutions (via" in f for f in found)

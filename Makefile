@@ -13,7 +13,6 @@ env: $(STAMP)
 # student's worker to the hidden graders.
 $(STAMP): pyproject.toml course/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ./course -e '.[staff]' --config-settings editable_mode=compat
 	touch $(STAMP)
 

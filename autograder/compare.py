@@ -123,7 +123,7 @@ def expect_tensor(got: Any, expected: torch.Tensor, checked: str, *, inputs: str
         fail(f"expected a tensor, got {describe(got)}", "return a torch.Tensor")
     meta = getattr(got, "remote_meta", None) or {}
     if meta.get("cls") not in (None, "Tensor", "Parameter"):
-        fail(f"expected a plain torch.Tensor, got a {meta['cls']} (a tensor subclass)", "return a torch.Tensor")
+        fail(f"expected a plain torch.Tensor, got a tensor subclass ({meta['cls']})", "return a torch.Tensor")
     if tuple(got.shape) != tuple(expected.shape):
         fail(f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}",
              hint or "print the shapes of your intermediate results; watch for broadcasting")

@@ -223,9 +223,12 @@ class Submission:
         """Send data to the worker and keep it there (e.g. parameters a student's ``sgd`` updates)."""
         return self.request("put", "storing a value", value=value, requires_grad=requires_grad)["value"]
 
-    def construct(self, name: str, *args: Any, **kwargs: Any) -> "RemoteObject":
+    def construct(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> "RemoteObject":
         """Build a ``gradeworker.toolbox`` helper or a ``torch`` object in the worker."""
-        return self.request("construct", f"building {name}", name=name, args=list(args), kwargs=kwargs)["value"]
+        label = f"building {name}"
+        reply = self.request("construct", label, timeout=timeout, name=name, args=list(args), kwargs=kwargs)
+        self.raise_for(label, reply)
+        return reply["value"]
 
     def signature(self, name: str) -> dict | None:
         return self.request("signature", name, name=name)["value"]

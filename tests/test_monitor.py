@@ -76,3 +76,17 @@ def test_is_switching_the_monitor_off_detected():
 def test_is_the_monitor_off_after_the_call():
     seen(lambda: None)
     assert sys.getprofile() is None
+
+
+def test_is_switching_the_monitor_off_and_on_again_detected():
+    def sneaky():
+        saved = sys.getprofile()
+        sys.setprofile(None)
+        torch.linalg.pinv(X)
+        sys.setprofile(saved)
+    assert seen(sneaky)[1] is True
+
+
+def test_is_the_aten_operator_caught():
+    assert seen(lambda: torch.ops.aten._softmax(X, 1, False))[0] in (["F.softmax"], ["torch.softmax"])
+    assert seen(lambda: torch.ops.aten.linalg_pinv.default(X))[0] == ["torch.linalg.pinv"]

@@ -98,8 +98,11 @@ def main(config: dict) -> None:
     """Preload what every worker needs, then serve spawn requests on the inherited control socket."""
     os.chdir(config["workdir"])
     import torch  # noqa: F401  (the point of a fork server: imported once, shared by every fork)
-    # Imported lazily by torch.autograd.grad(..., grad_outputs=...): sympy alone costs ~0.7 s per worker.
+    # Imported lazily by torch itself, and costly in every worker that would import them anew:
+    # autograd.grad(..., grad_outputs=...) pulls in sympy (~0.7 s); the first torch.optim optimizer
+    # pulls in torch._dynamo (~2.5 s). Neither initialises CUDA.
     import torch.fx.experimental.symbolic_shapes  # noqa: F401
+    import torch._dynamo  # noqa: F401
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401

@@ -56,6 +56,7 @@ class ForbiddenSet:
     builtins: dict[int, str] = field(default_factory=dict)  # id(builtin function) -> name
     codes: dict[types.CodeType, str] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)  # Tensor method name -> name
+    ops: dict[str, str] = field(default_factory=dict)  # ATen operator base name -> name
     keep_alive: list = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
 
@@ -66,6 +67,12 @@ class ForbiddenSet:
             fs._add(name)
         return fs
 
+    def op_name(self, op: Any) -> str | None:
+        """The forbidden name a ``torch.ops.aten.<op>`` call stands for: ``aten::_softmax`` is ``softmax``."""
+        qualified = getattr(op, "_qualified_op_name", None) or getattr(op, "__name__", "")
+        base = _op_base(str(qualified))
+        return self.ops.get(base)
+
     def subset(self, names: list[str]) -> "ForbiddenSet":
         """The part of this set named in ``names`` (already resolved: safe after student code ran)."""
         wanted = set(names)
@@ -73,6 +80,7 @@ class ForbiddenSet:
             builtins={k: v for k, v in self.builtins.items() if v in wanted},
             codes={k: v for k, v in self.codes.items() if v in wanted},
             methods={k: v for k, v in self.methods.items() if v in wanted},
+            ops={k: v for k, v in self.ops.items() if v in wanted},
             keep_alive=self.keep_alive,
             unresolved=[n for n in self.unresolved if n in wanted],
         )
@@ -82,8 +90,11 @@ class ForbiddenSet:
         for short, long in _ALIASES.items():
             if name.startswith(short):
                 full = long + name[len(short):]
+        last = full.rsplit(".", 1)[1]
+        if full.startswith("torch.") and not last.startswith("*") and last[:1].islower():
+            self.ops.setdefault(_op_base(last), name)  # the same operation reached through torch.ops.aten
         if full.startswith("torch.Tensor."):
-            self.methods[full.rsplit(".", 1)[1]] = name
+            self.methods[last] = name
             return
         try:
             targets = self._targets(full)
@@ -107,6 +118,26 @@ class ForbiddenSet:
         return [_resolve(full)]
 
 
+def _op_base(name: str) -> str:
+    """``aten::_log_softmax.default`` -> ``log_softmax``; ``linalg_lstsq`` -> ``lstsq``."""
+    base = name.split("::")[-1].split(".")[0].lstrip("_")
+    for prefix in ("linalg_", "special_"):
+        base = base.removeprefix(prefix)
+    return base
+
+
+def _op_call_codes() -> set[types.CodeType]:
+    """The Python frames every ``torch.ops`` call goes through (packet and overload)."""
+    try:
+        from torch._ops import OpOverload, OpOverloadPacket
+    except ImportError:
+        return set()
+    return {cls.__call__.__code__ for cls in (OpOverload, OpOverloadPacket) if hasattr(cls.__call__, "__code__")}
+
+
+_OP_CALL_CODES = _op_call_codes() if "torch" in sys.modules else set()
+
+
 class CallMonitor:
     """Context manager recording forbidden calls made on any thread while it is active."""
 
@@ -115,13 +146,19 @@ class CallMonitor:
         self.seen: list[str] = []
         self.tampered = False
         self._tensor_type = sys.modules["torch"].Tensor if "torch" in sys.modules else None
-        self._active = bool(forbidden.codes or forbidden.builtins or forbidden.methods)
+        self._active = bool(forbidden.codes or forbidden.builtins or forbidden.methods or forbidden.ops)
         self._bound_hook = self._hook  # one bound-method object, so identity checks work
+        self._closing = False  # set while __exit__ removes the hook itself
 
     def _hook(self, frame: types.FrameType, event: str, arg: Any) -> None:
         if event == "call":
             name = self.forbidden.codes.get(frame.f_code)
+            if name is None and frame.f_code in _OP_CALL_CODES:
+                name = self.forbidden.op_name(frame.f_locals.get("self"))
         elif event == "c_call":
+            if (arg is sys.setprofile or arg is threading.setprofile) and not self._closing:
+                self.tampered = True  # even if it puts the hook back before returning
+                return
             name = self.forbidden.builtins.get(id(arg))
             if name is None and self.forbidden.methods:
                 owner = getattr(arg, "__self__", None)
@@ -142,5 +179,6 @@ class CallMonitor:
         # A student function that switched the hook off cannot be trusted to have obeyed the rules.
         if self._active and sys.getprofile() is not self._bound_hook:
             self.tampered = True
+        self._closing = True
         sys.setprofile(None)
         threading.setprofile(None)

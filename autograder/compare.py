@@ -60,6 +60,17 @@ def expect(condition: bool, checked: str, *, inputs: str = "", expected: str = "
         raise CheckFailed(checked, inputs, comparison, hint, mistake)
 
 
+def same_device(a: torch.device | str, b: torch.device | str) -> bool:
+    """``cuda`` and ``cuda:0`` are the same device when 0 is the current one."""
+    a, b = torch.device(a), torch.device(b)
+    if a.type != b.type:
+        return False
+    if a.type != "cuda" or a.index == b.index:
+        return True
+    current = torch.cuda.current_device() if torch.cuda.is_available() else 0
+    return (a.index if a.index is not None else current) == (b.index if b.index is not None else current)
+
+
 def expect_like(got: Any, checked: str, *, shape: tuple | None = None, dtype: torch.dtype | None = None,
                 device: torch.device | str | None = None, inputs: str = "", hint: str = "") -> torch.Tensor:
     """``got`` is a tensor with this shape, dtype and device (values unchecked: for random results)."""
@@ -71,7 +82,7 @@ def expect_like(got: Any, checked: str, *, shape: tuple | None = None, dtype: to
         raise CheckFailed(checked, inputs, f"expected dtype {dtype}, got {got.dtype}",
                           "create new tensors with the input's dtype (dtype=X.dtype)")
     got_device = (getattr(got, "remote_meta", None) or {}).get("device", str(got.device))
-    if device is not None and torch.device(got_device) != torch.device(device):
+    if device is not None and not same_device(got_device, device):
         raise CheckFailed(checked, inputs, f"expected a tensor on {device}, got one on {got_device}",
                           "create new tensors on the input's device (device=X.device)")
     return got
@@ -130,7 +141,7 @@ def expect_tensor(got: Any, expected: torch.Tensor, checked: str, *, inputs: str
     if check_dtype and got.dtype != expected.dtype:
         fail(f"expected dtype {expected.dtype}, got {got.dtype}",
              "keep the input's dtype: avoid torch.tensor(...) or torch.zeros(...) without dtype=")
-    if check_device and str(meta.get("device", got.device)) != str(expected.device):
+    if check_device and not same_device(meta.get("device", got.device), expected.device):
         fail(f"expected a tensor on {expected.device}, got one on {meta.get('device', got.device)}",
              "create new tensors on the input's device (device=X.device) and never call .cpu() or .cuda()")
     r, a = tolerance(expected.dtype, rtol, atol)

@@ -6,6 +6,7 @@ Adding an assignment means adding those and nothing else.
 """
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import os
@@ -27,6 +28,19 @@ class Task:
     name: str
     cell_id: str
     points: float
+
+
+def declared_task(path: Path) -> str | None:
+    """The ``TASK = "..."`` a grader file declares at top level, read without importing it."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == "TASK" and isinstance(node.value, ast.Constant)):
+            return str(node.value.value)
+    return None
 
 
 def _is_course_root(path: Path) -> bool:
@@ -110,6 +124,14 @@ class Assignment:
         """Per contract function, the library calls that lose its points (``FORBIDDEN`` in its graders)."""
         module = importlib.import_module(f"autograder.{self.id}")
         return dict(getattr(module, "FORBIDDEN", {}))
+
+    def grader_files(self) -> dict[str, list[Path]]:
+        """Per task, its grader files: ``test_<task>.py``, or any ``test_*.py`` declaring ``TASK = "<task>"``
+        (for names that differ only by case, like ``mlp`` and ``MLP``, on case-insensitive file systems)."""
+        files: dict[str, list[Path]] = {}
+        for path in sorted(self.graders_dir.glob("test_*.py")):
+            files.setdefault(declared_task(path) or path.stem.removeprefix("test_"), []).append(path)
+        return files
 
     @property
     def private_modules(self) -> list[str]:

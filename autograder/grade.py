@@ -10,7 +10,7 @@ import torch
 
 from .course import Assignment, Course, UsageError
 from .launcher import Launcher
-from .notebook import NotebookError, code_to_run, read_notebook
+from .notebook import NotebookError, code_to_run, read_notebook, tampering_signs
 from .plugin import GradingContext, GradingPlugin, seed_for
 from .remote import Submission
 from .results import GradingResult, Message, TestResult
@@ -35,7 +35,8 @@ def _whole_task_failures(assignment: Assignment, seed: int, claim: str, message:
 
 def _pytest_args(assignment: Assignment, select: str | None, tasks: list[str] | None) -> list[str]:
     graders = assignment.course.root / "autograder"
-    targets = [str(assignment.graders_dir / f"test_{t}.py") for t in tasks] if tasks else [str(assignment.graders_dir)]
+    files = assignment.grader_files()
+    targets = [str(f) for t in tasks for f in files.get(t, [])] if tasks else [str(assignment.graders_dir)]
     args = [*targets, "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:randomly",
             "-p", "no:xdist", "-p", "no:warnings", f"--rootdir={graders}", f"--confcutdir={graders}",
             "-c", str(graders / "pytest.ini")]
@@ -82,11 +83,27 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
         if own_launcher:
             launcher.close()
     result.tests = plugin.results + _missing_tasks(assignment, plugin, seed, select, tasks)
+    signs = tampering_signs(submission.cells)
+    if signs:
+        result.notices.append(f"your notebook reaches into the grading machinery ({'; '.join(signs)}): parts "
+                              "with forbidden calls get no credit, since their check cannot be trusted")
+        _forfeit_monitored_parts(result, assignment, signs)
     result.protections = list(launcher.protections)
     if submission.load_report is not None:
         result.notices += [f"while loading your notebook, {p}" for p in submission.load_report.problems()]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _forfeit_monitored_parts(result: GradingResult, assignment: Assignment, signs: list[str]) -> None:
+    for t in result.tests:
+        if assignment.forbidden.get(t.task) and t.passed:
+            t.passed, t.points = False, 0.0
+            t.message = Message(t.name, comparison=f"{t.task} is checked for forbidden calls, and your notebook reaches into "
+                                f"the grader's call monitor ({'; '.join(signs)})",
+                                hint="remove that code: grading decides from values in its own process, and the "
+                                     "monitor's check is worth nothing once it is tampered with")
+            t.detail = "flagged for review: " + "; ".join(signs)
 
 
 def _missing_tasks(assignment: Assignment, plugin: GradingPlugin, seed: int, select: str | None,

@@ -6,6 +6,7 @@ student can act on; the caller turns it into a zero-score result, never a crash.
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -79,3 +80,54 @@ def code_to_run(nb: dict) -> list[CodeCell]:
         if source and source.strip():
             cells.append(CodeCell(index, source))
     return cells
+
+
+# Names that only code reaching into the grading machinery needs: the worker's package, the profiling
+# hooks the forbidden-call monitor rests on, and ways to find or rewrite live objects and frames.
+_MACHINERY = frozenset({"gradeworker", "setprofile", "getprofile", "settrace", "gettrace", "get_referrers",
+                        "get_referents", "get_objects", "ctypes", "_getframe"})
+_DYNAMIC_BUILTINS = frozenset({"__import__", "eval", "exec", "compile"})  # called by bare name (not net.eval())
+
+
+def tampering_signs(cells: list[CodeCell]) -> list[str]:
+    """Where a submission's code reaches into the grader's machinery, read from its text in this process.
+
+    The worker's own checks run beside the student's code and could be rewritten by it; this reading
+    cannot. Dynamic imports and eval/exec of computed strings count too: they hide what is reached.
+    """
+    signs = []
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
+                found |= {m.split(".")[0] for m in modules if m and m.split(".")[0] in _MACHINERY}
+            elif isinstance(node, ast.Name) and node.id in _MACHINERY:
+                found.add(node.id)
+            elif isinstance(node, ast.Attribute) and (node.attr in _MACHINERY or node.attr == "monitoring"):
+                found.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "gradeworker" in node.value:
+                found.add("gradeworker")
+            elif isinstance(node, ast.Call) and _is_dynamic(node) and not _literal_args(node):
+                found.add(f"{_called_name(node)}(...) of a computed string")
+        signs += [f"cell {cell.index} uses {name}" for name in sorted(found)]
+    return signs
+
+
+def _is_dynamic(node: ast.Call) -> bool:
+    if isinstance(node.func, ast.Name):
+        return node.func.id in _DYNAMIC_BUILTINS or node.func.id == "import_module"
+    return isinstance(node.func, ast.Attribute) and node.func.attr == "import_module"
+
+
+def _called_name(node: ast.Call) -> str:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _literal_args(node: ast.Call) -> bool:
+    return bool(node.args) and isinstance(node.args[0], ast.Constant)

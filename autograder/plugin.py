@@ -1,7 +1,8 @@
 """The pytest plugin that runs an assignment's hidden graders against one submission.
 
 Conventions (the same id end to end): ``autograder/<id>/test_<task>.py`` grades the contract
-function ``<task>`` and counts for the notebook's autograded cell ``test_<task>``; each test carries
+function ``<task>`` and counts for the notebook's autograded cell ``test_<task>`` (a file may name its
+task with ``TASK = "<task>"`` instead); each test carries
 ``@pytest.mark.points(n)`` (split evenly between parametrised cases); its docstring is the claim a
 student reads. Fixtures: ``student`` (the submission in its worker), ``ref`` (the reference module),
 ``device`` (torch.device), ``seed`` (this test's seed; torch is already seeded with it).
@@ -41,7 +42,8 @@ class GradingContext:
 
 
 def task_of(item: pytest.Item) -> str:
-    return item.path.stem.removeprefix("test_")
+    """The task a grader counts for: its module's ``TASK``, else its file name without ``test_``."""
+    return getattr(getattr(item, "module", None), "TASK", None) or item.path.stem.removeprefix("test_")
 
 
 def claim_of(item: pytest.Item) -> str:
@@ -97,7 +99,9 @@ class GradingPlugin:
         seed = seed_for(self.ctx.run_seed, item.nodeid)
         torch.manual_seed(seed)
         item.stash[_started] = time.perf_counter()
-        self.ctx.submission.reset(seed)  # a dead worker is replaced here; a WorkerLost fails this test
+        # The worker gets its own stream, derived from the same seed: were it seeded alike, a student's
+        # first random draw would copy the grader's random inputs.
+        self.ctx.submission.reset(seed_for(seed, "worker"))  # a dead worker is replaced here
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
@@ -137,12 +141,14 @@ def _detail(excinfo: pytest.ExceptionInfo, exc: BaseException) -> str:
 # PyTorch errors students meet most, and what to do about each.
 ERROR_HINTS = [
     ("leaf Variable that requires grad is being used in an in-place operation",
-     "update parameters inside `with torch.no_grad():`"),
+     "a tensor that requires grad was changed in place: update parameters inside `with torch.no_grad():`, "
+     "and never write into a function's inputs (return a new tensor)"),
     ("Expected all tensors to be on the same device",
      "create new tensors on the input's device (device=X.device); never call .cpu() or .cuda() on inputs"),
     ("can't convert cuda", "stay in torch: NumPy only works on CPU tensors"),
     ("Can't call numpy() on Tensor that requires grad", "stay in torch, or use .detach() before .numpy()"),
-    ("shapes cannot be multiplied", "print the shapes: X is (n, d), w is (d, 1)"),
+    ("shapes cannot be multiplied", "print the shapes of both operands of the matrix product: for A @ B, "
+     "A.shape[-1] must equal B.shape[0] (flatten images to (n, d) first)"),
     ("must match the size of tensor", "print the shapes of both operands; broadcasting could not line them up"),
     ("expected scalar type", "create new tensors with the input's dtype (dtype=X.dtype)"),
     ("same dtype", "create new tensors with the input's dtype (dtype=X.dtype)"),

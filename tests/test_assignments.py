@@ -47,8 +47,10 @@ def test_does_every_graded_part_have_graders_a_solution_cell_and_a_stub(course, 
     released = load(assignment.release_notebook)
     stubs = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in released["cells"]
              if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    files = assignment.grader_files()
+    assert set(files) <= {t.name for t in assignment.tasks}, f"graders for unknown parts: {set(files)}"
     for task in assignment.tasks:
-        assert (assignment.graders_dir / f"test_{task.name}.py").is_file(), f"no graders for {task.name}"
+        assert files.get(task.name), f"no graders for {task.name}"
         assert task.name in solved, f"no solution cell with grade_id {task.name!r}"
         stub = stubs[task.name]
         assert "raise NotImplementedError()" in stub

@@ -122,3 +122,17 @@ def test_is_an_editable_install_hook_that_leads_to_the_graders_refused(tmp_path,
     found = reachable(["autograder.hw1_linear_regression", "solutions"])  # this test's process imports both
     assert "autograder (via __editable___d2l_autograder_0_1_0_finder.py)" in found
     assert not any("solutions (via" in f for f in found)
+
+
+def test_is_code_that_reaches_into_the_grader_flagged_but_ordinary_code_not():
+    from autograder.notebook import CodeCell, tampering_signs
+    flagged = tampering_signs([
+        CodeCell(1, "import gradeworker.monitor as m\nm.CallMonitor._hook = lambda *a: None"),
+        CodeCell(2, "import sys\ndef f():\n    sys.setprofile(None)"),
+        CodeCell(3, "mod = __import__('grade' + 'worker')"),
+        CodeCell(4, "import gc\nhooks = [o for o in gc.get_objects()]"),
+    ])
+    assert flagged == ["cell 1 uses gradeworker", "cell 2 uses setprofile",
+                       "cell 3 uses __import__(...) of a computed string", "cell 4 uses get_objects"]
+    ordinary = "import torch\nnet = torch.nn.Linear(2, 1)\nnet.eval()\nmodel = torch.compile\nx = eval('1 + 1')\n"
+    assert tampering_signs([CodeCell(1, ordinary)]) == []

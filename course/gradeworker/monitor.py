@@ -18,6 +18,9 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+# Taken before any student code runs: replacing sys.setprofile later does not change what the monitor calls.
+_setprofile, _getprofile, _thread_setprofile = sys.setprofile, sys.getprofile, threading.setprofile
+
 _ALIASES = {"F.": "torch.nn.functional.", "nn.": "torch.nn.", "np.": "numpy.", "Tensor.": "torch.Tensor."}
 
 
@@ -68,10 +71,13 @@ class ForbiddenSet:
         return fs
 
     def op_name(self, op: Any) -> str | None:
-        """The forbidden name a ``torch.ops.aten.<op>`` call stands for: ``aten::_softmax`` is ``softmax``."""
-        qualified = getattr(op, "_qualified_op_name", None) or getattr(op, "__name__", "")
-        base = _op_base(str(qualified))
-        return self.ops.get(base)
+        """How to name a ``torch.ops.aten.<op>`` call of a forbidden operation (``aten::_softmax`` is softmax)."""
+        qualified = str(getattr(op, "_qualified_op_name", None) or getattr(op, "__name__", ""))
+        name = self.ops.get(_op_base(qualified))
+        if name is None:
+            return None
+        short = qualified.split("::")[-1].split(".")[0]
+        return f"torch.ops.aten.{short} (the operator behind {name})"
 
     def subset(self, names: list[str]) -> "ForbiddenSet":
         """The part of this set named in ``names`` (already resolved: safe after student code ran)."""
@@ -156,7 +162,7 @@ class CallMonitor:
             if name is None and frame.f_code in _OP_CALL_CODES:
                 name = self.forbidden.op_name(frame.f_locals.get("self"))
         elif event == "c_call":
-            if (arg is sys.setprofile or arg is threading.setprofile) and not self._closing:
+            if (arg is _setprofile or arg is _thread_setprofile) and not self._closing:
                 self.tampered = True  # even if it puts the hook back before returning
                 return
             name = self.forbidden.builtins.get(id(arg))
@@ -171,14 +177,14 @@ class CallMonitor:
 
     def __enter__(self) -> "CallMonitor":
         if self._active:
-            threading.setprofile(self._bound_hook)
-            sys.setprofile(self._bound_hook)
+            _thread_setprofile(self._bound_hook)
+            _setprofile(self._bound_hook)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         # A student function that switched the hook off cannot be trusted to have obeyed the rules.
-        if self._active and sys.getprofile() is not self._bound_hook:
+        if self._active and _getprofile() is not self._bound_hook:
             self.tampered = True
         self._closing = True
-        sys.setprofile(None)
-        threading.setprofile(None)
+        _setprofile(None)
+        _thread_setprofile(None)

@@ -30,8 +30,9 @@ class CellTimeout(BaseException):
 
 def _error(exc: BaseException, skip_frames: int = 0) -> dict:
     frames = traceback.extract_tb(exc.__traceback__)[skip_frames:]
-    # Only the student's frames matter to a student: those of code compiled from notebook cells.
-    student = [f for f in frames if f.filename.startswith("<cell ")] or frames[-3:]
+    # Only the student's frames matter to a student: those of code compiled from notebook cells (none
+    # when a library call or a missing attribute failed directly; the message says enough then).
+    student = [f for f in frames if f.filename.startswith("<cell ")]
     return {
         "type": type(exc).__name__,
         "message": str(exc)[:2000],

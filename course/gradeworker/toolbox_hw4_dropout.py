@@ -45,3 +45,14 @@ class CallRecorder:
         for hook in self.hooks:
             hook.remove()
         self.hooks = []
+
+
+def number_attribute(obj: object, name: str) -> float | None:
+    """``obj.<name>`` where it is a plain number (a layer's dropout probability), else None; never raises."""
+    try:
+        value = getattr(obj, name)
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()
+    except Exception:
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

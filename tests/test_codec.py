@@ -10,17 +10,20 @@ import torch
 from gradeworker import codec
 
 
-def roundtrip(value, to_handle=None):
-    data = codec.encode(value, to_handle)
-    view = memoryview(data)
-    offset = 0
+def reader(data: bytes):
+    """read(n) over a byte string, as a socket's recv reads a stream."""
+    view, offset = memoryview(data), 0
 
     def read(n):
         nonlocal offset
         chunk = bytes(view[offset:offset + n])
         offset += n
         return chunk
-    return codec.read_message(read)
+    return read
+
+
+def roundtrip(value, to_handle=None):
+    return codec.read_message(reader(codec.encode(value, to_handle)))
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int64,
@@ -82,16 +85,8 @@ def _frame(header: dict, blobs: bytes = b"") -> bytes:
     ({"no body": 1, "blobs": []}, b""),
 ])
 def test_is_a_malformed_message_refused(header, blobs):
-    data = memoryview(_frame(header, blobs))
-    pos = 0
-
-    def read(n):
-        nonlocal pos
-        chunk = bytes(data[pos:pos + n])
-        pos += n
-        return chunk
     with pytest.raises(codec.ProtocolError):
-        codec.read_message(read)
+        codec.read_message(reader(_frame(header, blobs)))
 
 
 def test_is_an_oversized_header_refused_before_it_is_read():

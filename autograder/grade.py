@@ -88,7 +88,7 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
         result.notices.append(f"your notebook reaches into the grading machinery ({'; '.join(signs)}): parts "
                               "with forbidden calls get no credit, since their check cannot be trusted")
         _forfeit_monitored_parts(result, assignment, signs)
-    result.protections = list(launcher.protections)
+    result.protections = [*launcher.protections, "notebook text scanned for code reaching into the grader"]
     if submission.load_report is not None:
         result.notices += [f"while loading your notebook, {p}" for p in submission.load_report.problems()]
     result.seconds = time.perf_counter() - started

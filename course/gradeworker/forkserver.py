@@ -11,6 +11,7 @@ Control protocol, one JSON object per message on an AF_UNIX stream socket:
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -28,9 +29,10 @@ def _describe(status: int) -> str:
 
 
 class ForkServer:
-    def __init__(self, ctl: socket.socket):
+    def __init__(self, ctl: socket.socket, deferred: list[str] = ()):
         self.ctl = ctl
         self.children: dict[int, str] = {}
+        self.deferred = list(deferred)  # modules to preload once the first worker is on its way
 
     def reap(self) -> None:
         while self.children:
@@ -56,6 +58,8 @@ class ForkServer:
             self.reap()
             if request["cmd"] == "spawn":
                 self.reply({"pid": self.spawn(request["config"], fds)})
+                while self.deferred:  # a worker never sees a half-imported module: it was forked before
+                    importlib.import_module(self.deferred.pop(0))
             elif request["cmd"] == "status":
                 self.reply({"status": self.children.get(int(request["pid"]), "unknown")})
             for fd in fds:
@@ -98,11 +102,9 @@ def main(config: dict) -> None:
     """Preload what every worker needs, then serve spawn requests on the inherited control socket."""
     os.chdir(config["workdir"])
     import torch  # noqa: F401  (the point of a fork server: imported once, shared by every fork)
-    # Imported lazily by torch itself, and costly in every worker that would import them anew:
-    # autograd.grad(..., grad_outputs=...) pulls in sympy (~0.7 s); the first torch.optim optimizer
-    # pulls in torch._dynamo (~2.5 s). Neither initialises CUDA.
+    # Imported lazily by torch itself, and costly in every worker that would import it anew:
+    # autograd.grad(..., grad_outputs=...) pulls in sympy (~0.7 s). It does not initialise CUDA.
     import torch.fx.experimental.symbolic_shapes  # noqa: F401
-    import torch._dynamo  # noqa: F401
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
@@ -110,6 +112,8 @@ def main(config: dict) -> None:
     import d2lcourse  # noqa: F401
     from . import server  # noqa: F401
     ctl = socket.socket(fileno=int(config["ctl_fd"]))
-    ForkServer(ctl).serve()
+    # The first torch.optim optimizer imports torch._dynamo (~2.5 s). Importing it here before the first
+    # worker would delay every single grading; importing it after lets later workers (a batch) skip it.
+    ForkServer(ctl, deferred=["torch._dynamo"]).serve()
     sys.stdout.flush()
     os._exit(0)  # skip the interpreter's teardown of torch: the grader waits for this exit

@@ -21,9 +21,9 @@ import torch
 
 from .compare import CheckFailed
 from .course import Assignment
+from .failures import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
 from .launcher import HarnessError
-from .remote import (ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, Submission,
-                     WorkerLost)
+from .remote import Submission
 from .results import Message, TestResult
 
 

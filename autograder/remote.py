@@ -14,58 +14,10 @@ from typing import Any
 
 from gradeworker import codec
 
+from .failures import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
+from .handles import RemoteFunction, RemoteObject, unwrap, wrap
 from .launcher import HarnessError, Launcher, WorkerProcess
 from .notebook import CodeCell
-
-
-class StudentFailure(Exception):
-    """Base class: the student's code (not the grader) is why a check could not pass."""
-
-
-class StudentCodeError(StudentFailure):
-    def __init__(self, function: str, error: dict):
-        self.function = function
-        self.type = str(error.get("type", "Exception"))
-        self.text = str(error.get("message", ""))
-        self.traceback = str(error.get("traceback", ""))
-        super().__init__(f"{function} raised {self.type}: {self.text}")
-
-
-class MissingFunction(StudentFailure):
-    def __init__(self, name: str, defined: list[str]):
-        self.name, self.defined = name, defined
-        super().__init__(f"{name} is not defined")
-
-
-class SignatureMismatch(StudentFailure):
-    def __init__(self, function: str, text: str):
-        self.function, self.text = function, text
-        super().__init__(text)
-
-
-class ForbiddenCallUsed(StudentFailure):
-    def __init__(self, function: str, calls: list[str], tampered: bool = False):
-        self.function, self.calls, self.tampered = function, calls, tampered
-        what = ", ".join(calls) if calls else "sys.setprofile (it switched off the forbidden-call monitor)"
-        super().__init__(f"{function} used {what}")
-
-
-class WorkerLost(StudentFailure):
-    """The worker died or overran its time while running student code; it will be replaced."""
-
-    def __init__(self, function: str, reason: str, status: str = "", output: str = ""):
-        self.function, self.reason, self.status, self.output = function, reason, status, output
-        super().__init__(f"{function}: {reason} ({status})")
-
-
-@dataclass
-class CallResult:
-    value: Any
-    grads: list | None = None
-    grad_error: str | None = None
-    args_after: list | None = None
-    seconds: float = 0.0
-    exhausted: bool | None = None
 
 
 @dataclass
@@ -127,7 +79,7 @@ class Submission:
             if time.monotonic() - started > limits.load_seconds:
                 report.cells.append(_skipped(cell, f"not run: loading took over {limits.load_seconds:g} s in total"))
                 continue
-            self.ensure_worker_started_for_load()
+            self.ensure_worker()  # after a cell killed it: a new one, good cells reloaded
             try:
                 reply = self.request("load", "loading your notebook", timeout=limits.cell_seconds * 1.5 + 2,
                                      cells=[{"index": cell.index, "source": cell.source}],
@@ -138,13 +90,8 @@ class Submission:
                 continue
             report.cells += reply["cells"]
             self.good.append(cell)
-        self.ensure_worker_started_for_load()
+        self.ensure_worker()  # after a cell killed it: a new one, good cells reloaded
         report.names = sorted(self.defined_names())
-
-    def ensure_worker_started_for_load(self) -> None:
-        """After a cell killed the worker: a new one, with the cells that worked loaded again."""
-        if self.worker is None:
-            self.ensure_worker()
 
     def _load_known_good(self) -> None:
         cells = [{"index": c.index, "source": c.source} for c in self.good]
@@ -192,7 +139,7 @@ class Submission:
     def request(self, op: str, function: str, timeout: float | None = None, **fields: Any) -> dict:
         self.ensure_worker()
         generation = self.generation
-        fields = {k: _unwrap(v, generation) for k, v in fields.items()}
+        fields = {k: unwrap(v, generation) for k, v in fields.items()}
         timeout = timeout or self.launcher.limits.call_seconds
         if function in self.timed_out:
             # It hung once already: later checks of it still run, but wait less, so one endless loop
@@ -204,7 +151,7 @@ class Submission:
             if "did not finish" in lost.reason:
                 self.timed_out.add(function)
             raise
-        return _wrap(reply, self, generation)
+        return wrap(reply, self, generation)
 
     def reset(self, seed: int) -> None:
         """Before each test: a live worker with the student's code loaded, reseeded."""
@@ -250,120 +197,6 @@ class Submission:
         raise StudentCodeError(function, error)
 
 
-class RemoteFunction:
-    """A student's function (or a remote object's method), called with plain data."""
-
-    def __init__(self, submission: Submission, target: Any, forbidden: list[str], timeout: float | None = None,
-                 method: str | None = None, label: str | None = None):
-        self.submission, self.target, self.forbidden, self.timeout = submission, target, forbidden, timeout
-        self.method = method
-        self.label = label or (target if isinstance(target, str) else f"{method}")
-
-    def with_timeout(self, seconds: float) -> "RemoteFunction":
-        return RemoteFunction(self.submission, self.target, self.forbidden, seconds, self.method, self.label)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.run(args, kwargs).value
-
-    def handle(self, *args: Any, **kwargs: Any) -> "RemoteObject":
-        """Call, and keep the result in the worker (e.g. a list of parameters to pass on later)."""
-        return self.run(args, kwargs, ret="handle").value
-
-    def collect(self, *args: Any, limit: int = 10_000, **kwargs: Any) -> tuple[list, bool]:
-        """Call, then iterate the result in the worker: (up to ``limit`` items, whether it ran out)."""
-        result = self.run(args, kwargs, collect=limit)
-        return result.value, bool(result.exhausted)
-
-    def run(self, args: tuple = (), kwargs: dict | None = None, *, ret: str = "value", wrt: list[int] | None = None,
-            grad_output: Any = None, return_args: bool = False, collect: int | None = None) -> CallResult:
-        """Call with every option: gradients w.r.t. positional args ``wrt``, the arguments after the call
-        (``return_args``), or the result iterated in the worker (``collect`` items at most)."""
-        reply = self.submission.request(
-            "call", self.label, timeout=self.timeout, target=self.target, method=self.method, args=list(args),
-            kwargs=kwargs or {}, ret=ret, wrt=wrt, grad_output=grad_output, forbidden=self.forbidden,
-            return_args=return_args, collect=collect)
-        self.submission.raise_for(self.label, reply)
-        return CallResult(reply["value"], reply.get("grads"), reply.get("grad_error"), reply.get("args_after"),
-                          float(reply.get("seconds") or 0.0), reply.get("exhausted"))
-
-
-class RemoteObject:
-    """An object that lives in the worker (a module, a generator, a list of parameters...)."""
-
-    def __init__(self, submission: Submission, handle: codec.Handle, generation: int):
-        self.submission, self.handle, self.generation = submission, handle, generation
-
-    @property
-    def type(self) -> str:
-        return self.handle.type
-
-    def __repr__(self) -> str:
-        return f"<remote {self.handle.type}: {self.handle.repr[:80]}>"
-
-    def _request(self, op: str, label: str, **fields: Any) -> dict:
-        reply = self.submission.request(op, label, **fields)
-        self.submission.raise_for(label, reply)
-        return reply
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.method("__call__", label=self.handle.type.rsplit(".", 1)[-1])(*args, **kwargs)
-
-    def method(self, name: str, forbidden: list[str] | None = None, label: str | None = None,
-               timeout: float | None = None) -> RemoteFunction:
-        short = self.handle.type.rsplit(".", 1)[-1]
-        return RemoteFunction(self.submission, self, forbidden or [], timeout, name, label or f"{short}.{name}")
-
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self.method(name)(*args, **kwargs)
-
-    def get(self) -> Any:
-        return self._request("get", f"reading {self.handle.type}", handle=self)["value"]
-
-    def attr(self, name: str, handle: bool = False) -> Any:
-        return self._request("getattr", f"reading .{name}", handle=self, name=name,
-                             ret="handle" if handle else "value")["value"]
-
-    def set(self, name: str, value: Any) -> None:
-        self._request("setattr", f"setting .{name}", handle=self, name=name, value=value)
-
-    def __getitem__(self, key: Any) -> "RemoteObject":
-        return self._request("getitem", "indexing", handle=self, key=key)["value"]
-
-    def describe(self) -> dict:
-        return self._request("describe", f"describing {self.handle.type}", handle=self)["value"]
-
-    def iterate(self, limit: int, forbidden: list[str] | None = None, label: str = "iterating") -> tuple[list, bool]:
-        """Up to ``limit`` items from iterating the object; and whether it was exhausted."""
-        reply = self._request("iterate", label, handle=self, limit=limit, forbidden=forbidden or [])
-        return reply["value"], bool(reply["exhausted"])
-
-
 def _skipped(cell: CodeCell, why: str) -> dict:
     return {"index": cell.index, "ok": False, "seconds": 0.0,
             "error": {"type": "WorkerLost", "message": why, "traceback": ""}}
-
-
-def _unwrap(value: Any, generation: int) -> Any:
-    if isinstance(value, RemoteObject):
-        if value.generation != generation:
-            raise WorkerLost("a value from an earlier worker", "the worker was restarted since it was made")
-        return value.handle
-    if isinstance(value, list):
-        return [_unwrap(v, generation) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_unwrap(v, generation) for v in value)
-    if isinstance(value, dict):
-        return {k: _unwrap(v, generation) for k, v in value.items()}
-    return value
-
-
-def _wrap(value: Any, submission: Submission, generation: int) -> Any:
-    if isinstance(value, codec.Handle):
-        return RemoteObject(submission, value, generation)
-    if isinstance(value, list):
-        return [_wrap(v, submission, generation) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_wrap(v, submission, generation) for v in value)
-    if isinstance(value, dict):
-        return {k: _wrap(v, submission, generation) for k, v in value.items()}
-    return value

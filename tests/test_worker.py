@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from autograder.notebook import CodeCell
-from autograder.remote import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, Submission, WorkerLost
+from autograder.failures import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
+from autograder.remote import Submission
 from helpers import ROOT
 
 PROBE = '''

@@ -5,7 +5,7 @@ An nn.Module is put in eval mode, and no autograd graph is built.
 import pytest
 import torch
 
-from autograder.compare import describe, expect, inputs
+from autograder.compare import describe, expect
 
 D, Q = 6, 4  # inputs (1 x 2 x 3 images) and classes
 HINT = ("sum accuracy(net(X), y) and y.numel() over all batches, then divide once; "

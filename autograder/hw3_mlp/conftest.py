@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from autograder.compare import CheckFailed, expect, expect_tensor, expect_unchanged, inputs
-from autograder.remote import StudentCodeError
+from autograder.failures import StudentCodeError
 
 DTYPES = [torch.float32, torch.float64]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
-from helpers import add_cell, fill, solution_cells, write  # noqa: E402
+from helpers import fill, solution_cells, write  # noqa: E402
 
 ID = "hw3_mlp"
 SOLVED = solution_cells(ID)

@@ -15,7 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .course import Course
-from .results import GradingResult, Message, TestResult, render_feedback, write_grades_csv, write_json
+from .results import GradingResult, render_feedback, write_grades_csv, write_json
 
 _launcher = None  # one per pool process: its fork server serves every submission that process grades
 
@@ -76,12 +76,13 @@ def _grade_one(course_root: str, assignment_id: str, student: str, notebook: str
 
 def _harness_failure(course: Course, assignment_id: str, student: str, notebook: str, seed: int,
                      detail: str) -> GradingResult:
-    tasks = course.assignment(assignment_id).tasks
-    message = Message("the submission could be graded", comparison="the grader failed (internal error)",
-                      hint="this is not your fault; your TA has the details")
-    tests = [TestResult(t.cell_id, t.name, t.cell_id, "the submission could be graded", 0.0, t.points, False, seed,
-                        message=message, detail=detail, harness_error=True) for t in tasks]
-    return GradingResult(assignment_id, notebook, tests, sum(t.points for t in tasks), seed, student=student)
+    from .grade import whole_task_failures
+    from .plugin import internal_error
+    assignment = course.assignment(assignment_id)
+    claim = "the submission could be graded"
+    tests = whole_task_failures(assignment, seed, claim, internal_error(claim), harness=True, detail=detail)
+    return GradingResult(assignment_id, notebook, tests, sum(t.points for t in assignment.tasks), seed,
+                         student=student)
 
 
 def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path, jobs: int = 0,

@@ -11,7 +11,7 @@ import torch
 from .course import Assignment, Course, UsageError
 from .launcher import Launcher
 from .notebook import NotebookError, code_to_run, read_notebook, tampering_signs
-from .plugin import GradingContext, GradingPlugin, seed_for
+from .plugin import GradingContext, GradingPlugin, internal_error, seed_for
 from .remote import Submission
 from .results import GradingResult, Message, TestResult
 
@@ -26,10 +26,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _whole_task_failures(assignment: Assignment, seed: int, claim: str, message: Message,
-                         harness: bool = False, tasks: list[str] | None = None) -> list[TestResult]:
+def whole_task_failures(assignment: Assignment, seed: int, claim: str, message: Message, harness: bool = False,
+                        tasks: list[str] | None = None, detail: str = "") -> list[TestResult]:
+    """One failed result per graded part, for when its graders could not run at all."""
     return [TestResult(f"{t.cell_id}::{claim}", t.name, t.cell_id, claim, 0.0, t.points, False,
-                       seed_for(seed, t.cell_id), message=message, harness_error=harness)
+                       seed_for(seed, t.cell_id), message=message, detail=detail, harness_error=harness)
             for t in assignment.tasks if tasks is None or t.name in tasks]
 
 
@@ -66,7 +67,7 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
         nb = read_notebook(Path(notebook))
     except NotebookError as exc:
         result.notices.append(str(exc))
-        result.tests = _whole_task_failures(assignment, seed, "the notebook can be read", Message(
+        result.tests = whole_task_failures(assignment, seed, "the notebook can be read", Message(
             "the notebook can be read", comparison=str(exc), hint="fix the file and submit again"), tasks=tasks)
         result.seconds = time.perf_counter() - started
         return result
@@ -113,13 +114,9 @@ def _missing_tasks(assignment: Assignment, plugin: GradingPlugin, seed: int, sel
         return []
     graded = {r.task for r in plugin.results}
     missing = [t.name for t in assignment.tasks if t.name not in graded and (tasks is None or t.name in tasks)]
-    detail = "\n".join(plugin.collect_errors) or "no grader collected for this task"
-    out = _whole_task_failures(assignment, seed, "the graders for this part ran", Message(
-        "the graders for this part ran", comparison="the grader could not run (internal error)",
-        hint="this is not your fault; your TA has the details"), harness=True, tasks=missing)
-    for r in out:
-        r.detail = detail
-    return out
+    claim = "the graders for this part ran"
+    return whole_task_failures(assignment, seed, claim, internal_error(claim), harness=True, tasks=missing,
+                               detail="\n".join(plugin.collect_errors) or "no grader collected for this task")
 
 
 class _tf32_off:

@@ -22,7 +22,6 @@ import torch
 from .compare import CheckFailed
 from .course import Assignment
 from .failures import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
-from .launcher import HarnessError
 from .remote import Submission
 from .results import Message, TestResult
 
@@ -167,6 +166,11 @@ def error_hint(text: str) -> str:
     return "run the notebook's public tests for this function and read the traceback"
 
 
+def internal_error(claim: str) -> Message:
+    return Message(claim, comparison="the grader could not run this check (internal error)",
+                   hint="this is not your fault; your TA has the details")
+
+
 def explain(exc: BaseException, task: str, claim: str) -> tuple[Message, bool]:
     """The student message for any way a test can fail, and whether the grader itself is at fault."""
     if isinstance(exc, CheckFailed):
@@ -199,8 +203,4 @@ def explain(exc: BaseException, task: str, claim: str) -> tuple[Message, bool]:
                        hint=f"{why}; the grader started a fresh process for the next check"), False
     if isinstance(exc, AssertionError):
         return Message(claim, comparison=str(exc).split("\n")[0][:500] or "a check failed"), False
-    if isinstance(exc, HarnessError):
-        return Message(claim, comparison="the grader could not run this check (internal error)",
-                       hint="this is not your fault; your TA has the details"), True
-    return Message(claim, comparison="the grader could not run this check (internal error)",
-                   hint="this is not your fault; your TA has the details"), True
+    return internal_error(claim), True  # a HarnessError, or a grader that raised: not the student's doing

@@ -1,0 +1,346 @@
+"""Shared checks of hw6's optimizer graders: one plan of gradients, replayed twice and compared.
+
+A ``Plan`` says which optimizer, with which options, on parameters of which shapes, for how many steps,
+and what happens between steps (a gradient left at None, a learning rate changed in ``param_groups``).
+``replay`` runs it in the worker through handles: parameters made there with ``student.put``, grads set
+with ``p.set("grad", g)``, the student's optimizer built and stepped with ``opt.call("step")``, so every
+step is monitored for the task's forbidden calls. ``reference`` runs the same plan with torch.optim's
+class (``ref``). ``expect_same_trajectory`` compares them step by step and names a known mistake (see
+``variants``) where the student's trajectory is one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from autograder.compare import CheckFailed, expect, expect_tensor, matches
+from autograder.errors import StudentCodeError
+
+from .variants import MISTAKES, simulate
+
+# The contract's options and their defaults, in signature order (None: required).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "SGD": {"lr": None, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False},
+    "Adagrad": {"lr": 0.01, "eps": 1e-10, "weight_decay": 0.0},
+    "RMSprop": {"lr": 0.01, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0},
+    "Adam": {"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
+    "AdamW": {"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01},
+}
+NOT_IN_PLACE = ("the parameters never change: update them in place (p.add_(...), p.addcdiv_(...) under "
+                "torch.no_grad()); `p = p - ...` only makes a new tensor")
+
+
+@dataclass
+class Plan:
+    """What to run: ``groups`` (lists of parameter indices with their own options) replaces the flat list."""
+
+    name: str
+    kwargs: dict
+    shapes: list[tuple] = field(default_factory=lambda: [(3, 4), (5,)])
+    steps: int = 20
+    dtype: torch.dtype = torch.float64
+    device: torch.device = torch.device("cpu")
+    groups: list[dict] | None = None
+    missing: frozenset = frozenset()  # (step, parameter) pairs whose grad is None at that step (steps from 0)
+    lr_changes: dict = field(default_factory=dict)  # step -> new lr for each group, set before that step
+    grad_scale: float = 1.0
+
+    def text(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        where = f"{self.name}([{len(self.shapes)} parameters of shapes {', '.join(map(str, self.shapes))}]"
+        if self.groups:
+            where = f"{self.name}([{len(self.groups)} param groups: " + "; ".join(
+                f"params {g['params']} {', '.join(f'{k}={v!r}' for k, v in g.items() if k != 'params')}"
+                for g in self.groups) + "]"
+        extra = [f"{self.steps} steps", f"{str(self.dtype).removeprefix('torch.')} on {self.device}"]
+        if self.grad_scale != 1.0:
+            extra.append(f"gradients of size about {self.grad_scale:g}")
+        if self.missing:
+            extra.append("grad None for (step, parameter) " + ", ".join(f"({t + 1}, {i})" for t, i in
+                                                                       sorted(self.missing)))
+        if self.lr_changes:
+            extra.append("lr set in param_groups before step " + ", ".join(
+                f"{t + 1} to {lrs}" for t, lrs in sorted(self.lr_changes.items())))
+        return f"{where}{', ' + args if args else ''}), " + ", ".join(extra)
+
+
+@dataclass
+class Inputs:
+    starts: list[torch.Tensor]
+    grads: list[list[torch.Tensor]]  # grads[t][i]
+
+
+def make_inputs(plan: Plan) -> Inputs:
+    """Random starting values and gradients from the test's seeded generator, on the plan's device and dtype."""
+    opts = {"dtype": plan.dtype, "device": plan.device}
+    starts = [torch.randn(s, **opts) for s in plan.shapes]
+    grads = [[plan.grad_scale * torch.randn(s, **opts) for s in plan.shapes] for _ in range(plan.steps)]
+    return Inputs(starts, grads)
+
+
+def _spec(plan: Plan, params: list) -> list:
+    if plan.groups is None:
+        return list(params)
+    return [{**{k: v for k, v in g.items() if k != "params"}, "params": [params[i] for i in g["params"]]}
+            for g in plan.groups]
+
+
+def build(student: Any, plan: Plan, params: list) -> Any:
+    """The student's optimizer on worker-side parameters, checked to be a torch.optim.Optimizer."""
+    opt = getattr(student, plan.name)(_spec(plan, params), **plan.kwargs)
+    try:
+        groups = opt.attr("param_groups")
+    except StudentCodeError:
+        groups = None
+    expect(isinstance(groups, list) and len(groups) == len(plan.groups or [0]),
+           f"{plan.name}(...) builds a torch.optim.Optimizer with one param group per group given",
+           inputs=plan.text(), expected=f"{len(plan.groups or [0])} group(s) in .param_groups",
+           got="no .param_groups" if groups is None else f"{len(groups) if isinstance(groups, list) else groups!r}",
+           hint=f"class {plan.name}(torch.optim.Optimizer): ... super().__init__(params, defaults)")
+    return opt
+
+
+def replay(student: Any, plan: Plan, inputs: Inputs) -> tuple[list[torch.Tensor], Any, list]:
+    """The student's trajectory, (steps, *shape) per parameter; the optimizer and parameter handles."""
+    params = [student.put(s, requires_grad=True) for s in inputs.starts]
+    opt = build(student, plan, params)
+    groups = opt.attr("param_groups", handle=True) if plan.lr_changes else None
+    history: list[list[torch.Tensor]] = [[] for _ in params]
+    for t, step_grads in enumerate(inputs.grads):
+        for gi, lr in enumerate(plan.lr_changes.get(t, [])):
+            groups[gi].call("__setitem__", "lr", lr)
+        for i, (p, g) in enumerate(zip(params, step_grads)):
+            p.set("grad", None if (t, i) in plan.missing else g)
+        opt.call("step")
+        for i, p in enumerate(params):
+            history[i].append(p.get())
+    return [_stack(h, plan) for h in history], opt, params
+
+
+def _stack(values: list, plan: Plan) -> torch.Tensor:
+    for v in values:
+        if not isinstance(v, torch.Tensor) or v.dtype != plan.dtype:
+            raise CheckFailed(f"{plan.name}.step keeps each parameter a tensor of its dtype", plan.text(),
+                              f"expected a {plan.dtype} tensor, got {type(v).__name__} "
+                              f"{getattr(v, 'dtype', '')}", "update the parameters in place; keep their dtype")
+    return torch.stack([v.to(plan.device) for v in values])
+
+
+def reference(ref: Any, plan: Plan, inputs: Inputs, *, missing_as_zero: bool = False,
+              ignore_lr_changes: bool = False, flat: bool = False) -> list[torch.Tensor]:
+    """torch.optim's trajectory for the plan (or for a variant of it that names a mistake)."""
+    params = [s.clone().requires_grad_(True) for s in inputs.starts]
+    spec = list(params) if flat else _spec(plan, params)
+    opt = ref.OPTIMIZERS[plan.name](spec, **plan.kwargs)
+    history: list[list[torch.Tensor]] = [[] for _ in params]
+    for t, step_grads in enumerate(inputs.grads):
+        if not ignore_lr_changes and not flat:
+            for gi, lr in enumerate(plan.lr_changes.get(t, [])):
+                opt.param_groups[gi]["lr"] = lr
+        for i, (p, g) in enumerate(zip(params, step_grads)):
+            absent = (t, i) in plan.missing
+            p.grad = torch.zeros_like(g) if absent and missing_as_zero else None if absent else g.clone()
+        opt.step()
+        for i, p in enumerate(params):
+            history[i].append(p.detach().clone())
+    return [torch.stack(h) for h in history]
+
+
+def known_mistakes(plan: Plan, inputs: Inputs) -> dict[str, list[torch.Tensor]]:
+    """Each catalogued mistake's trajectory, for a single-group, constant-lr, every-gradient plan."""
+    if plan.groups or plan.missing or plan.lr_changes:
+        return {}
+    options = {k: v for k, v in DEFAULTS[plan.name].items()}
+    options.update(plan.kwargs)
+    return {text: simulate(plan.name, options, inputs.starts, inputs.grads, key)
+            for key, text in MISTAKES[plan.name].items()}
+
+
+def expect_same_trajectory(got: list[torch.Tensor], expected: list[torch.Tensor], plan: Plan, inputs: Inputs,
+                           mistakes: dict[str, list[torch.Tensor]] | None = None, hint: str = "") -> None:
+    """Every parameter after every step equals torch.optim's; the first step that differs is reported."""
+    mistakes = dict(mistakes or {})
+    mistakes[NOT_IN_PLACE] = [s.unsqueeze(0).expand_as(e) for s, e in zip(inputs.starts, expected)]
+    scale = 4.0 if plan.dtype == torch.float32 else 1.0  # rounding accumulates over the steps
+    for t in range(plan.steps):
+        for i, (g, e) in enumerate(zip(got, expected)):
+            if matches(g[t], e[t], scale=scale):
+                continue
+            named = {name: traj[i][t] for name, traj in mistakes.items()
+                     if all(matches(a, b, scale=scale) for a, b in zip(got, traj))}
+            expect_tensor(g[t], e[t], f"after step {t + 1} of {plan.steps}, parameter {i} (shape "
+                          f"{tuple(plan.shapes[i])}) equals torch.optim.{plan.name}'s", inputs=plan.text(),
+                          mistakes=named, scale=scale,
+                          hint=hint or f"compare your update with the formulas in the notebook: PyTorch's "
+                                       f"{plan.name}, defaults and every option included")
+
+
+def run_and_compare(student: Any, ref: Any, plan: Plan, hint: str = "") -> tuple[list[torch.Tensor], Any, list]:
+    """Replay the plan in the student's optimizer and in torch.optim's; every step must agree."""
+    inputs = make_inputs(plan)
+    got, opt, params = replay(student, plan, inputs)
+    expected = reference(ref, plan, inputs)
+    expect_same_trajectory(got, expected, plan, inputs, known_mistakes(plan, inputs), hint)
+    return got, opt, params
+
+
+def check_defaults(student: Any, ref: Any, name: str, dtype: torch.dtype, device: torch.device,
+                   required: dict | None = None) -> None:
+    """The defaults dict holds the contract's defaults, and a run on defaults follows torch.optim's class."""
+    plan = Plan(name, dict(required or {}), steps=20, dtype=dtype, device=device)
+    _, opt, _ = run_and_compare(student, ref, plan, hint=f"{name}'s defaults must be torch.optim.{name}'s: "
+                                f"{', '.join(f'{k}={v!r}' for k, v in DEFAULTS[name].items() if v is not None)}")
+    defaults = opt.attr("defaults")
+    for key, want in DEFAULTS[name].items():
+        if want is None:
+            continue
+        have = defaults.get(key, "missing") if isinstance(defaults, dict) else "missing"
+        same = have == want or (isinstance(want, tuple) and isinstance(have, (list, tuple)) and tuple(have) == want)
+        expect(same, f"{name}'s default {key} is torch.optim.{name}'s", inputs=plan.text(),
+               expected=f"self.defaults[{key!r}] == {want!r}", got=f"{have!r}",
+               hint=f"def __init__(self, params, ..., {key}={want!r}, ...): pass every option to "
+                    f"super().__init__(params, defaults) under its own name")
+
+
+def check_options(student: Any, ref: Any, name: str, option_sets: list[dict], dtype: torch.dtype,
+                  device: torch.device, steps: int = 20) -> None:
+    """Each option set, one at a time, on the run's device."""
+    for kwargs in option_sets:
+        run_and_compare(student, ref, Plan(name, kwargs, steps=steps, dtype=dtype, device=device))
+
+
+def check_groups_missing_grads_and_lr(student: Any, ref: Any, name: str, groups: list[dict], kwargs: dict,
+                                      dtype: torch.dtype, device: torch.device) -> None:
+    """Two param groups with their own options; a parameter whose grad is None at some steps (skipped, its
+    state not advanced); the learning rates changed in param_groups between steps."""
+    plan = Plan(name, kwargs, shapes=[(4, 3), (6,), (2, 2, 2)], steps=24, dtype=dtype, device=device,
+                groups=groups, missing=frozenset({(0, 2), (3, 2), (4, 2), (9, 2), (15, 1)}),
+                lr_changes={8: [g.get("lr", kwargs.get("lr")) * 0.5 for g in groups],
+                            16: [g.get("lr", kwargs.get("lr")) * 0.2 for g in groups]})
+    inputs = make_inputs(plan)
+    got, _, _ = replay(student, plan, inputs)
+    expected = reference(ref, plan, inputs)
+    mistakes = {
+        "a parameter whose grad is None was stepped as if its gradient were zero (its state advanced); skip it: "
+        "`if p.grad is None: continue`": reference(ref, plan, inputs, missing_as_zero=True),
+        "the learning rate is read once (in __init__) instead of from group['lr'] at every step, so a schedule "
+        "cannot change it": reference(ref, plan, inputs, ignore_lr_changes=True),
+    }
+    expect_same_trajectory(got, expected, plan, inputs, mistakes,
+                           hint="loop over self.param_groups and read every option from the group (group['lr'], "
+                                "...) at every step; skip parameters whose grad is None")
+
+
+def check_tiny_gradients(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.dtype,
+                         device: torch.device) -> None:
+    """Gradients of about 1e-8: the size of epsilon's effect shows where it sits."""
+    plan = Plan(name, kwargs, steps=20, dtype=dtype, device=device, grad_scale=1e-8)
+    run_and_compare(student, ref, plan, hint="epsilon is added after the square root: sqrt(...) + eps")
+
+
+def check_grad_and_leaves(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.dtype,
+                          device: torch.device) -> None:
+    """After steps, p.grad is the tensor the grader set, unchanged, and each parameter is still the same
+    leaf tensor that requires grad."""
+    plan = Plan(name, kwargs, steps=3, dtype=dtype, device=device)
+    inputs = make_inputs(plan)
+    _, _, params = replay(student, plan, inputs)
+    shorter = Plan(plan.name, plan.kwargs, plan.shapes, plan.steps - 1, plan.dtype, plan.device)
+    before_last = [traj[-1] for traj in reference(ref, shorter, Inputs(inputs.starts, inputs.grads[:-1]))]
+    for i, p in enumerate(params):
+        info = p.describe()
+        expect(info.get("is_leaf") and info.get("requires_grad"), f"{name}.step leaves parameter {i} a leaf tensor "
+               "that requires grad", inputs=plan.text(), expected="is_leaf = True, requires_grad = True",
+               got=f"is_leaf = {info.get('is_leaf')}, requires_grad = {info.get('requires_grad')}",
+               hint="update the parameter in place inside torch.no_grad(); never replace it or detach it")
+        expect_tensor(p.attr("grad"), inputs.grads[-1][i], f"{name}.step leaves parameter {i}'s .grad unchanged",
+                      inputs=plan.text(), mistakes={"weight decay was added to p.grad in place (p.grad.add_(...) "
+                                                    "or grad += ...): use g = p.grad + wd * p, a new tensor":
+                                                    inputs.grads[-1][i] + kwargs.get("weight_decay", 0.0) *
+                                                    before_last[i]},
+                      hint="never write into p.grad: compute a new tensor (g = p.grad + wd * p), not g += ...")
+
+
+def check_closure(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.dtype, device: torch.device) -> None:
+    """step(closure) calls the closure with autograd on, uses the gradient it computes, and returns its loss."""
+    n = 4
+    A = torch.randn(n, n, dtype=dtype, device=device)
+    A = A @ A.T + n * torch.eye(n, dtype=dtype, device=device)
+    center = torch.randn(n, dtype=dtype, device=device)
+    start = torch.randn(n, dtype=dtype, device=device)
+    where = f"{name}([x], {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}), x of shape ({n},) " \
+            f"{str(dtype).removeprefix('torch.')} on {device}, closure: zero x.grad, loss = " \
+            "1/2 (x - c)^T A (x - c), loss.backward(), return loss"
+    p = student.put(start, requires_grad=True)
+    f = student.construct("toolbox.Objective", A, center)
+    opt = getattr(student, name)([p], **kwargs)
+    q = start.clone().requires_grad_(True)
+    ropt = ref.OPTIMIZERS[name]([q], **kwargs)
+    local = _objective(A, center)
+    for step in range(3):
+        closure = f.method("closure").handle(p)
+        loss = opt.call("step", closure)
+        expected_loss = ropt.step(lambda: _closure(local, q))
+        hint = "loss = None; if closure is not None: with torch.enable_grad(): loss = closure(); ...; return loss"
+        expect(loss is not None, f"{name}.step(closure) returns the closure's loss", inputs=where,
+               expected="the loss (a 0-d tensor)", got="None", hint=hint)
+        expect_tensor(loss, expected_loss.detach(), f"{name}.step(closure) returns the closure's loss (call {step + 1})",
+                      inputs=where, hint=hint)
+        expect_tensor(p.get(), q.detach(), f"after step(closure) {step + 1}, x equals torch.optim.{name}'s",
+                      inputs=where, hint="call the closure BEFORE the update, so that the update uses the gradient "
+                                         "it computed")
+
+
+def _objective(A: torch.Tensor, center: torch.Tensor):
+    return lambda x: 0.5 * (x - center) @ (A @ (x - center))
+
+
+def _closure(f, q: torch.Tensor) -> torch.Tensor:
+    q.grad = None
+    loss = f(q)
+    loss.backward()
+    return loss
+
+
+def check_state_dict_round_trip(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.dtype,
+                                device: torch.device) -> None:
+    """The state lives in self.state: state_dict() after 10 steps, loaded into a NEW optimizer on new parameters
+    holding the same values, continues the run exactly as the first one would have."""
+    first = Plan(name, kwargs, steps=10, dtype=dtype, device=device)
+    whole = Plan(name, kwargs, steps=20, dtype=dtype, device=device)
+    inputs = make_inputs(whole)
+    expected = reference(ref, whole, inputs)
+    got1, opt, params = replay(student, first, Inputs(inputs.starts, inputs.grads[:10]))
+    expect_same_trajectory(got1, [e[:10] for e in expected], first, Inputs(inputs.starts, inputs.grads[:10]))
+    saved = opt.call("state_dict")
+    state = saved.get("state") if isinstance(saved, dict) else None
+    expect(isinstance(state, dict) and len(state) == len(params), f"{name} keeps per-parameter state in self.state",
+           inputs=first.text(), expected=f"state_dict()['state'] with an entry for each of the {len(params)} "
+           "parameters", got=f"{len(state)} entries" if isinstance(state, dict) else describe_saved(saved),
+           hint="keep buffers and step counts in self.state[p] (a dict per parameter), not in attributes or globals")
+    fresh = [student.put(g[-1], requires_grad=True) for g in got1]
+    second_plan = Plan(name, kwargs, steps=10, dtype=dtype, device=device)
+    opt2 = build(student, second_plan, fresh)
+    opt2.call("load_state_dict", saved)
+    history: list[list[torch.Tensor]] = [[] for _ in fresh]
+    for step_grads in inputs.grads[10:]:
+        for p, g in zip(fresh, step_grads):
+            p.set("grad", g)
+        opt2.call("step")
+        for i, p in enumerate(fresh):
+            history[i].append(p.get())
+    got2 = [_stack(h, second_plan) for h in history]
+    restart = reference(ref, Plan(name, kwargs, steps=10, dtype=dtype, device=device),
+                        Inputs([g[-1] for g in got1], inputs.grads[10:]))
+    mistakes = {"the state was not carried over by state_dict() / load_state_dict(): keep it in self.state[p]":
+                restart}
+    continued = Plan(name, kwargs, steps=10, dtype=dtype, device=device)
+    expect_same_trajectory(got2, [e[10:] for e in expected], continued, Inputs([g[-1] for g in got1], inputs.grads[10:]),
+                           mistakes, hint="keep every buffer and step count in self.state[p]; load_state_dict() "
+                                          "then restores them on the new parameters")
+
+
+def describe_saved(saved: Any) -> str:
+    return f"state_dict() returned {type(saved).__name__}"

@@ -62,7 +62,7 @@ class Plan:
                                                                        sorted(self.missing)))
         if self.lr_changes:
             extra.append("lr set in param_groups before step " + ", ".join(
-                f"{t + 1} to {lrs}" for t, lrs in sorted(self.lr_changes.items())))
+                f"{t + 1} to [{', '.join(f'{lr:g}' for lr in lrs)}]" for t, lrs in sorted(self.lr_changes.items())))
         return f"{where}{', ' + args if args else ''}), " + ", ".join(extra)
 
 
@@ -129,14 +129,18 @@ def _stack(values: list, plan: Plan) -> torch.Tensor:
 
 
 def reference(ref: Any, plan: Plan, inputs: Inputs, *, missing_as_zero: bool = False,
-              ignore_lr_changes: bool = False, flat: bool = False) -> list[torch.Tensor]:
-    """torch.optim's trajectory for the plan (or for a variant of it that names a mistake)."""
+              ignore_lr_changes: bool = False, one_lr: bool = False) -> list[torch.Tensor]:
+    """torch.optim's trajectory for the plan, or for a variant of it that names a mistake: a missing grad taken
+    as zero, the lr changes ignored, or (``one_lr``) the constructor's lr used for every group at every step."""
     params = [s.clone().requires_grad_(True) for s in inputs.starts]
-    spec = list(params) if flat else _spec(plan, params)
+    spec = _spec(plan, params)
+    if one_lr and plan.groups:
+        spec = [{**g, "lr": plan.kwargs.get("lr", DEFAULTS[plan.name]["lr"])} for g in spec]
+    ignore_lr_changes = ignore_lr_changes or one_lr
     opt = ref.OPTIMIZERS[plan.name](spec, **plan.kwargs)
     history: list[list[torch.Tensor]] = [[] for _ in params]
     for t, step_grads in enumerate(inputs.grads):
-        if not ignore_lr_changes and not flat:
+        if not ignore_lr_changes:
             for gi, lr in enumerate(plan.lr_changes.get(t, [])):
                 opt.param_groups[gi]["lr"] = lr
         for i, (p, g) in enumerate(zip(params, step_grads)):
@@ -190,9 +194,8 @@ def check_defaults(student: Any, ref: Any, name: str, dtype: torch.dtype, device
                    required: dict | None = None) -> None:
     """The defaults dict holds the contract's defaults, and a run on defaults follows torch.optim's class."""
     plan = Plan(name, dict(required or {}), steps=20, dtype=dtype, device=device)
-    _, opt, _ = run_and_compare(student, ref, plan, hint=f"{name}'s defaults must be torch.optim.{name}'s: "
-                                f"{', '.join(f'{k}={v!r}' for k, v in DEFAULTS[name].items() if v is not None)}")
-    defaults = opt.attr("defaults")
+    probe = build(student, plan, [student.put(torch.zeros(2, dtype=dtype, device=device), requires_grad=True)])
+    defaults = probe.attr("defaults")
     for key, want in DEFAULTS[name].items():
         if want is None:
             continue
@@ -202,6 +205,8 @@ def check_defaults(student: Any, ref: Any, name: str, dtype: torch.dtype, device
                expected=f"self.defaults[{key!r}] == {want!r}", got=f"{have!r}",
                hint=f"def __init__(self, params, ..., {key}={want!r}, ...): pass every option to "
                     f"super().__init__(params, defaults) under its own name")
+    run_and_compare(student, ref, plan, hint=f"{name}'s defaults must be torch.optim.{name}'s: "
+                    f"{', '.join(f'{k}={v!r}' for k, v in DEFAULTS[name].items() if v is not None)}")
 
 
 def check_options(student: Any, ref: Any, name: str, option_sets: list[dict], dtype: torch.dtype,
@@ -227,6 +232,8 @@ def check_groups_missing_grads_and_lr(student: Any, ref: Any, name: str, groups:
         "`if p.grad is None: continue`": reference(ref, plan, inputs, missing_as_zero=True),
         "the learning rate is read once (in __init__) instead of from group['lr'] at every step, so a schedule "
         "cannot change it": reference(ref, plan, inputs, ignore_lr_changes=True),
+        "the learning rate is read once (self.lr = lr in __init__) instead of from group['lr'] at every step: the "
+        "groups' own learning rates and any schedule are ignored": reference(ref, plan, inputs, one_lr=True),
     }
     expect_same_trajectory(got, expected, plan, inputs, mistakes,
                            hint="loop over self.param_groups and read every option from the group (group['lr'], "

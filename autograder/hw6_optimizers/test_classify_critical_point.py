@@ -30,20 +30,19 @@ def label_of(eigenvalues):
 
 def mistake_for(eigenvalues, A, got):
     """Which shortcut gives the student's wrong answer, if one does."""
-    det, trace = float(torch.det(A.double())), float(torch.trace(A.double()))
+    H = A.double()
+    det, trace, corner = float(torch.det(H)), float(torch.trace(H)), float(H[0, 0])
     shortcuts = {
-        "the determinant alone decides (det > 0 is not a minimum beyond 2-D: it is the product of the "
-        "eigenvalues)": ("minimum" if det > 0 and trace > 0 else "maximum" if det > 0 else "saddle"),
+        "the determinant alone decides (2-D calculus: det H > 0 and H[0, 0] > 0 means a minimum); beyond 2-D "
+        "the determinant is only the product of the eigenvalues":
+            "saddle" if det < 0 else "minimum" if corner > 0 else "maximum",
         "the sign of the determinant alone decides": "minimum" if det > 0 else "saddle",
         "the trace (the sum of the eigenvalues) decides, not the sign of every eigenvalue":
             "minimum" if trace > 0 else "maximum",
-        "the diagonal entries of the Hessian decide, not its eigenvalues":
-            label_of(torch.diagonal(A.double()).tolist()),
+        "the diagonal entries of the Hessian decide, not its eigenvalues": label_of(torch.diagonal(H).tolist()),
     }
-    for text, answer in shortcuts.items():
-        if answer == got and got != label_of(eigenvalues):
-            return text
-    return None
+    named = [text for text, answer in shortcuts.items() if answer == got and got != label_of(eigenvalues)]
+    return "; or ".join(named) or None
 
 
 def classify(student, eigenvalues, dtype, device, b=None, cubic=True):

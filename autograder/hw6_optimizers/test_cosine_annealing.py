@@ -14,7 +14,7 @@ def _cos(t, base, total, low):
 
 MISTAKES = {
     "pi is missing: cos(t / total_steps) instead of cos(pi * t / total_steps)":
-        lambda a: a[3] + (a[1] - a[3]) * (1 + math.cos(a[0] / a[2])) / 2,
+        lambda a: a[3] if a[0] >= a[2] else a[3] + (a[1] - a[3]) * (1 + math.cos(a[0] / a[2])) / 2,
     "the / 2 is missing: (1 + cos(...)) runs from 2 to 0, so the schedule starts at twice base_lr":
         lambda a: a[3] + (a[1] - a[3]) * (1 + math.cos(math.pi * a[0] / a[2])),
     "min_lr is ignored: the cosine goes down to 0": lambda a: _cos(min(a[0], a[2]), a[1], a[2], 0.0),

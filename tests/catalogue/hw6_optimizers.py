@@ -138,7 +138,7 @@ def classify_critical_point(f, point):
         'denom = v.sqrt().add_(group["eps"])', 'denom = (v / (1 - alpha ** state["t"])).sqrt().add_(group["eps"])'),
         "RMSprop is bias-corrected like Adam"),
     Wrong("RMSprop", "the average starts at the first squared gradient (the lecture notes)", _edit(
-        "RMSprop", 'state["square_avg"] = torch.zeros_like(p)', 'state["square_avg"] = g * g / alpha'),
+        "RMSprop", 'state["square_avg"] = torch.zeros_like(p)', 'state["square_avg"] = g * g  # sigma_0 = abs(g_0)'),
         "the average starts at the first squared gradient"),
     Wrong("RMSprop", "momentum on the raw gradient", _edit(
         "RMSprop", "buf.mul_(mu).addcdiv_(g, denom)\n                    p.add_(buf, alpha=-group[\"lr\"])",

@@ -172,7 +172,8 @@ class Launcher:
                  slot: int = 0, jail: bool = True, strict: bool = False):
         self.limits = limits or Limits()
         self.threads = threads
-        self.strict = strict  # refuse to grade without the filesystem, pid and network walls
+        # refuse to grade without the filesystem, pid and network walls (--strict sets this for pool processes too)
+        self.strict = strict or os.environ.get("AUTOGRADER_STRICT") == "1"
         self.path = worker_import_path()
         self.jail = jail_spec(self.path, self.limits, slot) if jail else {"enabled": False}
         self.tmp = Path(tempfile.mkdtemp(prefix="autograder-"))

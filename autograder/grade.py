@@ -65,7 +65,8 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
         _unreadable(result, assignment, exc, tasks)
     else:
         with _owned(launcher) as active:
-            submission = Submission(active, cells, assignment.forbidden, assignment.private_modules)
+            submission = Submission(active, cells, assignment.forbidden, assignment.private_modules,
+                                    assignment.allow_fork)
             try:
                 plugin = run_graders(assignment, submission, dev, seed, select, tasks)
             finally:

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
-from autograder.hw2_softmax_regression import large_logit_tolerance
+from autograder.hw2_softmax_regression.checks import large_logit_tolerance
 
 # Non-square on purpose: (3, 5) and (5, 3) tell rows from columns; (1, q) and (n, 1) are the edges. The
 # square batch comes first, where the usual broadcasting slip gives wrong values (so it can be named) rather
@@ -24,6 +24,9 @@ def mistakes(X, large=False):
     named = {
         "no max shift: exp overflows to inf (or underflows to 0), and inf / inf or 0 / 0 is NaN":
             lambda: X.exp() / X.exp().sum(dim=1, keepdim=True),
+        "shifted by the batch's single largest logit (X.max()) instead of each row's maximum: the rows far below "
+        "it underflow to 0, and 0 / 0 is NaN":
+            lambda: (X - X.max()).exp() / (X - X.max()).exp().sum(dim=1, keepdim=True),
     } if large else {}
     named.update({
         "normalised over dim 0 (each column) instead of over each row": lambda: torch.softmax(X, dim=0),
@@ -47,19 +50,24 @@ def test_values(student, ref, device, dtype):
 
 
 def large_batches(dtype, device):
-    """(name, X, scale) with logits near +-1e4 and rows shifted by +1000."""
+    """(name, X, scale) with logits near +-1e4, rows near +1e4 beside rows near -1e4, rows shifted by +1000."""
     base = torch.randn(4, 6, dtype=dtype, device=device)
-    # Each row spans 1e4 to -1e4 but peaks near 1e4: shifting by the batch's largest logit instead of
-    # each row's is also right here (rows whose peaks lie thousands apart would underflow it).
+    # Each row spans 1e4 to -1e4 but peaks near 1e4.
     mixed = torch.tensor([[1e4, 0.0, -1e4, 5.0], [-1e4, 1e4, -1e4 + 3, 1e4 - 4],
                           [1e4, 1e4, 1e4, 1e4], [1e4 - 1, 1e4, 1e4 - 30, 1e4 - 2]], dtype=dtype, device=device)
+    # Rows whose peaks lie 2e4 apart: only a shift by each row's own maximum keeps every row finite (a shift by
+    # the batch's largest logit leaves exp(-2e4) = 0 in every entry of the low rows, and 0 / 0 = NaN).
+    apart = torch.cat([base[:2] + 1e4, base[2:] - 1e4])
     return [("logits near +1e4", base + 1e4, 1e4), ("logits near -1e4", base - 1e4, 1e4),
-            ("rows mixing +1e4, 0 and -1e4", mixed, 1e4), ("every row shifted by +1000", 2 * base + 1000, 1e3)]
+            ("rows mixing +1e4, 0 and -1e4", mixed, 1e4),
+            ("rows near +1e4 and rows near -1e4 in one batch", apart, 1e4),
+            ("every row shifted by +1000", 2 * base + 1000, 1e3)]
 
 
 @pytest.mark.points(4)
 def test_large_logits_are_finite_and_exact(student, ref, device, dtype):
-    """For logits of magnitude 1e4, and rows shifted by +1000, is softmax finite and exact (no overflow)?"""
+    """For logits of magnitude 1e4 (also rows near +1e4 beside rows near -1e4), and rows shifted by +1000, is
+    softmax finite and exact in every row (no overflow, no underflow to 0 / 0)?"""
     for name, X, scale in large_batches(dtype, device):
         rtol, atol = large_logit_tolerance(dtype, scale)
         got = student.softmax(X)

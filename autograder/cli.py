@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(d)
 
     sub.add_parser("list", help="list assignments, their graded parts and points").add_argument("--course-root")
+
+    n = sub.add_parser("new", help="scaffold a new assignment, with one working example, in its six places")
+    n.add_argument("assignment", help="the new assignment's id, e.g. hw5_cnn")
+    n.add_argument("--title", help="the notebook's title (default: from the id)")
+    n.add_argument("--course-root")
     return parser
 
 
@@ -153,5 +158,16 @@ def cmd_list(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace, course: Course) -> int:
+    from .scaffold import new_assignment
+    made = new_assignment(course, args.assignment, title=args.title)
+    print(f"made {args.assignment}, an example (double(x) = 2 * x) to replace:")
+    for path in made.values():
+        print(f"  {path.relative_to(course.root)}")
+    print(f"next: edit the contract and the source notebook, then `autograder release {args.assignment}`, the graders, "
+          f"the reference, the catalogue and the examples; `autograder validate {args.assignment}` checks them")
+    return 0
+
+
 COMMANDS = {"grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
-            "demo": cmd_demo, "list": cmd_list}
+            "demo": cmd_demo, "list": cmd_list, "new": cmd_new}

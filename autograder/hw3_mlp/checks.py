@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 import torch
 
 from autograder.compare import CheckFailed, expect, expect_tensor, expect_unchanged, inputs
-from autograder.failures import StudentCodeError
+from autograder.errors import StudentCodeError
 
 # Where exp overflows: float32's exp(x) is inf from x = 88.7, float64's from x = 709.8.
 EXTREMES = [-1000.0, -710.0, -100.0, -89.0, -50.0, -20.0, -1.0, 0.0, 1.0, 20.0, 50.0, 89.0, 100.0, 710.0, 1000.0]

@@ -2,16 +2,8 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from autograder.hw3_mlp.checks import Activation, explain_errors
-
-DTYPES = [torch.float32, torch.float64]
-
-
-@pytest.fixture(params=DTYPES, ids=["float32", "float64"])
-def dtype(request) -> torch.dtype:
-    return request.param
 
 
 @pytest.fixture

@@ -121,8 +121,8 @@ class Assignment:
     def forbidden(self) -> dict[str, list[str]]:
         """Per contract function, the library calls that lose its points (``FORBIDDEN`` in its graders)."""
         if not (self.graders_dir / "__init__.py").is_file():
-            raise UsageError(f"{self.id} has no graders: {self.graders_dir}/__init__.py is missing (it holds FORBIDDEN; "
-                             f"see autograder/README.md, or start from `autograder new <id>`)")
+            raise UsageError(f"{self.id} has no graders: {self.graders_dir}/__init__.py is missing (it holds "
+                             "FORBIDDEN; see autograder/README.md, or start from `autograder new <id>`)")
         self.course.register_graders()
         module = importlib.import_module(f"autograder.{self.id}")
         return dict(getattr(module, "FORBIDDEN", {}))
@@ -144,8 +144,8 @@ class Assignment:
             out += [f"no graders for {t.name} ({t.points:g} points): add {self.graders_dir}/test_{t.name}.py with "
                     "tests marked @pytest.mark.points(n) adding up to them" for t in self.tasks if t.name not in files]
         if not self.solution_file.is_file():
-            out.append(f"no reference: add {self.solution_file}, written from the contract (docs/contract/{self.id}.md) "
-                       "independently of the notebook's solution")
+            out.append(f"no reference: add {self.solution_file}, written from the contract "
+                       f"(docs/contract/{self.id}.md) independently of the notebook's solution")
         if not self.release_notebook.is_file():
             out.append(f"no release: run `autograder release {self.id}` and commit {self.release_notebook}")
         return out

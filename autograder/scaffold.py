@@ -273,7 +273,8 @@ def double(x):
 ]
 '''
 
-MAKE_SUBMISSIONS = '''"""Rebuild __ID__'s example submissions from the released notebook: python tests/submissions/__ID__/make_submissions.py
+MAKE_SUBMISSIONS = '''"""Rebuild __ID__'s example submissions from the released notebook:
+python tests/submissions/__ID__/make_submissions.py
 
 Each one is a notebook as a student would hand it in; expected.json holds the score each must get
 (reviewed by hand: change it only after reading the new report).

@@ -94,7 +94,8 @@ def wrong_answers(assignment_id: str, titles: list[str]) -> dict[str, str]:
     for title in titles:
         wrong = by_title[title]
         if wrong.task in answers:
-            raise ValueError(f"two wrong answers for {wrong.task} ({title!r} and another): a notebook has one cell each")
+            raise ValueError(f"two wrong answers for {wrong.task} ({title!r} and another): "
+                             "a notebook has one cell per task")
         answers[wrong.task] = wrong.source
     return answers
 

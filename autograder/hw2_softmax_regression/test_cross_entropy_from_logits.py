@@ -84,7 +84,8 @@ def test_rows_of_very_different_scale(student, ref, device, dtype):
     y = labels(len(scales), 7, device)
     expect_tensor(student.cross_entropy_from_logits(logits, y), ref.cross_entropy_from_logits(logits, y),
                   "each row's loss uses that row's own maximum and sum", inputs=f"{inputs(logits=logits, y=y)}, "
-                  f"rows scaled by {scales}", magnitude=max(scales), mistakes=mistakes(logits, y, large=True), hint=HINT)
+                  f"rows scaled by {scales}", magnitude=max(scales), mistakes=mistakes(logits, y, large=True),
+                  hint=HINT)
 
 
 @pytest.mark.points(4)

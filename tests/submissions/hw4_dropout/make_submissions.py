@@ -1,4 +1,5 @@
-"""Rebuild hw4's example submissions from the released notebook: python tests/submissions/hw4_dropout/make_submissions.py
+"""Rebuild hw4's example submissions from the released notebook:
+python tests/submissions/hw4_dropout/make_submissions.py
 
 Each one is a notebook as a student would hand it in; expected.json holds the score each must get
 (reviewed by hand: change it only after reading the new report).

@@ -293,8 +293,8 @@ def check_closure(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.
         hint = "loss = None; if closure is not None: with torch.enable_grad(): loss = closure(); ...; return loss"
         expect(loss is not None, f"{name}.step(closure) returns the closure's loss", inputs=where,
                expected="the loss (a 0-d tensor)", got="None", hint=hint)
-        expect_tensor(loss, expected_loss.detach(), f"{name}.step(closure) returns the closure's loss (call {step + 1})",
-                      inputs=where, hint=hint)
+        expect_tensor(loss, expected_loss.detach(),
+                      f"{name}.step(closure) returns the closure's loss (call {step + 1})", inputs=where, hint=hint)
         expect_tensor(p.get(), q.detach(), f"after step(closure) {step + 1}, x equals torch.optim.{name}'s",
                       inputs=where, hint="call the closure BEFORE the update, so that the update uses the gradient "
                                          "it computed")
@@ -344,9 +344,10 @@ def check_state_dict_round_trip(student: Any, ref: Any, name: str, kwargs: dict,
     mistakes = {"the state was not carried over by state_dict() / load_state_dict(): keep it in self.state[p]":
                 restart}
     continued = Plan(name, kwargs, steps=10, dtype=dtype, device=device)
-    expect_same_trajectory(got2, [e[10:] for e in expected], continued, Inputs([g[-1] for g in got1], inputs.grads[10:]),
-                           mistakes, hint="keep every buffer and step count in self.state[p]; load_state_dict() "
-                                          "then restores them on the new parameters")
+    expect_same_trajectory(got2, [e[10:] for e in expected], continued,
+                           Inputs([g[-1] for g in got1], inputs.grads[10:]), mistakes,
+                           hint="keep every buffer and step count in self.state[p]; load_state_dict() then restores "
+                                "them on the new parameters")
 
 
 def describe_saved(saved: Any) -> str:

@@ -6,9 +6,15 @@ monitored for torch.optim's own optimizers) and in torch.optim.Adagrad, and comp
 import pytest
 import torch
 
-from autograder.hw6_optimizers.checks import (check_closure, check_defaults, check_grad_and_leaves,
-                                              check_groups_missing_grads_and_lr, check_options,
-                                              check_state_dict_round_trip, check_tiny_gradients)
+from autograder.hw6_optimizers.checks import (
+    check_closure,
+    check_defaults,
+    check_grad_and_leaves,
+    check_groups_missing_grads_and_lr,
+    check_options,
+    check_state_dict_round_trip,
+    check_tiny_gradients,
+)
 
 OPTIONS = [
     {"lr": 0.1},
@@ -33,14 +39,15 @@ def test_every_option_matches_torch(student, ref, device, dtype):
 
 @pytest.mark.points(2)
 def test_tiny_gradients_show_where_epsilon_sits(student, ref, device, dtype):
-    """With gradients of about 1e-8, where epsilon decides the step size, does Adagrad still follow torch.optim.Adagrad?"""
+    """With gradients of 1e-8, where epsilon sets the step size, does Adagrad still follow torch.optim.Adagrad?"""
     check_tiny_gradients(student, ref, "Adagrad", {"lr": 0.1}, dtype, device)
 
 
 @pytest.mark.points(2)
 def test_two_groups_missing_gradients_and_changed_lr(student, ref, device, dtype):
     """Two param groups with their own lr and options, a grad left None at some steps, lr changed between steps?"""
-    groups = [{"params": [0, 2], "lr": 0.05, "eps": 1e-6}, {"params": [1], "weight_decay": 0.1}]
+    groups = [{"params": [0, 2], "lr": 0.05, "eps": 1e-6},
+              {"params": [1], "weight_decay": 0.1}]
     check_groups_missing_grads_and_lr(student, ref, "Adagrad", groups, {"lr": 0.2}, dtype, device)
 
 
@@ -52,7 +59,7 @@ def test_step_leaves_grad_and_parameters_alone(student, ref, device):
 
 @pytest.mark.points(1)
 def test_closure_and_state_dict_round_trip(student, ref, device):
-    """Does step(closure) return the loss, and does state_dict() restore the sums of squared gradients in a new optimizer?"""
+    """Does step(closure) return the loss, and does state_dict() carry the state into a new optimizer?"""
     options = {"lr": 0.1, "weight_decay": 0.1}
     check_closure(student, ref, "Adagrad", options, torch.float64, device)
     check_state_dict_round_trip(student, ref, "Adagrad", options, torch.float64, device)

@@ -6,9 +6,14 @@ monitored for torch.optim's own optimizers) and in torch.optim.SGD, and compares
 import pytest
 import torch
 
-from autograder.hw6_optimizers.checks import (check_closure, check_defaults, check_grad_and_leaves,
-                                              check_groups_missing_grads_and_lr, check_options,
-                                              check_state_dict_round_trip)
+from autograder.hw6_optimizers.checks import (
+    check_closure,
+    check_defaults,
+    check_grad_and_leaves,
+    check_groups_missing_grads_and_lr,
+    check_options,
+    check_state_dict_round_trip,
+)
 
 OPTIONS = [
     {"lr": 0.05, "momentum": 0.9},
@@ -22,7 +27,7 @@ OPTIONS = [
 
 @pytest.mark.points(3)
 def test_plain_sgd_matches_torch_on_cpu_and_device(student, ref, device, dtype):
-    """With only lr given (no momentum), does SGD follow torch.optim.SGD for 20 steps, on the CPU and the run's device?"""
+    """With only lr given (no momentum), does SGD follow torch.optim.SGD for 20 steps, on the CPU and the device?"""
     for where in dict.fromkeys([torch.device("cpu"), device]):
         check_defaults(student, ref, "SGD", dtype, where, required={"lr": 0.1})
 

@@ -85,7 +85,7 @@ def test_three_dimensional_saddles_fool_determinant_and_trace(student, device, d
 
 @pytest.mark.points(1)
 def test_higher_dimensions(student, device):
-    """In 6-D, with one small negative eigenvalue among large positive ones, is it a saddle (and without it a minimum)?"""
+    """In 6-D, is one small negative eigenvalue among large positive ones a saddle (and without it a minimum)?"""
     for eigenvalues in ([5.0, 4.0, 3.0, 2.0, 1.0, -0.2], [5.0, 4.0, 3.0, 2.0, 1.0, 0.2]):
         expect_label(student, eigenvalues, torch.float64, device)
 
@@ -110,7 +110,7 @@ def test_value_error_away_from_a_critical_point(student, device):
         norm = sum(v * v for v in b) ** 0.5
         expect(raised == should_raise, f"classify_critical_point raises ValueError exactly when the gradient's norm "
                f"exceeds 1e-4 (here {norm:.3g})", inputs=where,
-               expected="ValueError" if should_raise else "'minimum'", got=f"ValueError" if raised else repr(got),
+               expected="ValueError" if should_raise else "'minimum'", got="ValueError" if raised else repr(got),
                mistake=mistake if mistake else None if raised else "the gradient is not checked",
                hint="grad = torch.autograd.grad(f(x), x); if grad.norm() > 1e-4: raise ValueError(...)")
         if not raised:

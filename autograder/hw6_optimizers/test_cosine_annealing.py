@@ -24,7 +24,8 @@ MISTAKES = {
     "contract stays at min_lr": lambda a: _cos(a[0], a[1], a[2], a[3]),
     "t counts from 1: the schedule is one step late": lambda a: _cos(min(a[0] + 1, a[2]), a[1], a[2], a[3]),
 }
-HINT = "min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * t / total_steps)) / 2 while t <= total_steps, min_lr after"
+HINT = ("min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * t / total_steps)) / 2 while t <= total_steps, "
+        "min_lr after")
 
 
 @pytest.mark.points(3)

@@ -7,7 +7,8 @@ from autograder.hw6_optimizers.schedules import expect_schedule, torch_scheduler
 MISTAKES = {
     "t / step_size is not floored: a smooth exponential decay instead of steps (use t // step_size)":
         lambda a: a[1] * a[3] ** (a[0] / a[2]),
-    "the decay comes one step early: (t + 1) // step_size; t counts from 0": lambda a: a[1] * a[3] ** ((a[0] + 1) // a[2]),
+    "the decay comes one step early: (t + 1) // step_size; t counts from 0":
+        lambda a: a[1] * a[3] ** ((a[0] + 1) // a[2]),
     "gamma * (t // step_size) instead of gamma ** (t // step_size)": lambda a: a[1] * a[3] * (a[0] // a[2]),
     "the exponent is t itself, not t // step_size": lambda a: a[1] * a[3] ** a[0],
 }

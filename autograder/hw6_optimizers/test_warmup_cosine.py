@@ -43,7 +43,7 @@ def test_linear_warmup_reaches_base_lr_at_warmup_minus_one(student, ref):
 
 @pytest.mark.points(4)
 def test_cosine_from_warmup_to_total(student, ref):
-    """From t = W to t = T, is it a cosine from base_lr down to min_lr: base_lr at W, the midpoint halfway, min_lr at T?"""
+    """From t = W to T, is it a cosine from base_lr to min_lr: base_lr at W, the midpoint halfway, min_lr at T?"""
     for base, warm, total, low in [(0.1, 5, 25, 0.01), (2.0, 3, 10, 0.5)]:
         args = [(t, base, warm, total, low) for t in range(total + 1)]
         expect_schedule("warmup_cosine", args, values(student, "warmup_cosine", args),

@@ -21,6 +21,7 @@ _SKIP = "                if p.grad is None:\n                    continue\n     
 _ZERO_FOR_NONE = "                g = p.grad if p.grad is not None else torch.zeros_like(p)\n"
 _CLOSURE = "            with torch.enable_grad():\n                loss = closure()\n"
 _CLOSURE_NO_GRAD = "            loss = closure()\n"
+_DECAY = '                if group["weight_decay"] != 0:\n                    g = g + group["weight_decay"] * p\n'
 
 WRONG = [
     # ----- classify_critical_point -------------------------------------------------------------------
@@ -89,7 +90,7 @@ def classify_critical_point(f, point):
     Wrong("SGD", "dampening ignored", _edit("SGD", "buf.mul_(mu).add_(g, alpha=1 - tau)", "buf.mul_(mu).add_(g)"),
           "dampening is ignored"),
     Wrong("SGD", "weight decay applied after the momentum", _edit(
-        "SGD", '                if group["weight_decay"] != 0:\n                    g = g + group["weight_decay"] * p\n',
+        "SGD", _DECAY,
         "", 'p.add_(g, alpha=-group["lr"])', 'p.add_(g + group["weight_decay"] * p, alpha=-group["lr"])'),
         "weight decay is applied to the parameter directly"),
     Wrong("SGD", "weight decay added to p.grad in place", _edit(
@@ -116,7 +117,7 @@ def classify_critical_point(f, point):
     Wrong("Adagrad", "default eps 1e-8 instead of 1e-10", _edit("Adagrad", "eps=1e-10", "eps=1e-8"),
           "default eps is torch.optim.Adagrad's"),
     Wrong("Adagrad", "weight decay added after accumulating", _edit(
-        "Adagrad", '                if group["weight_decay"] != 0:\n                    g = g + group["weight_decay"] * p\n',
+        "Adagrad", _DECAY,
         "", 'state["sum"].addcmul_(g, g)', 'state["sum"].addcmul_(g, g)\n'
         '                g = g + group["weight_decay"] * p'), "weight decay is added after the squared gradient"),
     Wrong("Adagrad", "the update before accumulating this step's gradient", _edit(
@@ -152,7 +153,8 @@ def classify_critical_point(f, point):
         "Adam", "m_hat = m / (1 - beta1 ** t)", "m_hat = m", "v_hat = v / (1 - beta2 ** t)", "v_hat = v"),
         "Adam without bias correction"),
     Wrong("Adam", "epsilon inside the square root", _edit(
-        "Adam", 'v_hat.sqrt().add_(group["eps"])', '(v_hat + group["eps"]).sqrt()'), "epsilon is inside the square root"),
+        "Adam", 'v_hat.sqrt().add_(group["eps"])', '(v_hat + group["eps"]).sqrt()'),
+        "epsilon is inside the square root"),
     Wrong("Adam", "epsilon added before the bias correction of v", _edit(
         "Adam", 'v_hat.sqrt().add_(group["eps"])', '(v.sqrt() + group["eps"]) / (1 - beta2 ** t) ** 0.5'),
         "epsilon is added before the bias correction"),
@@ -180,10 +182,12 @@ def classify_critical_point(f, point):
         "AdamW", 'p.mul_(1 - group["lr"] * group["weight_decay"])', 'p.mul_(1 - group["weight_decay"])'),
         "the decay is p *= 1 - weight_decay"),
     Wrong("AdamW", "decay after the Adam update", _edit(
-        "AdamW", '                p.mul_(1 - group["lr"] * group["weight_decay"])  # decoupled: not through the gradient\n',
+        "AdamW", '                p.mul_(1 - group["lr"] * group["weight_decay"])  # decoupled: not through the '
+        'gradient\n',
         "", 'p.addcdiv_(m_hat, v_hat.sqrt().add_(group["eps"]), value=-group["lr"])',
         'p.addcdiv_(m_hat, v_hat.sqrt().add_(group["eps"]), value=-group["lr"])\n'
-        '                p.mul_(1 - group["lr"] * group["weight_decay"])'), "the decay is applied after the Adam update"),
+        '                p.mul_(1 - group["lr"] * group["weight_decay"])'),
+        "the decay is applied after the Adam update"),
     Wrong("AdamW", "Adam's default weight_decay 0", _edit("AdamW", "weight_decay=0.01", "weight_decay=0.0"),
           "default weight_decay is torch.optim.AdamW's"),
     Wrong("AdamW", "no bias correction", _edit(

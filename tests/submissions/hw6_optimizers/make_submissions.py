@@ -1,4 +1,4 @@
-"""Rebuild hw6's example submissions from the released notebook: python tests/submissions/hw6_optimizers/make_submissions.py
+"""Rebuild hw6's example submissions from the release: python tests/submissions/hw6_optimizers/make_submissions.py
 
 Each one is a notebook as a student would hand it in; expected.json holds the score each must get
 (reviewed by hand: change it only after reading the new report).
@@ -335,9 +335,11 @@ def warmup_cosine(t, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 # Known mistakes, one per optimizer and schedule (each should be named in the report).
 WRONG_KNOWN = {
-    "SGD": SOLVED["SGD"].replace('buf = state["momentum_buffer"] = g.clone()  # the first buffer is the gradient itself',
-                                 'buf = state["momentum_buffer"] = (1 - tau) * g'),
-    "Adagrad": SOLVED["Adagrad"].replace('state["sum"].sqrt().add_(group["eps"])', '(state["sum"] + group["eps"]).sqrt()'),
+    "SGD": SOLVED["SGD"].replace(
+        'buf = state["momentum_buffer"] = g.clone()  # the first buffer is the gradient itself',
+        'buf = state["momentum_buffer"] = (1 - tau) * g'),
+    "Adagrad": SOLVED["Adagrad"].replace('state["sum"].sqrt().add_(group["eps"])',
+                                         '(state["sum"] + group["eps"]).sqrt()'),
     "Adam": SOLVED["Adam"].replace("m_hat = m / (1 - beta1 ** t)", "m_hat = m").replace(
         "v_hat = v / (1 - beta2 ** t)", "v_hat = v"),
     "AdamW": SOLVED["AdamW"].replace(

@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .errors import HarnessError
+
 BOOT = """
 import json, sys
 config = json.loads(sys.argv[1])
@@ -37,10 +39,6 @@ else:
     run_worker(int(config["chan_fd"]), config)
 """
 PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "D2L_DATA_ROOT", "LANG", "LC_ALL", "OMP_NUM_THREADS", "NVIDIA_VISIBLE_DEVICES")
-
-
-class HarnessError(Exception):
-    """The grading machinery itself failed (not the student's code)."""
 
 
 @dataclass
@@ -81,7 +79,9 @@ def worker_import_path() -> list[str]:
 def _worker_env(workdir: str) -> dict[str, str]:
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
     env.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=workdir, TMPDIR=workdir, MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1", TQDM_DISABLE="1")
+               PYTHONDONTWRITEBYTECODE="1", TQDM_DISABLE="1",
+               # torch._dynamo's import makes a cache folder in TMPDIR; keep the work dir empty
+               TORCHINDUCTOR_CACHE_DIR=str(Path(workdir).parent / "inductor-cache"))
     return env
 
 

@@ -192,6 +192,75 @@ def normal_equation(X, y):
 }
 
 
+# Correct: the normal equations solved with torch.linalg.solve, which the contract allows.
+CORRECT_SOLVE = '''
+def normal_equation(X, y):
+    A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device)], dim=1)
+    theta = torch.linalg.solve(A.T @ A, A.T @ y.reshape(-1, 1))
+    return theta[:-1], theta[-1:].reshape(1)
+'''
+
+# The least-squares fit from the library, by routes a profile hook cannot see (a C function called from
+# C: partial, map, TorchScript) and under names the first forbidden list left out (torch.pinverse, SciPy).
+_DESIGN = '''
+def _design(X):
+    return torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device)], dim=1)
+'''
+CHEAT_ROUTES = {
+    "partial_lstsq": _DESIGN + '''
+import functools
+_fit = functools.partial(torch.linalg.lstsq, driver="gelsd")
+
+
+def normal_equation(X, y):
+    theta = _fit(_design(X).cpu(), y.reshape(-1, 1).cpu()).solution.to(X.device)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "map_pinv": _DESIGN + '''
+def normal_equation(X, y):
+    (P,) = map(torch.linalg.pinv, [_design(X)])
+    theta = P @ y.reshape(-1, 1)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "jit_trace_lstsq": _DESIGN + '''
+def _solve(A, Y):
+    return torch.linalg.lstsq(A, Y).solution
+
+
+_traced = torch.jit.trace(_solve, (torch.randn(5, 3), torch.randn(5, 1)))
+
+
+def normal_equation(X, y):
+    theta = _traced(_design(X).cpu(), y.reshape(-1, 1).cpu()).to(X.device)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "pinverse": _DESIGN + '''
+def normal_equation(X, y):
+    theta = torch.pinverse(_design(X)) @ y.reshape(-1, 1)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "scipy_lstsq": _DESIGN + '''
+import scipy.linalg
+
+
+def normal_equation(X, y):
+    A = _design(X).detach().cpu().double().numpy()
+    theta = scipy.linalg.lstsq(A, y.reshape(-1, 1).detach().cpu().double().numpy())[0]
+    theta = torch.as_tensor(theta, dtype=X.dtype, device=X.device)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "scipy_pinv": _DESIGN + '''
+from scipy import linalg as sla
+
+
+def normal_equation(X, y):
+    P = torch.as_tensor(sla.pinv(_design(X).detach().cpu().double().numpy()), dtype=X.dtype, device=X.device)
+    theta = P @ y.reshape(-1, 1)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+}
+
+
 def main() -> None:
     write(fill(ID, SOLVED), HERE / "correct_solution.ipynb")
     write(fill(ID, ALTERNATIVE), HERE / "correct_alternative.ipynb")
@@ -214,6 +283,9 @@ def main() -> None:
     nb = add_cell(nb, "import time\nwhile True:\n    try:\n        time.sleep(1)\n    except BaseException:\n"
                       "        pass  # even the grader's interruption is swallowed", after_grade_id="linreg")
     write(nb, HERE / "cheat_infinite_loop.ipynb")
+    write(fill(ID, {**SOLVED, "normal_equation": CORRECT_SOLVE}), HERE / "correct_linalg_solve.ipynb")
+    for route, source in CHEAT_ROUTES.items():
+        write(fill(ID, {**SOLVED, "normal_equation": source}), HERE / f"cheat_{route}.ipynb")
 
 
 if __name__ == "__main__":

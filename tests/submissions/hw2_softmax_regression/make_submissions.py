@@ -175,6 +175,7 @@ def evaluate_accuracy(net, data_iter):
 # The library's softmax by every route the issue found (a C function called from C raises no profile
 # event; a thread, TorchScript and a raw operator call go around Python entirely), and under names
 # the first forbidden list left out. Each must lose the softmax part with a message naming the operator.
+# (torch.jit.trace is hw1's example: a traced softmax hangs in the worker's forked copies, monitor or not.)
 CHEAT_ROUTES = {
     "partial": '''
 import functools
@@ -223,13 +224,6 @@ def softmax(X):
         _helper = _start_helper()
     _helper[1].put(X)
     return _helper[2].get()
-''',
-    "jit_trace": '''
-_traced = torch.jit.trace(lambda X: torch.softmax(X, dim=1), torch.randn(2, 3))
-
-
-def softmax(X):
-    return _traced(X)
 ''',
     "compilation_unit": '''
 _unit = torch.jit.CompilationUnit("def rows(X):\\n    return torch.softmax(X, 1)\\n")

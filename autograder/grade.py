@@ -73,7 +73,8 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
             result.tests = plugin.results + _missing_tasks(assignment, plugin, seed, select, tasks)
             _apply_policies(result, assignment, submission)
             _add_extras(result, plugin.ctx.extras)
-            result.protections = [*active.protections, "notebook text scanned for code reaching into the grader"]
+            result.protections = [*active.protections, *submission.protections(),
+                                  "notebook text scanned for code reaching into the grader"]
     result.seconds = time.perf_counter() - started
     return result
 

@@ -45,8 +45,9 @@ class Submission:
     """One student's notebook code: a loaded copy, and the worker forked from it for the current test."""
 
     def __init__(self, launcher: Launcher, cells: list[CodeCell], forbidden: dict[str, list[str]],
-                 private_modules: list[str] = ("autograder", "solutions")):
+                 private_modules: list[str] = ("autograder", "solutions"), allow_fork: bool = False):
         self.launcher = launcher
+        self.allow_fork = allow_fork  # whether a test's worker may start processes (DataLoader workers)
         self.cells = cells
         self.forbidden = forbidden
         self.private_modules = list(private_modules)  # the worker must not be able to import these
@@ -74,9 +75,15 @@ class Submission:
 
     def _launch(self) -> None:
         """A new process with nothing loaded yet, prepared: the forbidden calls resolved before student code."""
-        self.loaded = self.launcher.start()
+        self.loaded = self.launcher.start(self.allow_fork)
         hello = self._ask("loaded", Op.PREPARE, "starting the worker", self.launcher.limits.load_seconds,
                           expect_hello=True)
+        layers = list(((hello.value or {}).get("isolation") or {}).get("layers") or [])
+        missing = self.launcher.missing_walls(layers)
+        if self.launcher.strict and missing:
+            self.close()
+            raise HarnessError(f"--strict: this host did not allow {', '.join(missing)}; refusing to grade. "
+                               "Run `autograder probe` to see which walls hold here.")
         prepared = self._ask("loaded", Op.PREPARE, "preparing the worker", self.launcher.limits.load_seconds,
                              forbidden=sorted({n for names in self.forbidden.values() for n in names}),
                              private_modules=self.private_modules).value
@@ -85,7 +92,7 @@ class Submission:
             raise HarnessError(f"student code could import {', '.join(prepared['reachable'])}; refusing to grade. "
                                "Install the project with `make env` (pip's editable_mode=compat) or non-editable.")
         if self.load_report is None:
-            self.load_report = LoadReport(isolation=(hello.value or {}).get("isolation", {}))
+            self.load_report = LoadReport(isolation={**((hello.value or {}).get("isolation") or {}), "layers": layers})
 
     def _load(self) -> None:
         limits = self.launcher.limits
@@ -138,7 +145,8 @@ class Submission:
         except (OSError, EOFError, codec.ProtocolError, TypeError, KeyError) as exc:
             self._drop("loaded")
             raise HarnessError(f"the loaded notebook could not fork a worker ({exc})") from None
-        worker = WorkerProcess(int(pid), chan, loaded.log, loaded.workdir, self._status_from_loaded)
+        worker = WorkerProcess(int(pid), chan, loaded.log, loaded.workdir, self._status_from_loaded,
+                               kill_with=self._kill_via_loaded, cgroup=loaded.cgroup)
         self.worker = worker
         self._ask("worker", None, "starting the worker", 30.0, request_id=request_id)  # the copy's first word
         return worker
@@ -150,6 +158,21 @@ class Submission:
             return str(self._ask("loaded", Op.STATUS, "asking how a worker ended", 5.0, pid=pid).value)
         except (WorkerLost, HarnessError):
             return "unknown"
+
+    def _kill_via_loaded(self, pid: int) -> None:
+        """Only the loaded copy can name the worker it forked; if it does not answer, it goes too."""
+        if self.loaded is None:
+            return
+        try:
+            self._ask("loaded", Op.KILL, "ending a worker", 5.0, pid=pid)
+        except (WorkerLost, HarnessError):
+            pass
+
+    def protections(self) -> list[str]:
+        """The walls that held around this submission's processes, as its loaded copy reported them."""
+        layers = (self.load_report.isolation.get("layers") if self.load_report else None) or []
+        missing = self.launcher.missing_walls(layers)
+        return [*layers, *(f"NOT in force: {m}" for m in missing)]
 
     def close(self) -> None:
         for role in ("worker", "loaded"):

@@ -22,6 +22,7 @@ class Op(str, Enum):
     LOAD = "load"  # run notebook cells
     FORK = "fork"  # (a loaded worker) fork a fresh copy of itself for the next test
     STATUS = "status"  # (a loaded worker) how a copy it forked ended
+    KILL = "kill"  # (a loaded worker) end a copy it forked
     RESEED = "reseed"
     CALL = "call"  # call a student function, or a method of an object behind a handle
     PUT = "put"  # keep a value in the worker, behind a handle

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from . import codec, toolbox
+from . import codec, jail, toolbox
 from .protocol import ErrorKind, Op, Reply, error_reply
 from .monitor import CallMonitor, ForbiddenSet, prepare as prepare_monitor
 from .sandbox import apply_limits, isolation_report, reachable
@@ -105,7 +105,8 @@ class Worker:
 
     # ----- requests ------------------------------------------------------------------------
     def serve(self) -> None:
-        self.send(self.reply(value={"pid": os.getpid(), "isolation": isolation_report()}))
+        self.send(self.reply(value={"pid": os.getpid(),
+                                    "isolation": {**isolation_report(), "layers": self.config.get("layers", [])}}))
         while True:
             try:
                 request = codec.read_message(self.chan.recv)
@@ -163,8 +164,11 @@ class Worker:
         pid = os.fork()
         if pid == 0:  # the copy: serve the new channel from a clean handle table
             os.setsid()
+            jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)  # goes when the loaded copy goes
             self.chan.close()
             ours.close()
+            if not self.config.get("allow_fork"):
+                jail.install_seccomp(deny_fork=True)
             self.chan, self.handles, self.handle_of, self.children = theirs, {}, {}, {}
             return self.reply(value={"pid": os.getpid()})  # sent on the new channel, then `serve` goes on
         theirs.close()
@@ -182,8 +186,23 @@ class Worker:
             if pid == 0:
                 return
             if pid in self.children:
-                self.children[pid] = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
-                                      else f"exit {os.WEXITSTATUS(status)}")
+                self.children[pid] = _ended(status)
+
+    def op_kill(self, pid: int) -> Reply:
+        """End a copy this process forked (the grader cannot: inside a pid namespace its pid means nothing
+        outside, and a pid named by untrusted code is never one the grader signals)."""
+        if int(pid) in self.children:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                _, status = os.waitpid(int(pid), 0)
+                self.children[int(pid)] = _ended(status)
+            except ChildProcessError:  # reaped already: its status is recorded
+                pass
+        return self.reply()
 
     def op_status(self, pid: int) -> Reply:
         self.reap()
@@ -311,6 +330,10 @@ class Worker:
         return self.reply()
 
 
+def _ended(status: int) -> str:
+    return f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
+
+
 class _budget:
     """Raise BudgetExceeded in the main thread after ``seconds`` (none when None)."""
 
@@ -373,8 +396,9 @@ def _grads(value: Any, inputs: list[torch.Tensor], grad_output: Any) -> tuple[li
     return list(grads), None
 
 
-def run_worker(chan_fd: int, config: dict) -> None:
-    """Entry point of one worker process (after the fork server forked it, or started directly)."""
+def run_worker(chan_fd: int, config: dict, layers: list[str] = ()) -> None:
+    """Entry point of one worker process (after the fork server forked it, or started directly);
+    ``layers`` are the operating-system walls raised around it, reported to the grader."""
     os.chdir(config["workdir"])
     os.environ.update(HOME=config["workdir"], TMPDIR=config["workdir"])
     apply_limits(config.get("limits", {}))
@@ -383,5 +407,5 @@ def run_worker(chan_fd: int, config: dict) -> None:
     # Same arithmetic as the reference: TF32 would blur float32 results on recent GPUs.
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     chan = socket.socket(fileno=chan_fd)
-    Worker(chan, config).serve()
+    Worker(chan, {**config, "layers": list(layers)}).serve()
     sys.stdout.flush()

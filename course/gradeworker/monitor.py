@@ -24,6 +24,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import dispatch  # imported with the worker, before its filesystem walls go up
+
 # Taken before any student code runs: replacing sys.setprofile later does not change what the monitor calls.
 _setprofile, _getprofile, _thread_setprofile = sys.setprofile, sys.getprofile, threading.setprofile
 
@@ -241,7 +243,6 @@ def prepare(names: list[str]) -> tuple[Any, list[str]]:
     Everything it uses is a private copy taken now (``_sealed``) or a closure cell: replacing this module's
     classes, methods or globals later (``sys.modules['gradeworker.monitor']``) changes none of it.
     """
-    from . import dispatch
     sealed_set, sealed_monitor = _sealed()
     forbidden = sealed_set.from_names(names)
     arm, disarm = dispatch.install(names)

@@ -230,3 +230,58 @@ def test_does_the_scan_leave_ordinary_code_alone():
     source = ("import torch\nfrom torch import nn\nimport random, platform\nnet = nn.Sequential()\n"
               "mods = list(net.modules())\nplatform.system()\ntorch.linalg.solve(torch.eye(2), torch.ones(2))")
     assert tampering_signs([CodeCell(1, source)]) == []
+
+
+# ----- the routes caught before the dispatcher's check stay caught (with both checks armed) ----------
+def test_do_the_earlier_routes_stay_caught():
+    kept = torch.softmax  # an alias in a global
+
+    class Tagged(torch.Tensor):  # a __torch_function__ subclass
+        pass
+
+    class Rows(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, A):
+            return torch.softmax(A, 1)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    class Layer:
+        def __init__(self, A):
+            self.out = torch.softmax(A, 1)
+
+    def rows():
+        yield torch.softmax(X, 1)
+
+    built = eval(compile("lambda A: torch.softmax(A, 1)", "<cell 1>", "eval"))
+    routes = {
+        "plain name": lambda: torch.softmax(X, 1),
+        "alias in a global": lambda: kept(X, 1),
+        "Tensor method": lambda: X.softmax(1),
+        "torch.ops.aten": lambda: torch.ops.aten._softmax(X, 1, False),
+        "vmap": lambda: torch.vmap(lambda r: torch.softmax(r, 0))(X),
+        "__torch_function__ subclass": lambda: torch.softmax(X.as_subclass(Tagged), 1),
+        "autograd.Function": lambda: Rows.apply(X),
+        "torch._C._VariableFunctions": lambda: torch._C._VariableFunctions.softmax(X, 1),
+        "generator": lambda: list(rows()),
+        "class __init__": lambda: Layer(X),
+        "distributions": lambda: torch.distributions.Categorical(logits=X).probs,
+        "eval of code built at load time": lambda: built(X),
+    }
+    missed = [route for route, fn in routes.items() if not caught(fn)]
+    assert missed == []
+
+
+def test_is_a_custom_torch_library_operator_caught():
+    lib = torch.library.Library("monitor_test", "DEF")
+    lib.define("rows(Tensor a) -> Tensor")
+    lib.impl("rows", lambda A: torch.softmax(A, 1), "CompositeExplicitAutograd")
+    assert caught(lambda: torch.ops.monitor_test.rows(X)) != []
+
+
+def test_is_a_graph_compiled_with_aot_eager_caught():
+    compiled = torch.compile(lambda A: functools.partial(torch.softmax, dim=1)(A), backend="aot_eager")
+    compiled(torch.randn(6, 3))  # compiled before the monitored call, as a notebook would at load time
+    assert caught(lambda: compiled(X))[0].startswith("torch.ops.aten._softmax (the operator behind ")

@@ -285,3 +285,8 @@ def test_is_a_graph_compiled_with_aot_eager_caught():
     compiled = torch.compile(lambda A: functools.partial(torch.softmax, dim=1)(A), backend="aot_eager")
     compiled(torch.randn(6, 3))  # compiled before the monitored call, as a notebook would at load time
     assert caught(lambda: compiled(X))[0].startswith("torch.ops.aten._softmax (the operator behind ")
+
+
+def test_is_an_mkldnn_tensor_caught():
+    assert caught(lambda: functools.partial(torch.softmax, dim=1)(X.to_mkldnn())) == at_aten("_softmax", "torch.softmax")
+    torch.testing.assert_close(torch.softmax(X.to_mkldnn(), 1).to_dense(), torch.softmax(X, 1))

@@ -93,6 +93,19 @@ def install(names: Iterable[str]) -> tuple[Callable[[Iterable[str]], None], Call
             return call(keyset, *args, **kwargs)
         return kernel
 
+    def dense_kernel_for(op: Callable, packet: str) -> Callable:
+        """For MKL-DNN tensors, whose kernel ``get_kernel`` cannot hand over: the same operator on dense
+        copies (through the checked CPU kernel), the results made MKL-DNN tensors again."""
+        def kernel(keyset, *args, **kwargs):
+            labels = watch[0]
+            if labels is not None and packet in labels:
+                found.append(labels[packet])
+            out = op._op(*[a.to_dense() if isinstance(a, torch.Tensor) and a.is_mkldnn else a for a in args], **kwargs)
+            if isinstance(out, torch.Tensor):
+                return out.to_mkldnn()
+            return type(out)(o.to_mkldnn() if isinstance(o, torch.Tensor) else o for o in out)
+        return kernel
+
     has_kernel = torch._C._dispatch_has_kernel_for_dispatch_key
     has_computed = torch._C._dispatch_has_computed_kernel_for_dispatch_key
     for packet in behind:
@@ -100,8 +113,11 @@ def install(names: Iterable[str]) -> tuple[Callable[[Iterable[str]], None], Call
         for overload in ops.overloads():
             op = getattr(ops, overload)
             qualified = op.name()
-            if has_kernel(qualified, "CompositeImplicitAutograd"):
-                continue  # it decomposes: its parts are caught, and its autograd must stay as it is
+            try:
+                if has_kernel(qualified, "CompositeImplicitAutograd"):
+                    continue  # it decomposes: its parts are caught, and its autograd must stay as it is
+            except RuntimeError:
+                continue  # an overload TorchScript knows but the dispatcher does not (aten::tanh.int)
             for key in BACKEND_KEYS:
                 if not has_computed(qualified, key):
                     continue
@@ -110,6 +126,12 @@ def install(names: Iterable[str]) -> tuple[Callable[[Iterable[str]], None], Call
                     lib.impl(op, kernel_for(original.call_boxed, packet), key, with_keyset=True)
                 except (RuntimeError, NotImplementedError, ValueError):
                     continue  # no real kernel there (a fallback that only raises)
+            if has_computed(qualified, "MkldnnCPU") and not op._schema.is_mutable and all(
+                    isinstance(r.type, torch.TensorType) for r in op._schema.returns):
+                try:
+                    lib.impl(op, dense_kernel_for(op, packet), "MkldnnCPU", with_keyset=True)
+                except (RuntimeError, NotImplementedError, ValueError):
+                    pass
 
     def arm(task_names: Iterable[str]) -> None:
         wanted = list(task_names)  # in the task's order: the first name of an operator labels it

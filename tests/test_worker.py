@@ -161,7 +161,7 @@ def test_is_code_that_reaches_into_the_grader_flagged_but_ordinary_code_not():
         CodeCell(4, "import gc\nhooks = [o for o in gc.get_objects()]"),
     ])
     assert flagged == ["cell 1 uses gradeworker", "cell 2 uses setprofile",
-                       "cell 3 uses __import__(...) of a computed string", "cell 4 uses get_objects"]
+                       "cell 3 uses __import__(...) of a computed string", "cell 4 uses gc", "cell 4 uses get_objects"]
     ordinary = "import torch\nnet = torch.nn.Linear(2, 1)\nnet.eval()\nmodel = torch.compile\nx = eval('1 + 1')\n"
     assert tampering_signs([CodeCell(1, ordinary)]) == []
 

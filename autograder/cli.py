@@ -59,10 +59,32 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--jobs", type=int, default=0)
     _common(d)
 
+    _add_staff_commands(sub)
     sub.add_parser("list", help="list assignments, their graded parts and points").add_argument("--course-root")
     sub.add_parser("probe", help="show which walls hold around student code on this host (exit 1: some do not)"
                    ).add_argument("--course-root")
     return parser
+
+
+def _add_staff_commands(sub) -> None:
+    gs = sub.add_parser("gradescope", help="write a Gradescope autograder zip (setup.sh, run_autograder) for an assignment")
+    gs.add_argument("assignment")
+    gs.add_argument("--out", type=Path, help="the zip to write (default: build/gradescope/<id>.zip)")
+    gs.add_argument("--course-root")
+    cv = sub.add_parser("canvas", help="write Canvas's gradebook import CSV from a batch's output")
+    cv.add_argument("assignment")
+    cv.add_argument("graded", type=Path, help="the batch's --out folder")
+    cv.add_argument("--roster", type=Path, help="Canvas's gradebook export, to fill in Canvas's student ids")
+    cv.add_argument("--column", help="the Canvas assignment column (default: the assignment id)")
+    cv.add_argument("--out", type=Path, help="default: GRADED/<id>/canvas.csv")
+    cv.add_argument("--course-root")
+    rp = sub.add_parser("report", help="an HTML page on a graded class: plots, mistakes, protections, similar pairs")
+    rp.add_argument("assignment")
+    rp.add_argument("graded", type=Path, help="the batch's --out folder")
+    rp.add_argument("--out", type=Path, help="default: GRADED/<id>/report.html")
+    rp.add_argument("--top", type=int, default=10, help="closest pairs to show")
+    rp.add_argument("--threshold", type=float, default=0.3, help="smallest similarity shown (0-1)")
+    rp.add_argument("--course-root")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,8 +146,13 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     submissions = find_submissions(args.assignment, args.paths)
     if not submissions:
         raise UsageError(f"no notebooks found in {', '.join(map(str, args.paths))}")
-    results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
-                          seed=args.seed, force=args.force)
+    from .progress import Interrupted
+    try:
+        results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
+                              seed=args.seed, force=args.force)
+    except Interrupted as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return exc.exit_code
     print_table(results)
     print(f"reports: {args.out / args.assignment}/<student>/feedback.md; gradebook: "
           f"{args.out / args.assignment / 'grades.csv'}")
@@ -171,5 +198,36 @@ def cmd_probe(args: argparse.Namespace, course: Course) -> int:
     return probe(str(course.root))
 
 
-COMMANDS = {"probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
+def cmd_gradescope(args: argparse.Namespace, course: Course) -> int:
+    from .gradescope import build_bundle
+    out = build_bundle(course, args.assignment, args.out or course.root / "build" / "gradescope" / f"{args.assignment}.zip")
+    print(f"Gradescope autograder: {out} (upload it on the assignment's Configure Autograder page)")
+    return 0
+
+
+def cmd_canvas(args: argparse.Namespace, course: Course) -> int:
+    from .exports import assignment_folder, load_graded, read_roster, write_canvas_csv
+    course.assignment(args.assignment)
+    out = args.out or assignment_folder(args.graded, args.assignment) / "canvas.csv"
+    roster = read_roster(args.roster) if args.roster else None
+    unmatched = write_canvas_csv(out, load_graded(args.graded, args.assignment), args.column or args.assignment, roster)
+    if unmatched:
+        print(f"autograder: warning: not in the roster, left out: {', '.join(unmatched)}", file=sys.stderr)
+    print(f"Canvas gradebook CSV: {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, course: Course) -> int:
+    from .exports import assignment_folder
+    from .report import build_report
+    from .results import write_text
+    course.assignment(args.assignment)
+    out = args.out or assignment_folder(args.graded, args.assignment) / "report.html"
+    write_text(out, build_report(course, args.assignment, args.graded, top=args.top, threshold=args.threshold))
+    print(f"report: {out}")
+    return 0
+
+
+COMMANDS = {"gradescope": cmd_gradescope, "canvas": cmd_canvas, "report": cmd_report,
+            "probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
             "demo": cmd_demo, "list": cmd_list}

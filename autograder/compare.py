@@ -56,7 +56,7 @@ def describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-SMALL_TENSOR = 12
+SMALL_TENSOR = 8
 
 
 def _small_values(value: torch.Tensor) -> str:

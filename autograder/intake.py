@@ -11,7 +11,8 @@ Late penalties. The due dates and the policy live in the course's ``d2lcourse.to
 
     [late]
     penalty_per_day = 10        # percent of the maximum score, per day (or part of a day) late
-    grace_minutes = 0           # submissions this close after the due date are on time
+    grace_minutes = 0           # submissions this close after the due date are on time (later ones
+                                # count their days from the due date)
     max_penalty = 100           # percent of the maximum score, at most
 
 When a submission was made is read from nbgrader's ``submitted/<student>/<id>/timestamp.txt``
@@ -111,8 +112,8 @@ class LatePolicy:
         """(days late, rounded up; points lost) for a submission made at ``when``."""
         if self.due is None or when is None:
             return 0.0, 0.0
-        late = (when - self.due).total_seconds() - 60 * self.grace_minutes
-        if late <= 0:
+        late = (when - self.due).total_seconds()
+        if late <= 60 * self.grace_minutes:  # on time, or within the grace: beyond it, days count from the due date
             return 0.0, 0.0
         days = math.ceil(late / 86400)
         percent = min(self.max_penalty, days * self.penalty_per_day)

@@ -136,6 +136,8 @@ def build_report(course: Course, assignment_id: str, graded: Path, top: int = 10
              "<h2>Most common named mistakes</h2>",
              (_barh([n for n, _ in named], [c for _, c in named], "submissions", "Named mistakes")
               if named else "<p>No named mistake was made.</p>"),
+             *([f"<table><tr><th>mistake</th><th>submissions</th></tr>"] if named else []),
+             *[f"<tr><td>{e(m)}</td><td>{n}</td></tr>" for m, n in named], *(["</table>"] if named else []),
              "<h2>Grading time per submission</h2>",
              _barh([r.student for r in timed], [r.seconds for r in timed], "seconds", "Grading time") if timed else "",
              "<h2>Protections in force</h2><table><tr><th>protection</th><th>submissions</th></tr>",

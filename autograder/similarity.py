@@ -30,8 +30,10 @@ def solution_code(notebook: Path) -> str:
         cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
     except (OSError, ValueError, AttributeError):
         return ""
+    if not isinstance(cells, list):
+        return ""
     code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
-    marked = [c for c in code if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    marked = [c for c in code if ((c.get("metadata") or {}).get("nbgrader") or {}).get("solution")]
     texts = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", ""))
              for c in (marked or code)]
     return "\n\n".join(t for t in texts if t.strip())

@@ -127,7 +127,7 @@ def harness_failure(course: Course, job: Job, detail: str) -> GradingResult:
 
 
 def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], None], attempts: int = 2,
-              stop: StopSignals | None = None) -> list[Job]:
+              task: Callable[[Job], tuple[dict, dict]] = grade_job, stop: StopSignals | None = None) -> list[Job]:
     """Grade ``jobs`` on a local process pool. A pool process that dies costs its submissions a retry on a
     new pool, never the batch; returns the jobs that failed every attempt. On a stop signal the pool's
     processes end (with their workers) and no result that arrives after it is kept."""
@@ -136,7 +136,7 @@ def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], N
         counter = get_context("spawn").Value("i", 0)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_slot,
                                  initargs=(counter,)) as pool:
-            futures = {pool.submit(guarded, grade_job, job): job for job in pending}
+            futures = {pool.submit(guarded, task, job): job for job in pending}
             pending = []
             for future in _completed(futures, pool, stop):
                 job = futures[future]

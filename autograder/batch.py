@@ -228,6 +228,11 @@ def _late(result: GradingResult, job: Job, late: LatePolicy, folder: Path, versi
     before = (result.due, result.late_penalty, result.submitted)
     late.apply(result, Path(job.notebook))
     if (result.due, result.late_penalty, result.submitted) != before:
+        try:  # the attachments, for the rewritten feedback
+            names = json.loads((folder / "result.json").read_text(encoding="utf-8")).get("attachments", [])
+            result.attachments = {n: (folder / n).read_bytes() for n in names if (folder / n).is_file()}
+        except (OSError, ValueError, TypeError):
+            pass
         write_reports(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
                       record=folder / "result.json", record_extra=job.record_key(version))
 
@@ -247,4 +252,5 @@ def print_table(results: list[GradingResult]) -> None:
     for r in results:
         lost = [task for task, (got, most) in r.task_scores().items() if got < most]
         note = " (HARNESS ERROR)" if r.harness_errors else ""
-        print(f"{r.student.ljust(width)}  {r.score:>7g}  {', '.join(c.removeprefix('test_') for c in lost) or '-'}{note}")
+        parts = ", ".join(c.removeprefix("test_") for c in lost) or "-"
+        print(f"{r.student.ljust(width)}  {r.final_score:>7g}  {parts}{note}{' (late)' if r.late_penalty else ''}")

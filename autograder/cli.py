@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .course import Course, UsageError
 from .launcher import HarnessError, Launcher
+from .progress import Interrupted
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_staff_commands(sub) -> None:
-    gs = sub.add_parser("gradescope", help="write a Gradescope autograder zip (setup.sh, run_autograder) for an assignment")
+    gs = sub.add_parser("gradescope", help="write an assignment's Gradescope autograder zip (setup.sh, run_autograder)")
     gs.add_argument("assignment")
     gs.add_argument("--out", type=Path, help="the zip to write (default: build/gradescope/<id>.zip)")
     gs.add_argument("--course-root")
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"autograder: internal error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:  # a batch (or the demo) stopped by Ctrl-C or SIGTERM, cleanly
+        print(f"autograder: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 def _not_dumpable() -> None:
@@ -146,13 +150,8 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     submissions = find_submissions(args.assignment, args.paths)
     if not submissions:
         raise UsageError(f"no notebooks found in {', '.join(map(str, args.paths))}")
-    from .progress import Interrupted
-    try:
-        results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
-                              seed=args.seed, force=args.force)
-    except Interrupted as exc:
-        print(f"autograder: {exc}", file=sys.stderr)
-        return exc.exit_code
+    results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
+                          seed=args.seed, force=args.force)
     print_table(results)
     print(f"reports: {args.out / args.assignment}/<student>/feedback.md; gradebook: "
           f"{args.out / args.assignment / 'grades.csv'}")
@@ -200,7 +199,8 @@ def cmd_probe(args: argparse.Namespace, course: Course) -> int:
 
 def cmd_gradescope(args: argparse.Namespace, course: Course) -> int:
     from .gradescope import build_bundle
-    out = build_bundle(course, args.assignment, args.out or course.root / "build" / "gradescope" / f"{args.assignment}.zip")
+    out = args.out or course.root / "build" / "gradescope" / f"{args.assignment}.zip"
+    out = build_bundle(course, args.assignment, out)
     print(f"Gradescope autograder: {out} (upload it on the assignment's Configure Autograder page)")
     return 0
 
@@ -228,6 +228,6 @@ def cmd_report(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
-COMMANDS = {"gradescope": cmd_gradescope, "canvas": cmd_canvas, "report": cmd_report,
-            "probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
+COMMANDS = {"gradescope": cmd_gradescope, "canvas": cmd_canvas, "report": cmd_report, "probe": cmd_probe,
+             "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
             "demo": cmd_demo, "list": cmd_list}

@@ -19,8 +19,9 @@ from .results import GradingResult
 from .similarity import Pair, compare, solution_code
 
 e = html.escape
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}img{max-width:100%}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:.2em .5em;vertical-align:top}pre{margin:0;font-size:.8em;white-space:pre-wrap}
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}img{max-width:100%}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;vertical-align:top}
+pre{margin:0;font-size:.8em;white-space:pre-wrap}
 .shared{background:#ffe08a}.code{width:50%}"""
 
 
@@ -81,6 +82,12 @@ def protections(results: list[GradingResult]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def _table(headers: list[str], rows: list[tuple]) -> str:
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def _side(code: str, shared: set[int]) -> str:
     rows = [f"<span class='shared'>{e(line)}</span>" if i in shared else e(line)
             for i, line in enumerate(code.splitlines(), start=1)]
@@ -135,12 +142,10 @@ def build_report(course: Course, assignment_id: str, graded: Path, top: int = 10
                    "Pass rate per check") if rates else "",
              "<h2>Most common named mistakes</h2>",
              (_barh([n for n, _ in named], [c for _, c in named], "submissions", "Named mistakes")
-              if named else "<p>No named mistake was made.</p>"),
-             *([f"<table><tr><th>mistake</th><th>submissions</th></tr>"] if named else []),
-             *[f"<tr><td>{e(m)}</td><td>{n}</td></tr>" for m, n in named], *(["</table>"] if named else []),
+              + _table(["mistake", "submissions"], named) if named else "<p>No named mistake was made.</p>"),
              "<h2>Grading time per submission</h2>",
              _barh([r.student for r in timed], [r.seconds for r in timed], "seconds", "Grading time") if timed else "",
-             "<h2>Protections in force</h2><table><tr><th>protection</th><th>submissions</th></tr>",
-             *[f"<tr><td>{e(p)}</td><td>{n} / {len(results)}</td></tr>" for p, n in protections(results)],
-             "</table>", similarity_html(pairs, skipped), "</body></html>"]
+             "<h2>Protections in force</h2>",
+             _table(["protection", "submissions"], [(p, f"{n} / {len(results)}") for p, n in protections(results)]),
+             similarity_html(pairs, skipped), "</body></html>"]
     return "\n".join(parts) + "\n"

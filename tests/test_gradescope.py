@@ -17,6 +17,10 @@ HW1 = "hw1_linear_regression"
 EXAMPLES = ROOT / "tests" / "submissions" / HW1
 
 
+def _env(root):
+    return {"GRADESCOPE_ROOT": str(root), "PYTHON": sys.executable, "PATH": "/usr/bin:/bin"}
+
+
 @pytest.fixture(scope="module")
 def bundle(course, tmp_path_factory):
     return build_bundle(course, HW1, tmp_path_factory.mktemp("bundle") / f"{HW1}.zip")
@@ -44,7 +48,7 @@ def test_does_run_autograder_write_the_score_autograder_grade_gives(bundle, grad
     (root / "submission").mkdir()
     shutil.copy(EXAMPLES / f"{example}.ipynb", root / "submission" / "my upload.ipynb")
     done = subprocess.run(["bash", str(root / "source" / "run_autograder")], capture_output=True, text=True,
-                          timeout=600, env={"GRADESCOPE_ROOT": str(root), "PYTHON": sys.executable, "PATH": "/usr/bin:/bin"})
+                          timeout=600, env=_env(root))
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     expected = grade(HW1, EXAMPLES / f"{example}.ipynb")
@@ -61,7 +65,7 @@ def test_does_an_upload_without_a_notebook_get_zero_and_a_message(bundle, tmp_pa
     (root / "submission").mkdir()
     (root / "submission" / "hw1.py").write_text("print('hi')")
     done = subprocess.run(["bash", str(root / "source" / "run_autograder")], capture_output=True, text=True,
-                          timeout=120, env={"GRADESCOPE_ROOT": str(root), "PYTHON": sys.executable, "PATH": "/usr/bin:/bin"})
+                          timeout=120, env=_env(root))
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and f"upload {HW1}.ipynb" in results["output"]

@@ -211,8 +211,9 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
                 done(job, *graded)
         else:
             for job in _run_pool(todo, workers, done, stop=stop):
-                failed = harness_failure(course, job, "the grading process died twice on this submission")
-                done(job, failed.to_dict(), {})
+                if not stop.signum:  # a process killed by the stop is no harness failure to record
+                    failed = harness_failure(course, job, "the grading process died twice on this submission")
+                    done(job, failed.to_dict(), {})
     if stop.signum:
         _close_launcher()
         progress.finish()

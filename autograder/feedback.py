@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .results import GradingResult, TestResult
+from .results import GradingResult, Message, TestResult
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
@@ -21,23 +19,46 @@ white-space:pre-wrap;border-left:3px solid #a31515}.note{background:#fff7d6;padd
 .staff{color:#777;font-size:.85em}img{max-width:100%}"""
 
 
-def failure_groups(tests: list["TestResult"]) -> list[list["TestResult"]]:
-    """Tests in order, failed ones with the same result, mistake and advice merged into one group (at the
-    first one's place)."""
+def failure_groups(tests: list[TestResult]) -> list[list[TestResult]]:
+    """Tests in order; failed ones that name the same mistake, or have the same result and advice, merged into
+    one group (at the first one's place)."""
     groups: list[list[TestResult]] = []
     by_text: dict[str, list[TestResult]] = {}
     for t in tests:
         if t.passed or t.message is None:
             groups.append([t])
             continue
-        m = t.message  # the same outcome and advice; the claims (``checked``) differ and are listed
-        key = repr((m.comparison, m.mistake, m.hint)) if m.comparison else m.render()
+        m = t.message  # the same named mistake, or the same outcome and advice (the claims differ, and are listed)
+        key = repr(("mistake", m.mistake)) if m.mistake else repr((m.comparison, m.hint)) if m.comparison else ""
+        key = key or m.render()
         if key in by_text:
             by_text[key].append(t)
         else:
             by_text[key] = [t]
             groups.append(by_text[key])
     return groups
+
+
+def group_label(group: list[TestResult]) -> str:
+    return "the same failure" if len({t.message.comparison for t in group if t.message}) == 1 else "the same mistake"
+
+
+def group_output(group: list[TestResult]) -> str:
+    """One failure's text for checks that failed alike: the shared outcome once (or the first check's, as an
+    example, when only the named mistake is shared), then every replay seed."""
+    if len(group) == 1:
+        return group[0].student_output()
+    first = group[0].message or Message("")
+
+    def same(attr: str) -> bool:
+        return all(t.message is not None and getattr(t.message, attr) == getattr(first, attr) for t in group)
+    if same("comparison"):
+        text = Message("", first.inputs if same("inputs") else "", first.comparison, first.hint, first.mistake).render()
+    else:
+        example = Message(first.checked, first.inputs, first.comparison).render()
+        hints = "; ".join(dict.fromkeys(t.message.hint for t in group if t.message and t.message.hint))
+        text = f"For example, the first of them:\n{example}\n" + Message("", hint=hints, mistake=first.mistake).render()
+    return f"{text}\nReplay: seeds {', '.join(str(t.seed) for t in group)}"
 
 
 def data_uri(name: str, data: bytes) -> str | None:
@@ -47,9 +68,8 @@ def data_uri(name: str, data: bytes) -> str | None:
     return None
 
 
-def render_html(result: "GradingResult") -> str:
+def render_html(result: GradingResult) -> str:
     """The same report as ``render_feedback``, as one self-contained HTML page."""
-    from .results import group_output
     e = html.escape
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>Feedback: {e(result.assignment)}</title>",
            f"<style>{STYLE}</style></head><body>", f"<h1>Feedback: {e(result.assignment)}</h1>",
@@ -74,7 +94,7 @@ def render_html(result: "GradingResult") -> str:
                 out.append(f"<li><span class='pass'>PASS</span> {e(t.name)} {points}</li>")
                 continue
             names = e(t.name) if len(group) == 1 else (
-                f"{len(group)} checks, the same failure:<ul>" + "".join(f"<li>{e(g.name)}</li>" for g in group)
+                f"{len(group)} checks, {group_label(group)}:<ul>" + "".join(f"<li>{e(g.name)}</li>" for g in group)
                 + "</ul>")
             out.append(f"<li><span class='fail'>FAIL</span> {names} {points}<pre>{e(group_output(group))}</pre></li>")
         out.append("</ul>")

@@ -199,7 +199,7 @@ def write_reports(result: GradingResult, *, results_json: Path | None = None, fe
 def render_feedback(result: GradingResult) -> str:
     """The report a student gets: markdown, grouped by graded part, failures explained; checks of one part
     that failed with the same message are shown once, with every check's name and replay seed."""
-    from .feedback import failure_groups
+    from .feedback import failure_groups, group_label, group_output
     lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.final_score:g} / {result.max_score:g}**", ""]
     lines += [f"> Late: {result.late_text()}", ""] if result.late_penalty else []
     for notice in result.student_notices():
@@ -218,7 +218,7 @@ def render_feedback(result: GradingResult) -> str:
             if len(group) == 1:
                 lines.append(f"- **{'PASS' if t.passed else 'FAIL'}** {t.name} ({t.points:g}/{t.max_points:g})")
             else:
-                lines.append(f"- **FAIL** {len(group)} checks, the same failure "
+                lines.append(f"- **FAIL** {len(group)} checks, {group_label(group)} "
                              f"({sum(g.points for g in group):g}/{sum(g.max_points for g in group):g}):")
                 lines += [f"    - {g.name} ({g.points:g}/{g.max_points:g})" for g in group]
             if not t.passed:
@@ -226,16 +226,6 @@ def render_feedback(result: GradingResult) -> str:
         lines.append("")
     lines.append(f"_Graded on {result.device} with run seed {result.seed}._")
     return "\n".join(lines) + "\n"
-
-
-def group_output(group: list[TestResult]) -> str:
-    """One failure's text for checks that failed alike: the message once, every replay seed."""
-    if len(group) == 1:
-        return group[0].student_output()
-    first = group[0].message or Message("")
-    same_inputs = first.inputs if all(t.message and t.message.inputs == first.inputs for t in group) else ""
-    text = Message("", same_inputs, first.comparison, first.hint, first.mistake).render()
-    return f"{text}\nReplay: seeds {', '.join(str(t.seed) for t in group)}"
 
 
 def render_terminal(result: GradingResult, verbose: bool = False) -> str:

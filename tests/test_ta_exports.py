@@ -52,7 +52,7 @@ def test_does_the_feedback_show_eight_identical_failures_once_with_every_claim_a
 def test_are_failures_naming_the_same_mistake_shown_once_with_the_first_as_an_example():
     r = _result()
     twin = Message("linreg", "X = tensor(3,)", "expected 5, got 6", "reshape b", "the bias b is not added")
-    r.tests.insert(9, Check("w2", "linreg", "test_linreg", "Is linreg right in float64?", 0, 10, False, 9, message=twin))
+    r.tests.insert(9, Check("w2", "linreg", "test_linreg", "Is it right in float64?", 0, 10, False, 9, message=twin))
     text = render_feedback(r)
     assert "2 checks, the same mistake (0/20)" in text and text.count("Likely mistake: the bias b is not added") == 1
     assert "For example, the first of them:" in text and "Try: add b; reshape b" in text

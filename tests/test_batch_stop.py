@@ -5,6 +5,7 @@ import ctypes
 import io
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -83,8 +84,11 @@ def test_does_a_signal_stop_the_batch_with_no_process_left_and_no_half_graded_re
     out = tmp_path / "graded"
     before = _children()
     batch = _batch(folder, out, jobs)
-    seen = ""
+    seen, deadline = "", time.monotonic() + 300
     while "[1/4]" not in seen:  # one submission saved, others being graded: now stop it
+        if not select.select([batch.stderr], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            batch.kill()
+            pytest.fail(f"no submission graded within 300 s: {seen}")
         line = batch.stderr.readline()
         assert line or batch.poll() is None, f"the batch ended first: {seen}"
         seen += line

@@ -82,7 +82,8 @@ def _done_before(folder: Path, key: dict) -> GradingResult | None:
         saved = json.loads((folder / "result.json").read_text(encoding="utf-8"))
         if any(saved.get(k) != v for k, v in key.items()):
             return None
-        return GradingResult.from_dict({k: v for k, v in saved.items() if k not in key})
+        result = GradingResult.from_dict({k: v for k, v in saved.items() if k not in key})
+        return None if result.harness_errors else result  # the harness failed on it last time: try again
     except Exception:  # unreadable, edited by hand, forged with an extra key: grade it again
         return None
 

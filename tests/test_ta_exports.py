@@ -168,3 +168,13 @@ def test_does_the_report_plot_the_class_and_find_the_copied_pair(tmp_path):
 def test_does_an_unreadable_notebook_give_no_code_not_a_crash(tmp_path, bad):
     (tmp_path / "x.ipynb").write_text(bad)
     assert solution_code(tmp_path / "x.ipynb") == ""
+
+
+def test_is_a_saved_result_with_a_harness_error_graded_again_on_a_rerun(tmp_path):
+    from autograder.batch import _done_before
+    r = _result()
+    write_reports(r, record=tmp_path / "result.json", record_extra={"seed": 0})
+    assert _done_before(tmp_path, {"seed": 0}) is not None
+    r.tests[0].harness_error = True
+    write_reports(r, record=tmp_path / "result.json", record_extra={"seed": 0})
+    assert _done_before(tmp_path, {"seed": 0}) is None

@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
+from . import defaults
 from .course import Course
 from .intake import LatePolicy, one_per_student
 from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
@@ -167,8 +168,9 @@ def _completed(futures: dict, pool: ProcessPoolExecutor, stop: StopSignals | Non
                 yield future
 
 
-def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path, jobs: int = 0,
-                device: str = "auto", seed: int = 0, force: bool = False) -> list[GradingResult]:
+def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path,
+                jobs: int = defaults.JOBS, device: str = defaults.DEVICE, seed: int = defaults.SEED,
+                force: bool = False) -> list[GradingResult]:
     """Grade ``submissions`` (one per student), with progress on stderr; raises ``Interrupted`` on Ctrl-C or
     SIGTERM after stopping every grading process, having saved only submissions graded to the end."""
     course.assignment(assignment_id)  # fail fast on an unknown id

@@ -10,15 +10,17 @@ import os
 import sys
 from pathlib import Path
 
+from . import defaults
 from .course import Course, UsageError
 from .launcher import HarnessError, Launcher
 from .progress import Interrupted
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
-                   help="where graders and student code run (default: auto = cuda when available)")
-    p.add_argument("--seed", type=int, default=0, help="run seed; each test's seed derives from it and its id")
+    p.add_argument("--device", default=defaults.DEVICE, choices=["auto", "cpu", "cuda"],
+                   help="where graders and student code run (default: %(default)s; auto = cuda when available)")
+    p.add_argument("--seed", type=int, default=defaults.SEED,
+                   help="run seed; each test's seed derives from it and its id (default: %(default)s)")
     p.add_argument("--course-root", help="course folder (default: found from the current folder)")
     p.add_argument("--strict", action="store_true",
                    help="refuse to grade unless the filesystem, pid and network walls all hold "
@@ -44,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("paths", nargs="+", type=Path,
                    help="notebooks, folders of notebooks, or nbgrader's submitted/ folder")
     b.add_argument("--out", type=Path, required=True, help="where results, feedback and grades.csv go")
-    b.add_argument("--jobs", type=int, default=0, help="parallel graders (default: half the CPU cores)")
+    b.add_argument("--jobs", type=int, default=defaults.JOBS, help="parallel graders (default: half the CPU cores)")
     b.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     _common(b)
 
@@ -57,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--course-root")
 
     d = sub.add_parser("demo", help="release every assignment and grade the example submissions in tests/submissions")
-    d.add_argument("--out", type=Path, default=Path("build/demo"))
-    d.add_argument("--jobs", type=int, default=0)
+    d.add_argument("--out", type=Path, default=defaults.DEMO_OUT, help="where reports go (default: %(default)s)")
+    d.add_argument("--jobs", type=int, default=defaults.JOBS, help="parallel graders (default: half the CPU cores)")
     _common(d)
 
     _add_staff_commands(sub)

@@ -19,6 +19,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="where graders and student code run (default: auto = cuda when available)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each test's seed derives from it and its id")
     p.add_argument("--course-root", help="course folder (default: found from the current folder)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse to grade unless the filesystem, pid and network walls all hold (see `autograder probe`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,11 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(d)
 
     sub.add_parser("list", help="list assignments, their graded parts and points").add_argument("--course-root")
+    sub.add_parser("probe", help="show which walls hold around student code on this host (exit 1: some do not)"
+                   ).add_argument("--course-root")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _not_dumpable()
+    if getattr(args, "strict", False):
+        os.environ["AUTOGRADER_STRICT"] = "1"  # pool processes start their own launchers
     try:
         course = Course.find(args.course_root)
         return COMMANDS[args.command](args, course)
@@ -72,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"autograder: internal error: {exc}", file=sys.stderr)
         return 2
+
+
+def _not_dumpable() -> None:
+    """No core dumps, no ptrace and no /proc/<pid>/mem of the grader by other processes of its user."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
 
 
 def run() -> None:
@@ -91,18 +107,15 @@ def cmd_grade(args: argparse.Namespace, course: Course) -> int:
         raise UsageError(f"no such file: {args.notebook}")
     launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours
     from .grade import grade_submission
-    from .results import render_feedback, render_terminal, write_json
+    from .results import render_terminal, write_reports
     with launcher:
         result = grade_submission(args.assignment, args.notebook, course=course, device=args.device,
                                   seed=args.seed, select=args.select, launcher=launcher)
     print(render_terminal(result, verbose=args.verbose))
-    if args.results:
-        write_json(args.results, result.to_gradescope())
-        print(f"results: {args.results}")
-    if args.feedback:
-        args.feedback.parent.mkdir(parents=True, exist_ok=True)
-        args.feedback.write_text(render_feedback(result), encoding="utf-8")
-        print(f"feedback: {args.feedback}")
+    write_reports(result, results_json=args.results, feedback=args.feedback)
+    for label, path in (("results", args.results), ("feedback", args.feedback)):
+        if path:
+            print(f"{label}: {path}")
     return 2 if result.harness_errors else 0
 
 
@@ -140,7 +153,7 @@ def cmd_release(args: argparse.Namespace, course: Course) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, course: Course) -> int:
-    from .batch import demo
+    from .demo import demo
     return demo(course, args.out, jobs=args.jobs, device=args.device, seed=args.seed)
 
 
@@ -153,5 +166,10 @@ def cmd_list(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
-COMMANDS = {"grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
+def cmd_probe(args: argparse.Namespace, course: Course) -> int:
+    from .probe import probe
+    return probe(str(course.root))
+
+
+COMMANDS = {"probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
             "demo": cmd_demo, "list": cmd_list}

@@ -58,7 +58,7 @@ def test_does_a_batch_resume_without_regrading(course, tmp_path, monkeypatch):
     first = grade_batch(course, HW1, submissions, tmp_path, jobs=1, device="cpu")
     assert [r.score for r in first] == [100, 40]
     import autograder.batch as batch
-    monkeypatch.setattr(batch, "_grade_one", lambda *a: pytest.fail("regraded a finished submission"))
+    monkeypatch.setattr(batch, "grade_job", lambda *a: pytest.fail("regraded a finished submission"))
     again = grade_batch(course, HW1, submissions, tmp_path, jobs=1, device="cpu")
     assert [r.score for r in again] == [100, 40]
     csv = (tmp_path / HW1 / "grades.csv").read_text().splitlines()

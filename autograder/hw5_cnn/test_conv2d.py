@@ -89,6 +89,8 @@ def test_gradients(student, ref, device):
 def test_vectorised_within_budget(student, ref, device):
     """Is conv2d vectorised: at most 25 times F.conv2d's time plus 3 ms, best of 5, after a warm-up (float32)?"""
     conv2d = student.function("conv2d", timeout=120)
+    # One thread for both timings: on a shared CPU, threads waiting for each other would blur the comparison.
+    student.construct("torch.set_num_threads", 1)
     for x_shape, w_shape in TIMED:
         X = torch.randn(x_shape, device=device)
         W = torch.randn(w_shape, device=device)
@@ -97,13 +99,11 @@ def test_vectorised_within_budget(student, ref, device):
                       inputs=where, hint=HINT)
         reference = student.construct("toolbox.best_seconds", "torch.nn.functional.conv2d", X, W, repeats=5).get()
         budget = BUDGET_FACTOR * float(reference) + BUDGET_EXTRA
-        runs = [conv2d.run((X, W), soft_timeout=max(20 * budget, 1.0)) for _ in range(5)]
-        cut = any(r.cut_short for r in runs)
-        best = min(r.seconds for r in runs)
-        expect(not cut and best <= budget, "conv2d is vectorised: within 25 x F.conv2d's time + 3 ms",
+        best = min(conv2d.run((X, W)).seconds for _ in range(5))
+        expect(best <= budget, "conv2d is vectorised: within 25 x F.conv2d's time + 3 ms",
                inputs=where + " (float32; best of 5 runs after a warm-up, in the same process as F.conv2d)",
                expected=f"at most {budget * 1e3:.2f} ms (F.conv2d: {float(reference) * 1e3:.3f} ms)",
-               got="stopped after " + f"{max(20 * budget, 1.0):.1f} s" if cut else f"{best * 1e3:.2f} ms",
-               mistake="a Python loop over the examples or the output pixels" if cut or best > 3 * budget else None,
+               got=f"{best * 1e3:.2f} ms",
+               mistake="a Python loop over the examples or the output pixels" if best > 2 * budget else None,
                hint="no Python loop over examples or pixels: F.unfold builds every window at once, then one matrix "
                     "product (or torch.einsum) computes all outputs")

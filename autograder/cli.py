@@ -20,7 +20,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="run seed; each test's seed derives from it and its id")
     p.add_argument("--course-root", help="course folder (default: found from the current folder)")
     p.add_argument("--strict", action="store_true",
-                   help="refuse to grade unless the filesystem, pid and network walls all hold (see `autograder probe`)")
+                   help="refuse to grade unless the filesystem, pid and network walls all hold "
+                        "(see `autograder probe`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list assignments, their graded parts and points").add_argument("--course-root")
     sub.add_parser("probe", help="show which walls hold around student code on this host (exit 1: some do not)"
                    ).add_argument("--course-root")
+
+    n = sub.add_parser("new", help="scaffold a new assignment, with one working example, in its six places")
+    n.add_argument("assignment", help="the new assignment's id, e.g. hw5_cnn")
+    n.add_argument("--title", help="the notebook's title (default: from the id)")
+    n.add_argument("--course-root")
     return parser
 
 
@@ -171,5 +177,17 @@ def cmd_probe(args: argparse.Namespace, course: Course) -> int:
     return probe(str(course.root))
 
 
-COMMANDS = {"probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
-            "demo": cmd_demo, "list": cmd_list}
+def cmd_new(args: argparse.Namespace, course: Course) -> int:
+    from .scaffold import new_assignment
+    made = new_assignment(course, args.assignment, title=args.title)
+    print(f"made {args.assignment}, an example (double(x) = 2 * x) to replace:")
+    for path in made.values():
+        print(f"  {path.relative_to(course.root)}")
+    print(f"next: edit the contract and the source notebook, then `autograder release {args.assignment}`, the "
+          f"graders, the reference, the catalogue and the examples; `autograder validate {args.assignment}` "
+          "checks them")
+    return 0
+
+
+COMMANDS = {"probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate,
+            "release": cmd_release, "demo": cmd_demo, "list": cmd_list, "new": cmd_new}

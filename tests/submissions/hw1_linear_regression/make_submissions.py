@@ -175,6 +175,19 @@ def normal_equation(X, y):
 }
 
 
+# A correct notebook whose author left a long training run without the `demo` tag: the cell is stopped once
+# while the notebook loads (10 s), and no test's worker runs it again (benchmarks/endless_cell.py).
+UNTAGGED_TRAINING = """\
+# my training run
+import time
+features, labels = synthetic_data(torch.tensor([2.0, -3.4]), 4.2, 1000)
+started = time.time()
+while time.time() - started < 60:
+    w, b = train_linreg(features, labels, num_epochs=1)
+print(w, b)
+"""
+
+
 def examples() -> dict[str, dict]:
     nb_monkeypatch = fill(ID, {**SOLVED, "linreg": "def linreg(X, w, b):\n    return torch.zeros(X.shape[0], 1)\n",
                                "squared_loss": "def squared_loss(y_hat, y):\n    return torch.zeros_like(y_hat)\n"})
@@ -187,6 +200,7 @@ def examples() -> dict[str, dict]:
     return {
         "correct_solution": fill(ID, SOLVED),
         "correct_alternative": fill(ID, ALTERNATIVE),
+        "correct_untagged_training_cell": add_cell(fill(ID, SOLVED), UNTAGGED_TRAINING),
         "half_done": fill(ID, {k: SOLVED[k] for k in ("synthetic_data", "linreg", "squared_loss", "sgd")}),
         "wrong_known_mistakes": fill(ID, {**SOLVED, **WRONG_KNOWN}),
         "cheat_import_reference": fill(ID, {**SOLVED, "normal_equation": CHEAT_IMPORT_REFERENCE}),

@@ -208,7 +208,8 @@ def test_does_a_hanging_cell_cost_its_time_once(launcher):
 
 
 def test_is_a_monitored_call_cut_at_its_budget_not_taken_for_tampering(launcher):
-    cells = [CodeCell(1, "import torch\ndef spin():\n    x = torch.ones(3)\n    while True:\n        x = torch.relu(x)\n")]
+    spin = "import torch\ndef spin():\n    x = torch.ones(3)\n    while True:\n        x = torch.relu(x)\n"
+    cells = [CodeCell(1, spin)]
     sub = Submission(launcher, cells, {"spin": ["torch.linalg.pinv"]})
     try:
         for _ in range(5):  # the timer lands inside the profile hook now and then; never a tampering verdict

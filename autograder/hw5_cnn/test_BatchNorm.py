@@ -10,7 +10,8 @@ KEYS = ["bias", "running_mean", "running_var", "weight"]
 HINT = ("self.weight = nn.Parameter(torch.ones(num_features)); self.bias = nn.Parameter(torch.zeros(num_features)); "
         "self.register_buffer('running_mean', torch.zeros(num_features)); "
         "self.register_buffer('running_var', torch.ones(num_features))")
-FORWARD_HINT = "forward: return batch_norm(X, self.running_mean, self.running_var, self.weight, self.bias, self.training)"
+FORWARD_HINT = ("forward: return batch_norm(X, self.running_mean, self.running_var, self.weight, self.bias, "
+                "self.training)")
 
 
 def reference_layer(num_features, num_dims, dtype, device):

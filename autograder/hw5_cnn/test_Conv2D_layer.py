@@ -1,4 +1,5 @@
-"""Conv2D(kernel_size): an nn.Module with parameters weight (kh, kw) and bias (1,); forward = corr2d(x, weight) + bias."""
+"""Conv2D(kernel_size): an nn.Module with parameters weight (kh, kw) and bias (1,);
+forward = corr2d(x, weight) + bias."""
 import pytest
 import torch
 

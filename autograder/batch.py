@@ -15,7 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .course import Course
-from .results import GradingResult, render_feedback, write_grades_csv, write_json
+from .results import GradingResult, write_grades_csv, write_reports
 
 _launcher = None  # one per pool process: its fork server serves every submission that process grades
 
@@ -67,17 +67,15 @@ def _grade_one(course_root: str, assignment_id: str, student: str, notebook: str
     except Exception:  # the harness failed on this one; record it and go on with the others
         result = _harness_failure(course, assignment_id, student, notebook, seed, traceback.format_exc())
     out = Path(folder)
-    write_json(out / "results.json", result.to_gradescope())
-    (out / "feedback.md").write_text(render_feedback(result), encoding="utf-8")
-    write_json(out / "result.json", {**result.to_dict(), "notebook_sha256": _sha256(Path(notebook)),
-                                     "device_asked": device})
+    write_reports(result, results_json=out / "results.json", feedback=out / "feedback.md", record=out / "result.json",
+                  record_extra={"notebook_sha256": _sha256(Path(notebook)), "device_asked": device})
     return result.to_dict()
 
 
 def _harness_failure(course: Course, assignment_id: str, student: str, notebook: str, seed: int,
                      detail: str) -> GradingResult:
     from .grade import whole_task_failures
-    from .plugin import internal_error
+    from .messages import internal_error
     assignment = course.assignment(assignment_id)
     claim = "the submission could be graded"
     tests = whole_task_failures(assignment, seed, claim, internal_error(claim), harness=True, detail=detail)

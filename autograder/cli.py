@@ -91,18 +91,15 @@ def cmd_grade(args: argparse.Namespace, course: Course) -> int:
         raise UsageError(f"no such file: {args.notebook}")
     launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours
     from .grade import grade_submission
-    from .results import render_feedback, render_terminal, write_json
+    from .results import render_terminal, write_reports
     with launcher:
         result = grade_submission(args.assignment, args.notebook, course=course, device=args.device,
                                   seed=args.seed, select=args.select, launcher=launcher)
     print(render_terminal(result, verbose=args.verbose))
-    if args.results:
-        write_json(args.results, result.to_gradescope())
-        print(f"results: {args.results}")
-    if args.feedback:
-        args.feedback.parent.mkdir(parents=True, exist_ok=True)
-        args.feedback.write_text(render_feedback(result), encoding="utf-8")
-        print(f"feedback: {args.feedback}")
+    write_reports(result, results_json=args.results, feedback=args.feedback)
+    for label, path in (("results", args.results), ("feedback", args.feedback)):
+        if path:
+            print(f"{label}: {path}")
     return 2 if result.harness_errors else 0
 
 

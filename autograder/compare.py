@@ -11,6 +11,8 @@ from typing import Any, Mapping
 
 import torch
 
+from .errors import CheckFailed  # noqa: F401  (graders import it from here)
+
 # (rtol, atol) per dtype: torch.testing's defaults, a little looser for float32 where sums are long.
 TOLERANCES = {
     torch.float16: (1e-3, 1e-3),
@@ -20,17 +22,22 @@ TOLERANCES = {
 }
 
 
-class CheckFailed(Exception):
-    """A grader's check did not hold; the fields are what the student reads."""
+def tolerance(dtype: torch.dtype, rtol: float | None = None, atol: float | None = None, *, scale: float = 1.0,
+              magnitude: float | None = None) -> tuple[float, float]:
+    """(rtol, atol) for comparing values of ``dtype``.
 
-    def __init__(self, checked: str, inputs: str = "", comparison: str = "", hint: str = "",
-                 mistake: str | None = None):
-        self.checked, self.inputs, self.comparison, self.hint, self.mistake = checked, inputs, comparison, hint, mistake
-        super().__init__(f"{checked}: {comparison}")
-
-
-def tolerance(dtype: torch.dtype, rtol: float | None = None, atol: float | None = None) -> tuple[float, float]:
-    default = TOLERANCES.get(dtype, (0.0, 0.0))
+    ``scale`` widens the dtype's default for results of long accumulations (a training run, a sum over
+    thousands of terms). ``magnitude`` is for results computed from inputs that large (logits of 1e4):
+    near 1e4 a float32 number is only known to about 1e-3, so correct implementations that add and
+    subtract in another order differ by a few of those spacings; a few machine epsilons times the
+    magnitude allow exactly that (in float64 still about 1e-11 at 1e4).
+    """
+    if magnitude is not None:
+        tol = 8 * torch.finfo(dtype).eps * max(magnitude, 1.0)
+        default = (tol, tol)
+    else:
+        base = TOLERANCES.get(dtype, (0.0, 0.0))
+        default = (base[0] * scale, base[1] * scale)
     return (default[0] if rtol is None else rtol, default[1] if atol is None else atol)
 
 
@@ -119,16 +126,19 @@ def _fmt(x: Any) -> str:
 
 
 def expect_tensor(got: Any, expected: torch.Tensor, checked: str, *, inputs: str = "", hint: str = "",
-                  rtol: float | None = None, atol: float | None = None,
-                  mistakes: Mapping[str, Any] | None = None, check_dtype: bool = True,
-                  check_device: bool = True) -> None:
+                  rtol: float | None = None, atol: float | None = None, scale: float = 1.0,
+                  magnitude: float | None = None, mistakes: Mapping[str, Any] | None = None,
+                  check_dtype: bool = True, check_device: bool = True) -> None:
     """``got`` is a tensor like ``expected`` in type, shape, dtype, device and values.
 
     ``mistakes`` maps a known mistake's name to what it would have returned (a tensor, or a
-    callable giving one); when ``got`` matches one, the failure names it.
+    callable giving one); when ``got`` matches one, the failure names it. ``scale`` and ``magnitude``
+    adjust the dtype's tolerance (see ``tolerance``); graders never write rtol/atol themselves.
     """
+    r, a = tolerance(expected.dtype, rtol, atol, scale=scale, magnitude=magnitude)
+
     def fail(comparison: str, why_hint: str = "") -> None:
-        raise CheckFailed(checked, inputs, comparison, why_hint or hint, _match_mistake(got, mistakes, rtol, atol))
+        raise CheckFailed(checked, inputs, comparison, why_hint or hint, _match_mistake(got, mistakes, r, a))
 
     if not isinstance(got, torch.Tensor):
         fail(f"expected a tensor, got {describe(got)}", "return a torch.Tensor")
@@ -144,7 +154,6 @@ def expect_tensor(got: Any, expected: torch.Tensor, checked: str, *, inputs: str
     if check_device and not same_device(meta.get("device", got.device), expected.device):
         fail(f"expected a tensor on {expected.device}, got one on {meta.get('device', got.device)}",
              "create new tensors on the input's device (device=X.device) and never call .cpu() or .cuda()")
-    r, a = tolerance(expected.dtype, rtol, atol)
     got_cmp = got.to(expected.device, expected.dtype)
     if not torch.allclose(got_cmp, expected, rtol=r, atol=a, equal_nan=True):
         fail("expected " + _value_summary(got_cmp, expected, r, a))
@@ -163,14 +172,47 @@ def _match_mistake(got: Any, mistakes: Mapping[str, Any] | None, rtol: float | N
     return None
 
 
-def matches(got: Any, expected: Any, rtol: float | None = None, atol: float | None = None) -> bool:
+def matches(got: Any, expected: Any, rtol: float | None = None, atol: float | None = None, *,
+            scale: float = 1.0) -> bool:
     """Same shape and values within tolerance (dtype and device aside)."""
     if not isinstance(got, torch.Tensor) or not isinstance(expected, torch.Tensor):
         return False
     if tuple(got.shape) != tuple(expected.shape):
         return False
-    r, a = tolerance(expected.dtype, rtol, atol)
+    r, a = tolerance(expected.dtype, rtol, atol, scale=scale)
     return bool(torch.allclose(got.to(expected.device, expected.dtype), expected, rtol=r, atol=a, equal_nan=True))
+
+
+def read_number(got: Any, checked: str, *, inputs: str = "", integer: bool = False, hint: str = "") -> float:
+    """``got`` is a plain Python number (not a bool, not a tensor); returns it as a float."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(got, kinds) and not isinstance(got, bool):
+        return float(got)
+    what = "an int" if integer else "a Python number (float)"
+    tip = hint or ("turn a 0-d tensor into a number with .item() or float(...)" if isinstance(got, torch.Tensor)
+                   else f"return {what}")
+    raise CheckFailed(checked, inputs, f"expected {what}, got {describe(got)}", tip)
+
+
+def expect_number(got: Any, expected: float, checked: str, *, inputs: str = "", dtype: torch.dtype = torch.float64,
+                  scale: float = 1.0, exact: bool = False, mistakes: Mapping[str, Any] | None = None,
+                  hint: str = "") -> float:
+    """``got`` is a number equal to ``expected`` within ``dtype``'s tolerance (or exactly); names a mistake
+    from ``mistakes`` (name -> the number that mistake gives, or a callable returning it) when it matches."""
+    value = read_number(got, checked, inputs=inputs)
+    r, a = (0.0, 0.0) if exact else tolerance(dtype, scale=scale)
+    if math.isclose(value, expected, rel_tol=r, abs_tol=a):
+        return value
+    named = None
+    for name, candidate in (mistakes or {}).items():
+        try:
+            wrong = float(candidate() if callable(candidate) else candidate)
+        except Exception:
+            continue
+        if math.isclose(value, wrong, rel_tol=max(r, 1e-12), abs_tol=max(a, 1e-12)):
+            named = name
+            break
+    raise CheckFailed(checked, inputs, f"expected {_fmt(expected)}, got {_fmt(value)}", hint, named)
 
 
 def expect_unchanged(before: Any, after: Any, name: str, checked: str, *, inputs: str = "") -> None:

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from .errors import UsageError
+
 ROOT_ENV = "AUTOGRADER_COURSE_ROOT"
-
-
-class UsageError(Exception):
-    """The command was asked for something that does not exist or cannot work (exit code 2)."""
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from .course import Assignment, Course, UsageError
+from .course import Assignment, Course
+from .errors import NotebookError, UsageError
 from .launcher import Launcher
-from .notebook import NotebookError, code_to_run, read_notebook, tampering_signs
-from .plugin import GradingContext, GradingPlugin, internal_error, seed_for
+from .messages import internal_error
+from .notebook import code_to_run, read_notebook, tampering_signs
+from .plugin import GradingContext, GradingPlugin, seed_for
 from .remote import Submission
-from .results import GradingResult, Message, TestResult
+from .results import Extras, GradingResult, Message, TestResult
 
 
 def resolve_device(name: str) -> torch.device:
@@ -50,50 +52,96 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
     """Grade ``notebook`` against ``assignment_id``'s hidden graders. Never raises for bad submissions.
 
     ``select`` is a pytest ``-k`` expression; ``tasks`` limits grading to those contract functions.
+    The steps: read the notebook, load it into a worker, run the graders, apply the policies, finish.
     """
     started = time.perf_counter()
     course = course or Course.find()
     assignment = course.assignment(assignment_id)
-    course.register_graders()
     dev = resolve_device(device)
-    if tasks:
-        unknown = sorted(set(tasks) - {t.name for t in assignment.tasks})
-        if unknown:
-            raise UsageError(f"{assignment.id} has no graded part {', '.join(unknown)}")
-    result = GradingResult(assignment.id, str(notebook), max_score=sum(t.points for t in assignment.tasks
-                                                                         if not tasks or t.name in tasks),
-                           seed=seed, device=str(dev), student=student or Path(notebook).stem)
+    result = _empty_result(assignment, notebook, seed, dev, student, _check_tasks(assignment, tasks))
     try:
-        nb = read_notebook(Path(notebook))
+        cells = code_to_run(read_notebook(Path(notebook)))
     except NotebookError as exc:
-        result.notices.append(str(exc))
-        result.tests = whole_task_failures(assignment, seed, "the notebook can be read", Message(
-            "the notebook can be read", comparison=str(exc), hint="fix the file and submit again"), tasks=tasks)
-        result.seconds = time.perf_counter() - started
-        return result
+        _unreadable(result, assignment, exc, tasks)
+    else:
+        with _owned(launcher) as active:
+            submission = Submission(active, cells, assignment.forbidden, assignment.private_modules)
+            try:
+                plugin = run_graders(assignment, submission, dev, seed, select, tasks)
+            finally:
+                submission.close()
+            result.tests = plugin.results + _missing_tasks(assignment, plugin, seed, select, tasks)
+            _apply_policies(result, assignment, submission)
+            _add_extras(result, plugin.ctx.extras)
+            result.protections = [*active.protections, *submission.protections(),
+                                  "notebook text scanned for code reaching into the grader"]
+    result.seconds = time.perf_counter() - started
+    return result
 
-    own_launcher = launcher is None
-    launcher = launcher or Launcher()
-    submission = Submission(launcher, code_to_run(nb), assignment.forbidden, assignment.private_modules)
+
+def _check_tasks(assignment: Assignment, tasks: list[str] | None) -> list[str] | None:
+    unknown = sorted(set(tasks or []) - {t.name for t in assignment.tasks})
+    if unknown:
+        raise UsageError(f"{assignment.id} has no graded part {', '.join(unknown)}; it has: "
+                         f"{', '.join(t.name for t in assignment.tasks)}")
+    return tasks
+
+
+def _empty_result(assignment: Assignment, notebook: str | os.PathLike, seed: int, dev: torch.device, student: str,
+                  tasks: list[str] | None) -> GradingResult:
+    most = sum(t.points for t in assignment.tasks if not tasks or t.name in tasks)
+    return GradingResult(assignment.id, str(notebook), max_score=most, seed=seed, device=str(dev),
+                         student=student or Path(notebook).stem)
+
+
+def _unreadable(result: GradingResult, assignment: Assignment, exc: NotebookError, tasks: list[str] | None) -> None:
+    result.notices.append(str(exc))
+    result.tests = whole_task_failures(assignment, result.seed, "the notebook can be read", Message(
+        "the notebook can be read", comparison=str(exc), hint="fix the file and submit again"), tasks=tasks)
+
+
+def run_graders(assignment: Assignment, submission: Submission, dev: torch.device, seed: int,
+                select: str | None, tasks: list[str] | None) -> GradingPlugin:
+    """Run the assignment's hidden graders (pytest, in this process) against the loaded submission."""
+    assignment.course.register_graders()
     plugin = GradingPlugin(GradingContext(assignment, submission, assignment.load_reference(), dev, seed))
-    try:
-        with _tf32_off():
-            pytest.main(_pytest_args(assignment, select, tasks), plugins=[plugin])
-    finally:
-        submission.close()
-        if own_launcher:
-            launcher.close()
-    result.tests = plugin.results + _missing_tasks(assignment, plugin, seed, select, tasks)
+    with _tf32_off():
+        pytest.main(_pytest_args(assignment, select, tasks), plugins=[plugin])
+    return plugin
+
+
+def _apply_policies(result: GradingResult, assignment: Assignment, submission: Submission) -> None:
+    """What the checks alone do not decide: code reaching into the grader, and problems while loading."""
     signs = tampering_signs(submission.cells)
     if signs:
         result.notices.append(f"your notebook reaches into the grading machinery ({'; '.join(signs)}): parts "
                               "with forbidden calls get no credit, since their check cannot be trusted")
         _forfeit_monitored_parts(result, assignment, signs)
-    result.protections = [*launcher.protections, "notebook text scanned for code reaching into the grader"]
     if submission.load_report is not None:
         result.notices += [f"while loading your notebook, {p}" for p in submission.load_report.problems()]
-    result.seconds = time.perf_counter() - started
-    return result
+
+
+def _add_extras(result: GradingResult, extras: Extras) -> None:
+    result.notices += extras.notes
+    result.leaderboard += extras.leaderboard
+    result.attachments.update(extras.attachments)
+
+
+class _owned:
+    """The caller's launcher, or one of our own for this submission alone (closed afterwards)."""
+
+    def __init__(self, launcher: Launcher | None):
+        self.given, self.own = launcher, None
+
+    def __enter__(self) -> Launcher:
+        if self.given is not None:
+            return self.given
+        self.own = Launcher()
+        return self.own
+
+    def __exit__(self, *exc: object) -> None:
+        if self.own is not None:
+            self.own.close()
 
 
 def _forfeit_monitored_parts(result: GradingResult, assignment: Assignment, signs: list[str]) -> None:

@@ -1,7 +1,9 @@
 """Proxies for student code in the worker: functions called with plain data, objects behind handles.
 
 Graders see them through ``student`` (a ``remote.Submission``): ``student.linreg(X, w, b)`` is a
-``RemoteFunction`` call; a module the student builds comes back as a ``RemoteObject``.
+``RemoteFunction`` call; a module the student builds comes back as a ``RemoteObject``. An object
+inherits the forbidden calls of the task whose code made it, so every method of it that the grader
+calls (``net(X)``, ``opt.call("step")``) is monitored as that task's function is.
 """
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gradeworker import codec
+from gradeworker.protocol import Op
 
-from .failures import WorkerLost
+from .errors import WorkerLost
 
 if TYPE_CHECKING:
     from .remote import Submission
@@ -24,6 +27,7 @@ class CallResult:
     args_after: list | None = None
     seconds: float = 0.0
     exhausted: bool | None = None
+    cut_short: bool = False  # stopped at its soft time budget (``run(..., soft_timeout=S)``)
 
 
 class RemoteFunction:
@@ -51,23 +55,27 @@ class RemoteFunction:
         return result.value, bool(result.exhausted)
 
     def run(self, args: tuple = (), kwargs: dict | None = None, *, ret: str = "value", wrt: list[int] | None = None,
-            grad_output: Any = None, return_args: bool = False, collect: int | None = None) -> CallResult:
+            grad_output: Any = None, return_args: bool = False, collect: int | None = None,
+            soft_timeout: float | None = None) -> CallResult:
         """Call with every option: gradients w.r.t. positional args ``wrt``, the arguments after the call
-        (``return_args``), or the result iterated in the worker (``collect`` items at most)."""
+        (``return_args``), the result iterated in the worker (``collect`` items at most), or a time budget
+        after which the student's code is interrupted and the call reported ``cut_short`` (``soft_timeout``;
+        give ``timeout`` some seconds more)."""
         reply = self.submission.request(
-            "call", self.label, timeout=self.timeout, target=self.target, method=self.method, args=list(args),
-            kwargs=kwargs or {}, ret=ret, wrt=wrt, grad_output=grad_output, forbidden=self.forbidden,
-            return_args=return_args, collect=collect)
+            Op.CALL, self.label, timeout=self.timeout, inherit=self.forbidden, forbidden=self.forbidden, target=self.target,
+            method=self.method, args=list(args), kwargs=kwargs or {}, ret=ret, wrt=wrt, grad_output=grad_output,
+            return_args=return_args, collect=collect, soft_timeout=soft_timeout)
         self.submission.raise_for(self.label, reply)
-        return CallResult(reply["value"], reply.get("grads"), reply.get("grad_error"), reply.get("args_after"),
-                          float(reply.get("seconds") or 0.0), reply.get("exhausted"))
+        return CallResult(reply.value, reply.grads, reply.grad_error, reply.args_after, float(reply.seconds),
+                          reply.exhausted, reply.cut_short)
 
 
 class RemoteObject:
     """An object that lives in the worker (a module, a generator, a list of parameters...)."""
 
-    def __init__(self, submission: Submission, handle: codec.Handle, generation: int):
+    def __init__(self, submission: Submission, handle: codec.Handle, generation: int, forbidden: list[str]):
         self.submission, self.handle, self.generation = submission, handle, generation
+        self.forbidden = list(forbidden)  # the calls its methods must not make (its task's)
 
     @property
     def type(self) -> str:
@@ -76,8 +84,8 @@ class RemoteObject:
     def __repr__(self) -> str:
         return f"<remote {self.handle.type}: {self.handle.repr[:80]}>"
 
-    def _request(self, op: str, label: str, **fields: Any) -> dict:
-        reply = self.submission.request(op, label, **fields)
+    def _request(self, op: Op, label: str, **fields: Any) -> Any:
+        reply = self.submission.request(op, label, inherit=self.forbidden, **fields)
         self.submission.raise_for(label, reply)
         return reply
 
@@ -87,31 +95,34 @@ class RemoteObject:
     def method(self, name: str, forbidden: list[str] | None = None, label: str | None = None,
                timeout: float | None = None) -> RemoteFunction:
         short = self.handle.type.rsplit(".", 1)[-1]
-        return RemoteFunction(self.submission, self, forbidden or [], timeout, name, label or f"{short}.{name}")
+        chosen = self.forbidden if forbidden is None else forbidden
+        return RemoteFunction(self.submission, self, chosen, timeout, name, label or f"{short}.{name}")
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self.method(name)(*args, **kwargs)
 
     def get(self) -> Any:
-        return self._request("get", f"reading {self.handle.type}", handle=self)["value"]
+        return self._request(Op.GET, f"reading {self.handle.type}", handle=self).value
 
     def attr(self, name: str, handle: bool = False) -> Any:
-        return self._request("getattr", f"reading .{name}", handle=self, name=name,
-                             ret="handle" if handle else "value")["value"]
+        return self._request(Op.GETATTR, f"reading .{name}", handle=self, name=name,
+                             ret="handle" if handle else "value").value
 
     def set(self, name: str, value: Any) -> None:
-        self._request("setattr", f"setting .{name}", handle=self, name=name, value=value)
+        self._request(Op.SETATTR, f"setting .{name}", handle=self, name=name, value=value)
 
     def __getitem__(self, key: Any) -> "RemoteObject":
-        return self._request("getitem", "indexing", handle=self, key=key)["value"]
+        return self._request(Op.GETITEM, "indexing", handle=self, key=key).value
 
     def describe(self) -> dict:
-        return self._request("describe", f"describing {self.handle.type}", handle=self)["value"]
+        return self._request(Op.DESCRIBE, f"describing {self.handle.type}", handle=self).value
 
     def iterate(self, limit: int, forbidden: list[str] | None = None, label: str = "iterating") -> tuple[list, bool]:
-        """Up to ``limit`` items from iterating the object; and whether it was exhausted."""
-        reply = self._request("iterate", label, handle=self, limit=limit, forbidden=forbidden or [])
-        return reply["value"], bool(reply["exhausted"])
+        """Up to ``limit`` items from iterating the object (monitored as its task); whether it ran out."""
+        reply = self.submission.request(Op.ITERATE, label, inherit=self.forbidden, handle=self, limit=limit,
+                                        forbidden=self.forbidden if forbidden is None else forbidden)
+        self.submission.raise_for(label, reply)
+        return reply.value, bool(reply.exhausted)
 
 
 def unwrap(value: Any, generation: int) -> Any:
@@ -128,13 +139,14 @@ def unwrap(value: Any, generation: int) -> Any:
     return value
 
 
-def wrap(value: Any, submission: Submission, generation: int) -> Any:
+def wrap(value: Any, submission: Submission, generation: int, forbidden: list[str]) -> Any:
+    """Handles in a reply become RemoteObjects that keep the forbidden calls of the code that made them."""
     if isinstance(value, codec.Handle):
-        return RemoteObject(submission, value, generation)
+        return RemoteObject(submission, value, generation, forbidden)
     if isinstance(value, list):
-        return [wrap(v, submission, generation) for v in value]
+        return [wrap(v, submission, generation, forbidden) for v in value]
     if isinstance(value, tuple):
-        return tuple(wrap(v, submission, generation) for v in value)
+        return tuple(wrap(v, submission, generation, forbidden) for v in value)
     if isinstance(value, dict):
-        return {k: wrap(v, submission, generation) for k, v in value.items()}
+        return {k: wrap(v, submission, generation, forbidden) for k, v in value.items()}
     return value

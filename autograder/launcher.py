@@ -25,6 +25,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .cgroups import Cgroup, CgroupFactory
+from .errors import HarnessError
+
 BOOT = """
 import json, sys
 config = json.loads(sys.argv[1])
@@ -33,14 +36,16 @@ if config["mode"] == "forkserver":
     from gradeworker.forkserver import main
     main(config)
 else:
+    from gradeworker.jail import enter, inside, preload
+    preload()
+    layers = enter(config.get("jail", {}), 1)
     from gradeworker.server import run_worker
-    run_worker(int(config["chan_fd"]), config)
+    run_worker(int(config["chan_fd"]), {**config, **inside(config, layers)}, layers)
 """
-PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "D2L_DATA_ROOT", "LANG", "LC_ALL", "OMP_NUM_THREADS", "NVIDIA_VISIBLE_DEVICES")
-
-
-class HarnessError(Exception):
-    """The grading machinery itself failed (not the student's code)."""
+# Not D2L_DATA_ROOT: the worker never reads the course data (the test set's labels are there); graders send data.
+PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "LANG", "LC_ALL", "OMP_NUM_THREADS", "NVIDIA_VISIBLE_DEVICES")
+SLOT_UID_BASE = 61000  # worker uid = base + slot, when the grader runs as root
+NEEDED_LAYERS = ("mount, network, IPC, UTS and pid namespaces", "minimal read-only filesystem")
 
 
 @dataclass
@@ -54,10 +59,35 @@ class Limits:
     cpu_seconds: int = 900  # whole worker
     file_bytes: int = 64 << 20  # any file the worker writes, its stdout log included
     open_files: int = 512
-    address_space_bytes: int = 0  # 0: no RLIMIT_AS (it breaks CUDA); the OS hardening adds a cgroup
+    address_space_bytes: int = 0  # 0: no RLIMIT_AS (it breaks CUDA); the cgroup limits memory instead
+    memory_bytes: int = 4 << 30  # one submission's processes together (cgroup)
+    max_pids: int = 512  # one submission's processes and threads together (cgroup)
+    tmpfs_bytes: int = 1 << 30  # its private /tmp (the work dir) and /dev/shm, each
 
     def for_worker(self) -> dict:
         return {k: v for k, v in asdict(self).items() if not k.endswith("_seconds") or k == "cpu_seconds"}
+
+
+def gpu_devices() -> list[str]:
+    """The NVIDIA device files a worker needs for the GPUs it is assigned (CUDA_VISIBLE_DEVICES), no others."""
+    if not os.path.exists("/dev/nvidiactl"):
+        return []
+    shared = [d for d in ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset") if os.path.exists(f"/dev/{d}")]
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    if visible and all(v.strip().isdigit() for v in visible.split(",")):
+        cards = [f"nvidia{int(v)}" for v in visible.split(",")]
+    else:  # all of them, or UUIDs we cannot map to device files here
+        cards = sorted(d for d in os.listdir("/dev") if d.startswith("nvidia") and d[6:].isdigit())
+    return shared + [c for c in cards if os.path.exists(f"/dev/{c}")]
+
+
+def jail_spec(path: list[str], limits: Limits, slot: int) -> dict:
+    """What the worker's private filesystem holds (read-only binds), and whom it runs as."""
+    home, rest = path[0], path[1:]
+    binds = [(home, "/opt/course"), (sys.base_prefix, sys.base_prefix)]
+    binds += [(p, p) for p in rest if not p.startswith(sys.base_prefix + os.sep)]
+    return {"enabled": True, "binds": binds, "uid": SLOT_UID_BASE + slot, "gid": SLOT_UID_BASE + slot,
+            "devices": gpu_devices(), "tmpfs_bytes": limits.tmpfs_bytes}
 
 
 def _exposes_hidden_code(path: str) -> bool:
@@ -81,7 +111,9 @@ def worker_import_path() -> list[str]:
 def _worker_env(workdir: str) -> dict[str, str]:
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
     env.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=workdir, TMPDIR=workdir, MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1", TQDM_DISABLE="1")
+               PYTHONDONTWRITEBYTECODE="1", TQDM_DISABLE="1",
+               # torch._dynamo's import makes a cache folder in TMPDIR; keep the work dir empty
+               TORCHINDUCTOR_CACHE_DIR=str(Path(workdir).parent / "inductor-cache"))
     return env
 
 
@@ -89,30 +121,39 @@ def _worker_env(workdir: str) -> dict[str, str]:
 class WorkerProcess:
     """A started worker: its pid (a process group leader), its channel and its output log."""
 
-    pid: int
+    pid: int  # for a worker forked by a loaded copy: its pid in that copy's namespace, never signalled here
     chan: socket.socket
     log: Path
     workdir: Path
     status_of: object = field(repr=False, default=None)  # callable(pid) -> str, where known
+    kill_with: object = field(repr=False, default=None)  # callable(pid): how to end it, when not by its pid
+    cgroup: Cgroup | None = field(repr=False, default=None)  # owned: emptied and removed on kill
 
     def kill(self) -> None:
+        self.chan.close()
+        if self.kill_with is not None:
+            self.kill_with(self.pid)
+            return
         for kill in (os.killpg, os.kill):
             try:
                 kill(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        self.chan.close()
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+            self.cgroup.remove()
 
     def exit_status(self) -> str:
         """How the worker ended, for messages only (never for scoring)."""
-        if self.status_of is None:
-            return "unknown"
-        for _ in range(20):
+        status = "unknown"
+        for _ in range(20 if self.status_of is not None else 0):
             status = self.status_of(self.pid)
             if status != "running":
-                return status
+                break
             time.sleep(0.05)
-        return "running"
+        if self.cgroup is not None and self.cgroup.out_of_memory():
+            status += f"; out of memory (limit {self.cgroup.memory_bytes / 2**30:g} GiB)"
+        return status
 
     def output_tail(self, limit: int = 4000) -> str:
         try:
@@ -127,16 +168,24 @@ class WorkerProcess:
 class Launcher:
     """Starts workers for one grading process; reuse it across submissions to amortise start-up."""
 
-    def __init__(self, limits: Limits | None = None, use_forkserver: bool = True, threads: int | None = None):
+    def __init__(self, limits: Limits | None = None, use_forkserver: bool = True, threads: int | None = None,
+                 slot: int = 0, jail: bool = True, strict: bool = False):
         self.limits = limits or Limits()
         self.threads = threads
+        self.strict = strict  # refuse to grade without the filesystem, pid and network walls
         self.path = worker_import_path()
+        self.jail = jail_spec(self.path, self.limits, slot) if jail else {"enabled": False}
         self.tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
+        os.chmod(self.tmp, 0o700)  # the logs and work dirs of this grader's workers: nobody else's business
         self.count = 0
+        self.cgroups = CgroupFactory(self.limits.memory_bytes, self.limits.max_pids)
         self.forkserver: _ForkServerClient | None = None
         self.protections = ["separate worker process", "hidden code not on the import path",
-                            "private empty working directory", "wall-time limit per call",
-                            "rlimits: cpu, file size, open files, no core dumps", "forbidden-call monitor"]
+                            "wall-time limit per call", "rlimits: cpu, file size, open files, no core dumps",
+                            "forbidden-call monitor", "plain-data protocol with size and depth limits"]
+        if self.cgroups.available:
+            self.protections.append(f"cgroup per submission: memory {self.limits.memory_bytes / 2**30:g} GiB, "
+                                    f"{self.limits.max_pids} processes, everything killed afterwards")
         if use_forkserver:
             try:
                 self.forkserver = _ForkServerClient(self.path, self.tmp, self._base_config())
@@ -144,20 +193,27 @@ class Launcher:
                 print(f"autograder: fork server unavailable ({exc}); starting workers directly", file=sys.stderr)
 
     def _base_config(self) -> dict:
-        return {"path": self.path, "limits": self.limits.for_worker(), "threads": self.threads}
+        return {"path": self.path, "limits": self.limits.for_worker(), "threads": self.threads, "jail": self.jail}
 
-    def start(self) -> WorkerProcess:
+    def missing_walls(self, layers: list[str]) -> list[str]:
+        """The walls --strict needs that did not hold for a worker that reported ``layers``."""
+        return [need for need in NEEDED_LAYERS if not any(layer.startswith(need) for layer in layers)]
+
+    def start(self, allow_fork: bool = False) -> WorkerProcess:
+        """A submission's first process, in a cgroup of its own, behind the walls this host allows."""
         self.count += 1
         workdir = self.tmp / f"work-{self.count}"
         workdir.mkdir()
         log = self.tmp / f"worker-{self.count}.log"
-        config = {**self._base_config(), "workdir": str(workdir)}
+        cgroup = self.cgroups.create()
+        config = {**self._base_config(), "workdir": str(workdir), "allow_fork": allow_fork,
+                  "cgroup_procs": cgroup.procs_files if cgroup else []}
         for attempt in (1, 2):
             if self.forkserver is None:
                 break
             try:
                 pid, chan = self.forkserver.spawn(config, log)
-                return WorkerProcess(pid, chan, log, workdir, self.forkserver.status)
+                return WorkerProcess(pid, chan, log, workdir, self.forkserver.status, cgroup=cgroup)
             except (OSError, HarnessError, ValueError) as exc:
                 # A worker may have killed its parent; start a new fork server once, then go direct.
                 print(f"autograder: fork server failed ({exc})", file=sys.stderr)
@@ -165,9 +221,9 @@ class Launcher:
                 self.forkserver = None
                 if attempt == 1:
                     self.forkserver = _ForkServerClient(self.path, self.tmp, self._base_config())
-        return self._start_direct(config, log, workdir)
+        return self._start_direct(config, log, workdir, cgroup)
 
-    def _start_direct(self, config: dict, log: Path, workdir: Path) -> WorkerProcess:
+    def _start_direct(self, config: dict, log: Path, workdir: Path, cgroup: Cgroup | None) -> WorkerProcess:
         ours, theirs = socket.socketpair()
         config = {**config, "mode": "worker", "chan_fd": theirs.fileno()}
         with open(log, "wb") as out:
@@ -176,11 +232,13 @@ class Launcher:
                                     stderr=subprocess.STDOUT, cwd=workdir, env=_worker_env(str(workdir)),
                                     start_new_session=True)
         theirs.close()
+        for procs in config.get("cgroup_procs", []):
+            Path(procs).write_text(str(proc.pid))
 
         def status(pid: int) -> str:
             code = proc.poll()
             return "running" if code is None else (f"signal {-code}" if code < 0 else f"exit {code}")
-        return WorkerProcess(proc.pid, ours, log, workdir, status)
+        return WorkerProcess(proc.pid, ours, log, workdir, status, cgroup=cgroup)
 
     def close(self) -> None:
         if self.forkserver is not None:

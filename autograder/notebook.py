@@ -12,13 +12,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import NotebookError
+
 SKIP_TAGS = frozenset({"demo"})  # cells that only demonstrate: training runs, plots
 MAX_NOTEBOOK_BYTES = 50 << 20
 _MAGIC = re.compile(r"^([%!].*)$")  # at column 0 only: an indented % may be a modulo
-
-
-class NotebookError(Exception):
-    """The submission is not a notebook we can read; the message says what to do."""
 
 
 @dataclass(frozen=True)

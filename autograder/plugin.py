@@ -13,22 +13,25 @@ import hashlib
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import torch
 
-from .compare import CheckFailed
 from .course import Assignment
-from .failures import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
+from .errors import StudentCodeError, WorkerLost
+from .messages import explain
 from .remote import Submission
-from .results import Message, TestResult
+from .results import Extras, Message, TestResult
 
 
 def seed_for(run_seed: int, node_id: str) -> int:
     """Each test's seed, from the run's seed and the test's id: a failure replays exactly."""
     return int.from_bytes(hashlib.sha256(f"{run_seed}:{node_id}".encode()).digest()[:4], "big")
+
+
+DTYPES = [torch.float32, torch.float64]
 
 
 @dataclass
@@ -38,6 +41,28 @@ class GradingContext:
     reference: Any
     device: torch.device
     run_seed: int
+    extras: Extras = field(default_factory=Extras)
+
+
+class Report:
+    """A grader's handle on the report: ``note`` (text the student reads), ``attach`` (a file written
+    beside feedback.md, e.g. a PNG of training curves), ``leaderboard`` (Gradescope leaderboard rows)."""
+
+    def __init__(self, extras: Extras, task: str):
+        self.extras, self.task = extras, task
+
+    def note(self, text: str) -> None:
+        self.extras.notes.append(f"{self.task}: {text}")
+
+    def attach(self, filename: str, data: bytes) -> None:
+        if "/" in filename or "\\" in filename or filename.startswith("."):
+            raise ValueError(f"attachment names are plain file names, not {filename!r}")
+        self.extras.attachments[filename] = bytes(data)
+
+    def leaderboard(self, name: str, value: float | int | str, order: str = "desc") -> None:
+        if order not in ("asc", "desc"):
+            raise ValueError("order is 'asc' or 'desc'")
+        self.extras.leaderboard.append({"name": name, "value": value, **({"order": order} if order == "asc" else {})})
 
 
 def task_of(item: pytest.Item) -> str:
@@ -76,6 +101,16 @@ class GradingPlugin:
     @pytest.fixture
     def seed(self, request: pytest.FixtureRequest) -> int:
         return seed_for(self.ctx.run_seed, request.node.nodeid)
+
+    @pytest.fixture(params=DTYPES, ids=[str(d).removeprefix("torch.") for d in DTYPES])
+    def dtype(self, request: pytest.FixtureRequest) -> torch.dtype:
+        """Each floating dtype the contract accepts: a test using it runs once per dtype."""
+        return request.param
+
+    @pytest.fixture
+    def report(self, request: pytest.FixtureRequest) -> "Report":
+        """What a grader adds to the student's report besides pass or fail: notes, files, leaderboard rows."""
+        return Report(self.ctx.extras, task_of(request.node))
 
     # ----- hooks ---------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -135,72 +170,3 @@ def _detail(excinfo: pytest.ExceptionInfo, exc: BaseException) -> str:
     if isinstance(exc, WorkerLost) and exc.output:
         parts.append(f"worker output (tail):\n{exc.output}")
     return "\n".join(parts)
-
-
-# PyTorch errors students meet most, and what to do about each.
-ERROR_HINTS = [
-    ("leaf Variable that requires grad is being used in an in-place operation",
-     "a tensor that requires grad was changed in place: update parameters inside `with torch.no_grad():`, "
-     "and never write into a function's inputs (return a new tensor)"),
-    ("Expected all tensors to be on the same device",
-     "create new tensors on the input's device (device=X.device); never call .cpu() or .cuda() on inputs"),
-    ("can't convert cuda", "stay in torch: NumPy only works on CPU tensors"),
-    ("Can't call numpy() on Tensor that requires grad", "stay in torch, or use .detach() before .numpy()"),
-    ("shapes cannot be multiplied", "print the shapes of both operands of the matrix product: for A @ B, "
-     "A.shape[-1] must equal B.shape[0] (flatten images to (n, d) first)"),
-    ("must match the size of tensor", "print the shapes of both operands; broadcasting could not line them up"),
-    ("expected scalar type", "create new tensors with the input's dtype (dtype=X.dtype)"),
-    ("same dtype", "create new tensors with the input's dtype (dtype=X.dtype)"),
-    ("does not require grad and does not have a grad_fn",
-     "the parameters need requires_grad=True, and the loss must be computed from them with torch operations"),
-    ("backward through the graph a second time", "compute a fresh loss for every backward()"),
-    ("'NoneType' object has no attribute", "a tensor's .grad is None until backward() fills it, and `p = p - ...` "
-     "makes a new tensor without one: update parameters in place"),
-]
-
-
-def error_hint(text: str) -> str:
-    for pattern, hint in ERROR_HINTS:
-        if pattern in text:
-            return hint
-    return "run the notebook's public tests for this function and read the traceback"
-
-
-def internal_error(claim: str) -> Message:
-    return Message(claim, comparison="the grader could not run this check (internal error)",
-                   hint="this is not your fault; your TA has the details")
-
-
-def explain(exc: BaseException, task: str, claim: str) -> tuple[Message, bool]:
-    """The student message for any way a test can fail, and whether the grader itself is at fault."""
-    if isinstance(exc, CheckFailed):
-        return Message(exc.checked, exc.inputs, exc.comparison, exc.hint, exc.mistake), False
-    if isinstance(exc, StudentCodeError):
-        where = f" ({exc.traceback.strip().splitlines()[0].strip()})" if exc.traceback.strip() else ""
-        if exc.type == "NotImplementedError":
-            return Message(claim, comparison=f"{exc.function} is not implemented yet (it raises "
-                           "NotImplementedError)", hint=f"replace `raise NotImplementedError()` in {exc.function} "
-                           "with your code"), False
-        return Message(claim, comparison=f"{exc.function} raised {exc.type}: {exc.text}{where}",
-                       hint=error_hint(exc.text)), False
-    if isinstance(exc, MissingFunction):
-        return Message(claim, comparison=f"no function named {exc.name} is defined in your notebook",
-                       hint=f"keep the name and signature of the released stub `def {exc.name}(...)`; check the "
-                            "cell that defines it runs without errors (see the notes above)"), False
-    if isinstance(exc, SignatureMismatch):
-        return Message(claim, comparison=exc.text, hint="keep the signature of the released stub"), False
-    if isinstance(exc, ForbiddenCallUsed):
-        if exc.tampered:
-            return Message(claim, comparison=f"{exc.function} switched off the forbidden-call monitor "
-                           "(sys.setprofile / threading.setprofile)", hint="do not change profiling hooks"), False
-        return Message(claim, comparison=f"{exc.function} called {', '.join(exc.calls)}, which this exercise "
-                       "forbids", hint="implement it yourself from basic tensor operations; "
-                       "the library call would do the exercise for you"), False
-    if isinstance(exc, WorkerLost):
-        why = ("it may loop forever, or be far too slow" if "did not finish" in exc.reason
-               else "os._exit, sys.exit in a thread, a crash in native code, or running out of memory")
-        return Message(claim, comparison=f"while running {exc.function}: {exc.reason} (worker {exc.status})",
-                       hint=f"{why}; the grader started a fresh process for the next check"), False
-    if isinstance(exc, AssertionError):
-        return Message(claim, comparison=str(exc).split("\n")[0][:500] or "a check failed"), False
-    return internal_error(claim), True  # a HarnessError, or a grader that raised: not the student's doing

@@ -1,9 +1,14 @@
-"""Drive a student's code in a worker process from the trusted side.
+"""Drive a student's code in worker processes from the trusted side.
 
-``Submission`` owns one student's notebook code and the worker running it: it starts the worker on
-first use, loads the code, and starts a fresh one after a crash or a timeout, so one bad call costs
-one test. Graders see it as ``student``: ``student.linreg(X, w, b)`` runs the student's ``linreg``
+``Submission`` owns one student's notebook code and the processes running it. It loads the notebook
+once into a *loaded copy* (cell by cell: a cell that hangs is stopped, one that kills its process is
+skipped), then gives each test a worker forked from that copy, with every definition in place and no
+cell run again. A crash, a timeout or garbage on the channel costs one test: the next one gets a
+fresh fork. Graders see it as ``student``: ``student.linreg(X, w, b)`` runs the student's ``linreg``
 in the worker and returns plain data; objects that are not data come back as ``RemoteObject``.
+
+Where the notebook initialised CUDA while loading, forking is unsafe; then each new worker reloads
+the cells instead (still skipping those that hung or killed their process).
 """
 from __future__ import annotations
 
@@ -13,16 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradeworker import codec
+from gradeworker.protocol import ErrorKind, Op, Reply
 
-from .failures import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
+from .errors import ForbiddenCallUsed, HarnessError, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
 from .handles import RemoteFunction, RemoteObject, unwrap, wrap
-from .launcher import HarnessError, Launcher, WorkerProcess
+from .launcher import Launcher, WorkerProcess
 from .notebook import CodeCell
 
 
 @dataclass
 class LoadReport:
-    cells: list[dict] = field(default_factory=list)  # index, ok, error, seconds
+    cells: list[dict] = field(default_factory=list)  # index, ok, error, seconds, timed_out
     names: list[str] = field(default_factory=list)
     isolation: dict = field(default_factory=dict)
 
@@ -30,113 +36,194 @@ class LoadReport:
         out = []
         for cell in self.cells:
             if not cell["ok"]:
-                err = cell["error"]
-                out.append(f"cell {cell['index']} raised {err['type']}: {err['message']}")
+                err = cell["error"] or {}
+                out.append(f"cell {cell['index']} raised {err.get('type', 'an error')}: {err.get('message', '')}")
         return out
 
 
 class Submission:
-    """One student's notebook code, loaded into a (replaceable) worker."""
+    """One student's notebook code: a loaded copy, and the worker forked from it for the current test."""
 
     def __init__(self, launcher: Launcher, cells: list[CodeCell], forbidden: dict[str, list[str]],
-                 private_modules: list[str] = ("autograder", "solutions")):
+                 private_modules: list[str] = ("autograder", "solutions"), allow_fork: bool = False):
         self.launcher = launcher
+        self.allow_fork = allow_fork  # whether a test's worker may start processes (DataLoader workers)
         self.cells = cells
         self.forbidden = forbidden
         self.private_modules = list(private_modules)  # the worker must not be able to import these
+        self.loaded: WorkerProcess | None = None  # the notebook, loaded once; forks a worker per test
         self.worker: WorkerProcess | None = None
         self.generation = 0
         self.load_report: LoadReport | None = None
-        self.good: list[CodeCell] = []  # cells a worker survived, replayed into each new worker
+        self.good: list[CodeCell] = []  # cells that neither hung nor killed their process
+        self.replay = False  # CUDA was initialised while loading: reload instead of forking
         self.timed_out: set[str] = set()  # functions that overran their time once
         self.restarts = 0
+        self._next_id = 0
 
-    # ----- worker lifecycle ----------------------------------------------------------------------
+    # ----- processes -------------------------------------------------------------------------------
     def ensure_worker(self) -> None:
         if self.worker is not None:
             return
-        self.worker = self.launcher.start()
+        if self.loaded is None:
+            self._load()
+        if self.replay:  # the loaded copy serves this test itself; the next one reloads
+            self.worker, self.loaded = self.loaded, None
+        else:
+            self.worker = self._fork()
         self.generation += 1
-        hello = self._exchange(None, self.launcher.limits.load_seconds, "starting the worker")
-        all_forbidden = sorted({name for names in self.forbidden.values() for name in names})
-        prepared = self.request("prepare", "preparing the worker", forbidden=all_forbidden,
-                                private_modules=self.private_modules)
+
+    def _launch(self) -> None:
+        """A new process with nothing loaded yet, prepared: the forbidden calls resolved before student code."""
+        self.loaded = self.launcher.start(self.allow_fork)
+        hello = self._ask("loaded", Op.PREPARE, "starting the worker", self.launcher.limits.load_seconds,
+                          expect_hello=True)
+        layers = list(((hello.value or {}).get("isolation") or {}).get("layers") or [])
+        missing = self.launcher.missing_walls(layers)
+        if self.launcher.strict and missing:
+            self.close()
+            raise HarnessError(f"--strict: this host did not allow {', '.join(missing)}; refusing to grade. "
+                               "Run `autograder probe` to see which walls hold here.")
+        prepared = self._ask("loaded", Op.PREPARE, "preparing the worker", self.launcher.limits.load_seconds,
+                             forbidden=sorted({n for names in self.forbidden.values() for n in names}),
+                             private_modules=self.private_modules).value
         if prepared.get("reachable"):
             self.close()
             raise HarnessError(f"student code could import {', '.join(prepared['reachable'])}; refusing to grade. "
                                "Install the project with `make env` (pip's editable_mode=compat) or non-editable.")
         if self.load_report is None:
-            self.load_report = LoadReport(isolation=hello.get("isolation", {}))
-            self._load_first_time()
-        else:
-            self._load_known_good()
+            self.load_report = LoadReport(isolation={**((hello.value or {}).get("isolation") or {}), "layers": layers})
 
-    def _load_first_time(self) -> None:
-        """Run the cells one by one; one that kills or hangs the worker is skipped on the next worker."""
-        report, limits = self.load_report, self.launcher.limits
+    def _load(self) -> None:
+        limits = self.launcher.limits
+        first_time = self.load_report is None
+        self._launch()
+        if not first_time:
+            self._run_cells(self.good, limits.load_seconds)
+            return
         started = time.monotonic()
         for cell in self.cells:
             if time.monotonic() - started > limits.load_seconds:
-                report.cells.append(_skipped(cell, f"not run: loading took over {limits.load_seconds:g} s in total"))
+                self.load_report.cells.append(_skipped(cell, f"not run: loading took over {limits.load_seconds:g} s"))
                 continue
-            self.ensure_worker()  # after a cell killed it: a new one, good cells reloaded
+            if self.loaded is None:  # the previous cell killed it: a new one, with the good cells so far
+                self._launch()
+                self._run_cells(self.good, limits.load_seconds)
             try:
-                reply = self.request("load", "loading your notebook", timeout=limits.cell_seconds * 1.5 + 2,
-                                     cells=[{"index": cell.index, "source": cell.source}],
-                                     cell_timeout=limits.cell_seconds)
+                entry = self._run_cells([cell], limits.cell_seconds * 1.5 + 2)[0]
             except WorkerLost as lost:
-                report.cells.append(_skipped(cell, f"ended the worker process ({lost.reason}; {lost.status}); "
-                                                   "the cell was skipped"))
+                self.load_report.cells.append(_skipped(cell, f"ended the worker process ({lost.reason}; "
+                                                             f"{lost.status}); the cell was skipped"))
                 continue
-            report.cells += reply["cells"]
-            self.good.append(cell)
-        self.ensure_worker()  # after a cell killed it: a new one, good cells reloaded
-        report.names = sorted(self.defined_names())
+            self.load_report.cells.append(entry)
+            if not entry.get("timed_out"):
+                self.good.append(cell)
+        if self.loaded is None:
+            self._launch()
+            self._run_cells(self.good, limits.load_seconds)
+        self.load_report.names = sorted(self._ask("loaded", Op.NAMES, "listing names").value)
 
-    def _load_known_good(self) -> None:
-        cells = [{"index": c.index, "source": c.source} for c in self.good]
-        limits = self.launcher.limits
-        self.request("load", "loading your notebook", timeout=limits.load_seconds, cells=cells,
-                     cell_timeout=limits.cell_seconds)
+    def _run_cells(self, cells: list[CodeCell], timeout: float) -> list[dict]:
+        reply = self._ask("loaded", Op.LOAD, "loading your notebook", timeout,
+                          cells=[{"index": c.index, "source": c.source} for c in cells],
+                          cell_timeout=self.launcher.limits.cell_seconds)
+        self.replay = self.replay or bool(reply.value.get("cuda_initialized"))
+        return reply.value["cells"]
+
+    def _fork(self) -> WorkerProcess:
+        """A fresh worker forked from the loaded copy: every definition in place, nothing run again."""
+        loaded = self.loaded
+        request_id = self._new_id()
+        try:
+            loaded.chan.settimeout(self.launcher.limits.load_seconds)
+            loaded.chan.sendall(codec.encode({"op": Op.FORK.value, "id": request_id}))
+            _, fds, _, _ = socket.recv_fds(loaded.chan, 1, 1)
+            if len(fds) != 1:
+                raise OSError("no channel came with the fork")
+            chan = socket.socket(fileno=fds[0])
+            pid = Reply.from_wire(codec.read_message(_receiver(loaded.chan, 30.0)), request_id).value["pid"]
+        except (OSError, EOFError, codec.ProtocolError, TypeError, KeyError) as exc:
+            self._drop("loaded")
+            raise HarnessError(f"the loaded notebook could not fork a worker ({exc})") from None
+        worker = WorkerProcess(int(pid), chan, loaded.log, loaded.workdir, self._status_from_loaded,
+                               kill_with=self._kill_via_loaded, cgroup=loaded.cgroup)
+        self.worker = worker
+        self._ask("worker", None, "starting the worker", 30.0, request_id=request_id)  # the copy's first word
+        return worker
+
+    def _status_from_loaded(self, pid: int) -> str:
+        if self.loaded is None:
+            return "unknown"
+        try:
+            return str(self._ask("loaded", Op.STATUS, "asking how a worker ended", 5.0, pid=pid).value)
+        except (WorkerLost, HarnessError):
+            return "unknown"
+
+    def _kill_via_loaded(self, pid: int) -> None:
+        """Only the loaded copy can name the worker it forked; if it does not answer, it goes too."""
+        if self.loaded is None:
+            return
+        try:
+            self._ask("loaded", Op.KILL, "ending a worker", 5.0, pid=pid)
+        except (WorkerLost, HarnessError):
+            pass
+
+    def protections(self) -> list[str]:
+        """The walls that held around this submission's processes, as its loaded copy reported them."""
+        layers = (self.load_report.isolation.get("layers") if self.load_report else None) or []
+        missing = self.launcher.missing_walls(layers)
+        return [*layers, *(f"NOT in force: {m}" for m in missing)]
 
     def close(self) -> None:
-        if self.worker is not None:
-            self.worker.kill()
-            self.worker = None
+        for role in ("worker", "loaded"):
+            proc = getattr(self, role)
+            if proc is not None:
+                proc.kill()
+                setattr(self, role, None)
 
-    def _lose_worker(self, function: str, reason: str) -> WorkerLost:
-        worker, self.worker = self.worker, None
-        worker.kill()
-        self.restarts += 1
-        return WorkerLost(function, reason, worker.exit_status(), worker.output_tail())
+    def _drop(self, role: str) -> WorkerProcess:
+        proc = getattr(self, role)
+        setattr(self, role, None)
+        proc.kill()
+        return proc
 
-    def _exchange(self, message: dict | None, timeout: float, function: str) -> dict:
-        """Send ``message`` (if any) and read the reply within ``timeout`` seconds."""
-        worker = self.worker
-        deadline = time.monotonic() + timeout
+    # ----- the exchange --------------------------------------------------------------------------
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
 
-        def recv(n: int) -> bytes:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise socket.timeout()
-            worker.chan.settimeout(remaining)
-            return worker.chan.recv(n)
+    def _ask(self, role: str, op: Op | None, function: str, timeout: float | None = None, *,
+             expect_hello: bool = False, request_id: int | None = None, **fields: Any) -> Reply:
+        """Send a request to the worker or the loaded copy (``op`` None: only read) and read its reply.
+
+        Any way the exchange can go wrong (a timeout, the process gone, bytes that are not a reply to
+        this request) ends that process and raises ``WorkerLost`` with the kind of failure.
+        """
+        proc = getattr(self, role)
+        timeout = timeout or self.launcher.limits.call_seconds
+        if expect_hello:
+            op, request_id = None, 0
+        elif request_id is None:
+            request_id = self._new_id()
         try:
-            if message is not None:
-                worker.chan.settimeout(timeout)
-                worker.chan.sendall(codec.encode(message))
-            reply = codec.read_message(recv)
+            if op is not None:
+                proc.chan.settimeout(timeout)
+                proc.chan.sendall(codec.encode({"op": op.value, "id": request_id, **fields}))
+            return Reply.from_wire(codec.read_message(_receiver(proc.chan, timeout)), request_id)
         except socket.timeout:
-            raise self._lose_worker(function, f"did not finish within {timeout:g} s") from None
+            reason, kind = f"did not finish within {timeout:g} s", ErrorKind.TIMED_OUT
         except (EOFError, OSError):
-            raise self._lose_worker(function, "the worker process ended") from None
+            reason, kind = "the worker process ended", ErrorKind.WORKER_LOST
         except codec.ProtocolError as exc:
-            raise self._lose_worker(function, f"the worker sent an invalid reply ({exc})") from None
-        if not isinstance(reply, dict) or "ok" not in reply:
-            raise self._lose_worker(function, "the worker sent an invalid reply")
-        return reply
+            reason, kind = f"the worker sent an invalid reply ({str(exc)[:200]})", ErrorKind.INVALID_REPLY
+        lost = self._drop(role)
+        self.restarts += 1
+        raise WorkerLost(function, reason, lost.exit_status(), lost.output_tail(), kind=kind)
 
-    def request(self, op: str, function: str, timeout: float | None = None, **fields: Any) -> dict:
+    def request(self, op: Op | str, function: str, timeout: float | None = None,
+                inherit: list[str] | None = None, **fields: Any) -> Reply:
+        """One request to the current test's worker; objects in the reply inherit the forbidden calls
+        ``inherit`` (those of the task whose code made them)."""
         self.ensure_worker()
         generation = self.generation
         fields = {k: unwrap(v, generation) for k, v in fields.items()}
@@ -146,55 +233,74 @@ class Submission:
             # cannot hold a whole batch up.
             timeout = min(timeout, self.launcher.limits.retry_seconds)
         try:
-            reply = self._exchange({"op": op, **fields}, timeout, function)
+            reply = self._ask("worker", Op(op), function, timeout, **fields)
         except WorkerLost as lost:
-            if "did not finish" in lost.reason:
+            if lost.timed_out:
                 self.timed_out.add(function)
             raise
-        return wrap(reply, self, generation)
+        reply.value = wrap(reply.value, self, generation, inherit or [])
+        return reply
 
     def reset(self, seed: int) -> None:
         """Before each test: a live worker with the student's code loaded, reseeded."""
-        self.request("reseed", "reseeding the worker", seed=seed)
+        self.request(Op.RESEED, "reseeding the worker", seed=seed)
 
     # ----- what graders use ----------------------------------------------------------------------
-    def __getattr__(self, name: str) -> "RemoteFunction":
+    def __getattr__(self, name: str) -> RemoteFunction:
         if name.startswith("_"):
             raise AttributeError(name)
         return RemoteFunction(self, name, self.forbidden.get(name, []))
 
-    def function(self, name: str, timeout: float | None = None) -> "RemoteFunction":
+    def function(self, name: str, timeout: float | None = None) -> RemoteFunction:
         return RemoteFunction(self, name, self.forbidden.get(name, []), timeout)
 
-    def put(self, value: Any, requires_grad: bool = False) -> "RemoteObject":
+    def put(self, value: Any, requires_grad: bool = False) -> RemoteObject:
         """Send data to the worker and keep it there (e.g. parameters a student's ``sgd`` updates)."""
-        return self.request("put", "storing a value", value=value, requires_grad=requires_grad)["value"]
+        return self.request(Op.PUT, "storing a value", value=value, requires_grad=requires_grad).value
 
-    def construct(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> "RemoteObject":
-        """Build a ``gradeworker.toolbox`` helper or a ``torch`` object in the worker."""
+    def construct(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> RemoteObject:
+        """Build a ``gradeworker.toolbox`` helper or a ``torch`` object in the worker. It inherits the
+        forbidden calls of the student objects it is given (a probe around a student's net is monitored)."""
         label = f"building {name}"
-        reply = self.request("construct", label, timeout=timeout, name=name, args=list(args), kwargs=kwargs)
+        inherited = sorted({n for v in [*args, *kwargs.values()] if isinstance(v, RemoteObject) for n in v.forbidden})
+        reply = self.request(Op.CONSTRUCT, label, timeout=timeout, inherit=inherited, name=name, args=list(args),
+                             kwargs=kwargs)
         self.raise_for(label, reply)
-        return reply["value"]
+        return reply.value
 
     def signature(self, name: str) -> dict | None:
-        return self.request("signature", name, name=name)["value"]
+        return self.request(Op.SIGNATURE, name, name=name).value
 
     def defined_names(self) -> dict[str, str]:
-        return self.request("names", "listing names")["value"]
+        return self.request(Op.NAMES, "listing names").value
 
-    def raise_for(self, function: str, reply: dict) -> None:
+    def raise_for(self, function: str, reply: Reply) -> None:
         """Turn a worker reply into the student-facing exception it stands for."""
-        if reply.get("forbidden") or reply.get("tampered"):
-            raise ForbiddenCallUsed(function, list(reply.get("forbidden") or []), bool(reply.get("tampered")))
-        if reply["ok"]:
+        if reply.forbidden or reply.tampered:
+            raise ForbiddenCallUsed(function, list(reply.forbidden), reply.tampered)
+        if reply.ok:
             return
-        error = reply["error"]
-        if error["type"] == "MissingName":
+        error = reply.error
+        if error.kind is ErrorKind.MISSING_NAME:
             raise MissingFunction(function, sorted(self.load_report.names if self.load_report else []))
-        if error["type"] == "SignatureError":
-            raise SignatureMismatch(function, error["message"])
-        raise StudentCodeError(function, error)
+        if error.kind is ErrorKind.SIGNATURE_MISMATCH:
+            raise SignatureMismatch(function, error.message)
+        if error.kind is ErrorKind.BAD_REQUEST:
+            raise HarnessError(f"the worker refused a request for {function}: {error.message}")
+        raise StudentCodeError(function, error.type, error.message, error.traceback, error.kind)
+
+
+def _receiver(chan: socket.socket, timeout: float):
+    """``recv`` for one message, all of it within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+
+    def recv(n: int) -> bytes:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout()
+        chan.settimeout(remaining)
+        return chan.recv(n)
+    return recv
 
 
 def _skipped(cell: CodeCell, why: str) -> dict:

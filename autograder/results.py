@@ -57,6 +57,15 @@ class TestResult:
 
 
 @dataclass
+class Extras:
+    """What graders add to a result besides checks: notes the student reads, files, leaderboard rows."""
+
+    notes: list[str] = field(default_factory=list)
+    attachments: dict[str, bytes] = field(default_factory=dict)  # file name -> content, written beside feedback.md
+    leaderboard: list[dict] = field(default_factory=list)  # Gradescope's {"name", "value", "order"?}
+
+
+@dataclass
 class GradingResult:
     assignment: str
     submission: str
@@ -68,6 +77,8 @@ class GradingResult:
     notices: list[str] = field(default_factory=list)  # about the notebook as a whole (load problems)
     seconds: float = 0.0
     student: str = ""
+    leaderboard: list[dict] = field(default_factory=list)
+    attachments: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def score(self) -> float:
@@ -87,11 +98,14 @@ class GradingResult:
 
     # ----- serialisation --------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {**asdict(self), "score": self.score}
+        """Everything but the attachments' bytes (they are files of their own), as JSON-ready data."""
+        data = asdict(self)
+        data["attachments"] = sorted(self.attachments)
+        return {**data, "score": self.score}
 
     @classmethod
     def from_dict(cls, data: dict) -> "GradingResult":
-        data = {k: v for k, v in data.items() if k != "score"}
+        data = {k: v for k, v in data.items() if k not in ("score", "attachments")}
         tests = [TestResult(**{**t, "message": Message(**t["message"]) if t.get("message") else None})
                  for t in data.pop("tests")]
         return cls(tests=tests, **data)
@@ -116,6 +130,7 @@ class GradingResult:
             } for i, t in enumerate(self.tests, start=1)],
             "extra_data": {"assignment": self.assignment, "seed": self.seed, "device": self.device,
                            "protections": self.protections},
+            **({"leaderboard": self.leaderboard} if self.leaderboard else {}),
         }
 
     def summary_text(self) -> str:
@@ -131,6 +146,29 @@ def write_json(path: Path, data: dict) -> None:
     tmp.replace(path)  # never leave a half-written results file behind
 
 
+def write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_reports(result: GradingResult, *, results_json: Path | None = None, feedback: Path | None = None,
+                  record: Path | None = None, record_extra: dict | None = None) -> None:
+    """The files one graded submission produces, written by the trusted process alone, each atomically:
+    Gradescope's results.json, the student's feedback.md with its attachments beside it, and the full
+    record (result.json) that staff read and a resumed batch trusts."""
+    if results_json is not None:
+        write_json(results_json, result.to_gradescope())
+    if feedback is not None:
+        write_text(feedback, render_feedback(result))
+    folder = (feedback or results_json or record or Path(".")).parent
+    for name, data in result.attachments.items():
+        (folder / name).write_bytes(data)
+    if record is not None:
+        write_json(record, {**result.to_dict(), **(record_extra or {})})
+
+
 def render_feedback(result: GradingResult) -> str:
     """The report a student gets: markdown, grouped by graded part, failures explained."""
     lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.score:g} / {result.max_score:g}**", ""]
@@ -138,6 +176,7 @@ def render_feedback(result: GradingResult) -> str:
         lines.append(f"> {notice}")
     if result.notices:
         lines.append("")
+    lines += [f"![{name}]({name})\n" for name in sorted(result.attachments) if name.endswith((".png", ".svg", ".jpg"))]
     by_task: dict[str, list[TestResult]] = {}
     for t in result.tests:
         by_task.setdefault(t.task, []).append(t)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from autograder.notebook import CodeCell
-from autograder.failures import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
+from autograder.errors import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
 from autograder.remote import Submission
 from helpers import ROOT
 
@@ -43,6 +43,33 @@ def gen():
 def pinv(x):
     return torch.linalg.pinv(x)
 
+class PinvNet:
+    def forward(self, x):
+        return torch.linalg.pinv(x)
+    __call__ = forward
+
+def make_net():
+    return PinvNet()
+
+class Counter:
+    def __init__(self):
+        self.steps = 0
+
+def count_forever(counter):
+    while True:
+        counter.steps += 1
+
+def inject():
+    import os, stat
+    from gradeworker import codec
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.write(fd, codec.encode({"id": 999, "ok": True, "value": 100}))
+        except OSError:
+            pass
+    return 1
+
 import torch
 '''
 
@@ -51,7 +78,7 @@ import torch
 def submission(launcher):
     cells = [CodeCell(1, textwrap.dedent(PROBE)), CodeCell(2, "raise ValueError('broken cell')"),
              CodeCell(3, "def after_broken():\n    return 42\n")]
-    sub = Submission(launcher, cells, {"pinv": ["torch.linalg.pinv"]})
+    sub = Submission(launcher, cells, {"pinv": ["torch.linalg.pinv"], "make_net": ["torch.linalg.pinv"]})
     sub.reset(0)
     yield sub
     sub.close()
@@ -137,3 +164,44 @@ def test_is_code_that_reaches_into_the_grader_flagged_but_ordinary_code_not():
                        "cell 3 uses __import__(...) of a computed string", "cell 4 uses get_objects"]
     ordinary = "import torch\nnet = torch.nn.Linear(2, 1)\nnet.eval()\nmodel = torch.compile\nx = eval('1 + 1')\n"
     assert tampering_signs([CodeCell(1, ordinary)]) == []
+
+
+def test_is_a_forbidden_call_inside_a_method_of_a_returned_object_caught(submission):
+    net = submission.make_net()
+    assert net.forbidden == ["torch.linalg.pinv"]
+    for call in (lambda: net(torch.eye(2)), lambda: net.call("forward", torch.eye(2))):
+        with pytest.raises(ForbiddenCallUsed, match="torch.linalg.pinv"):
+            call()
+
+
+def test_does_a_soft_budget_cut_a_call_short_and_keep_its_objects(submission):
+    counter = submission.Counter.handle()
+    result = submission.count_forever.run((counter,), soft_timeout=0.3)
+    assert result.cut_short and result.value is None
+    assert counter.attr("steps") > 1000  # the object is still there, as the cut left it
+
+
+def test_does_a_reply_to_another_request_end_the_worker_as_an_invalid_reply(submission):
+    with pytest.raises(WorkerLost, match="invalid reply"):
+        submission.inject()
+    submission.reset(3)
+    assert submission.same(7) == 7
+
+
+def test_does_a_hanging_cell_cost_its_time_once(launcher):
+    cells = [CodeCell(1, "def f():\n    return 1\n"), CodeCell(2, "while True:\n    pass\n"),
+             CodeCell(3, "def crash():\n    import os\n    os._exit(1)\n")]
+    sub = Submission(launcher, cells, {})
+    try:
+        sub.reset(0)
+        assert [c.index for c in sub.good] == [1, 3]
+        assert any("CellTimeout" in p for p in sub.load_report.problems())
+        import time
+        for _ in range(3):
+            with pytest.raises(WorkerLost):
+                sub.crash()
+            started = time.perf_counter()
+            sub.reset(1)
+            assert sub.f() == 1 and time.perf_counter() - started < 2, "a new worker re-ran the hanging cell"
+    finally:
+        sub.close()

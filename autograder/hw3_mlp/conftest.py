@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from autograder.compare import CheckFailed, expect, expect_tensor, expect_unchanged, inputs
-from autograder.failures import StudentCodeError
+from autograder.errors import StudentCodeError
 
 DTYPES = [torch.float32, torch.float64]
 

@@ -69,26 +69,52 @@ class ForkServer:
                 _kill_group(pid)
 
     def spawn(self, config: dict, fds: list[int]) -> int:
+        """Fork a submission's first process. Before it runs anything it waits until this server (still
+        the grader's own user) has put it into the submission's cgroups; then it raises its walls."""
         chan_fd, out_fd = fds
+        ready_r, ready_w = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the worker
+        if pid == 0:
             code = 1
             try:
                 self.ctl.close()
-                os.setsid()  # its own process group, so the grader can kill everything it starts
+                os.close(ready_w)
+                os.read(ready_r, 1)
+                os.close(ready_r)
+                os.setsid()  # its own session and process group
                 os.dup2(out_fd, 1)
                 os.dup2(out_fd, 2)
+                _close_fds_except({0, 1, 2, chan_fd})
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                from .jail import enter, inside
+                layers = enter(config.get("jail", {}), 1)  # the namespace's keeper never returns from here
                 from .server import run_worker
-                run_worker(chan_fd, config)
+                run_worker(chan_fd, {**config, **inside(config, layers)}, layers)
                 code = 0
             except BaseException:
                 traceback.print_exc()  # into the worker's log, for the instructor detail
             finally:
                 sys.stdout.flush()
                 os._exit(code)
+        os.close(ready_r)
+        for procs in config.get("cgroup_procs", []):
+            try:
+                with open(procs, "w") as fh:
+                    fh.write(str(pid))
+            except OSError as exc:
+                print(f"forkserver: could not join {procs}: {exc}", file=sys.stderr)
+        os.write(ready_w, b"x")
+        os.close(ready_w)
         self.children[pid] = "running"
         return pid
+
+
+def _close_fds_except(keep: set[int]) -> None:
+    for fd in sorted(int(n) for n in os.listdir("/proc/self/fd") if int(n) not in keep):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _kill_group(pid: int) -> None:
@@ -111,6 +137,8 @@ def main(config: dict) -> None:
     import numpy  # noqa: F401
     import d2lcourse  # noqa: F401
     from . import server  # noqa: F401
+    from .jail import preload
+    preload()
     ctl = socket.socket(fileno=int(config["ctl_fd"]))
     # The first torch.optim optimizer imports torch._dynamo (~2.5 s). Importing it here before the first
     # worker would delay every single grading; importing it after lets later workers (a batch) skip it.

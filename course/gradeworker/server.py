@@ -19,7 +19,8 @@ from typing import Any
 
 import torch
 
-from . import codec, toolbox
+from . import codec, jail, toolbox
+from .protocol import ErrorKind, Op, Reply, error_reply
 from .monitor import CallMonitor, ForbiddenSet
 from .sandbox import apply_limits, isolation_report, reachable
 
@@ -29,18 +30,27 @@ class CellTimeout(BaseException):
 
 
 def _error(exc: BaseException, skip_frames: int = 0) -> dict:
+    """An exception as the protocol's error fields: class name, message, the student's frames."""
     frames = traceback.extract_tb(exc.__traceback__)[skip_frames:]
     # Only the student's frames matter to a student: those of code compiled from notebook cells (none
     # when a library call or a missing attribute failed directly; the message says enough then).
     student = [f for f in frames if f.filename.startswith("<cell ")]
-    return {
-        "type": type(exc).__name__,
-        "message": str(exc)[:2000],
-        "traceback": "".join(traceback.format_list(student))[-4000:],
-    }
+    try:
+        message = str(exc)[:2000]
+    except Exception:  # a student's exception whose __str__ raises
+        message = "<unprintable>"
+    return {"exc_type": type(exc).__name__, "message": message,
+            "traceback": "".join(traceback.format_list(student))[-4000:]}
+
+
+class BudgetExceeded(BaseException):
+    """A call ran past its soft time budget (a training run); raised inside the student's code."""
 
 
 class Worker:
+    """Serves one channel. A loaded worker also forks fresh copies of itself (``fork``): each test gets one
+    with the notebook already loaded, so a cell that hung or crashed while loading never runs again."""
+
     def __init__(self, chan: socket.socket, config: dict):
         self.chan = chan
         self.config = config
@@ -48,6 +58,8 @@ class Worker:
         self.handles: dict[int, Any] = {}
         self.handle_of: dict[int, int] = {}  # id(obj) -> handle id; objects are kept alive by `handles`
         self.forbidden = ForbiddenSet()
+        self.children: dict[int, str] = {}  # copies forked by `fork`, and how they ended
+        self.request_id = 0
 
     # ----- handles -------------------------------------------------------------------------
     def to_handle(self, obj: Any) -> codec.Handle:
@@ -78,40 +90,48 @@ class Worker:
             return {k: self.resolve(v) for k, v in value.items()}
         return value
 
-    def send(self, message: dict) -> None:
+    def reply(self, ok: bool = True, **fields: Any) -> Reply:
+        return Reply(self.request_id, ok, **fields)
+
+    def send(self, reply: Reply) -> None:
         try:
-            data = codec.encode(message, self.to_handle)
+            data = codec.encode(reply.to_wire(), self.to_handle)
         except Exception as exc:  # a result we cannot send (odd dtype, a student __repr__ raising, ...)
-            data = codec.encode({"ok": False, "error": {"type": "ReturnValueError", "traceback": "",
-                                                        "message": f"the result could not be sent back: {exc}"}})
+            failed = error_reply(reply.id, ErrorKind.UNSENDABLE, type(exc).__name__,
+                                 f"the result could not be sent back: {exc}", forbidden=reply.forbidden,
+                                 tampered=reply.tampered)
+            data = codec.encode(failed.to_wire())
         self.chan.sendall(data)
 
     # ----- requests ------------------------------------------------------------------------
     def serve(self) -> None:
-        self.send({"ok": True, "pid": os.getpid(), "isolation": isolation_report()})
+        self.send(self.reply(value={"pid": os.getpid(),
+                                    "isolation": {**isolation_report(), "layers": self.config.get("layers", [])}}))
         while True:
             try:
                 request = codec.read_message(self.chan.recv)
             except EOFError:
                 return
             op = request.get("op") if isinstance(request, dict) else None
-            handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
-            if handler is None:
-                self.send({"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}",
-                                                  "traceback": ""}})
+            self.request_id = request.get("id", -1) if isinstance(request, dict) else -1
+            try:
+                handler = getattr(self, f"op_{Op(op).value}")
+            except ValueError:
+                self.send(error_reply(self.request_id, ErrorKind.BAD_REQUEST, "ProtocolError", f"unknown op {op!r}"))
                 continue
             try:
-                reply = handler(**{k: v for k, v in request.items() if k != "op"})
+                reply = handler(**{k: v for k, v in request.items() if k not in ("op", "id")})
             except Exception as exc:  # a bad request or a student object misbehaving in a query
-                reply = {"ok": False, "error": _error(exc)}
-            self.send(reply)
+                reply = error_reply(self.request_id, ErrorKind.STUDENT_EXCEPTION, **_error(exc))
+            self.send(reply)  # after a fork, the copy sends its first reply on its own new channel
 
-    def op_prepare(self, forbidden: list[str], private_modules: list[str] = ()) -> dict:
+    def op_prepare(self, forbidden: list[str], private_modules: list[str] = ()) -> Reply:
         # Resolve the forbidden functions before any student code can replace them.
         self.forbidden = ForbiddenSet.from_names(forbidden)
-        return {"ok": True, "unresolved": self.forbidden.unresolved, "reachable": reachable(list(private_modules))}
+        return self.reply(value={"unresolved": self.forbidden.unresolved,
+                                 "reachable": reachable(list(private_modules))})
 
-    def op_load(self, cells: list[dict], cell_timeout: float) -> dict:
+    def op_load(self, cells: list[dict], cell_timeout: float) -> Reply:
         report = []
         signal.signal(signal.SIGALRM, _raise_cell_timeout)
         for cell in cells:
@@ -125,15 +145,70 @@ class Worker:
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
             except CellTimeout:
-                entry.update(ok=False, error={"type": "CellTimeout", "traceback": "",
-                                              "message": f"the cell ran for more than {cell_timeout:g} s"})
+                entry.update(ok=False, timed_out=True, error={
+                    "type": "CellTimeout", "traceback": "", "message": f"the cell ran for more than {cell_timeout:g} s"})
             except BaseException as exc:  # SystemExit and KeyboardInterrupt included: note it, go on
                 entry.update(ok=False, error=_error(exc))
             entry["seconds"] = round(time.perf_counter() - started, 3)
             report.append(entry)
-        return {"ok": True, "cells": report}
+        cuda = "torch" in sys.modules and torch.cuda.is_initialized()
+        return self.reply(value={"cells": report, "cuda_initialized": cuda})
 
-    def op_reseed(self, seed: int) -> dict:
+    def op_fork(self) -> Reply:
+        """Fork a copy of this loaded worker on a new channel, whose other end goes to the grader."""
+        self.reap()
+        # The first torch.optim optimizer imports torch._dynamo (~2 s): once here rather than in every copy.
+        if "torch._dynamo" not in sys.modules:
+            import torch._dynamo  # noqa: F401
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # the copy: serve the new channel from a clean handle table
+            os.setsid()
+            jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)  # goes when the loaded copy goes
+            self.chan.close()
+            ours.close()
+            if not self.config.get("allow_fork"):
+                jail.install_seccomp(deny_fork=True)
+            self.chan, self.handles, self.handle_of, self.children = theirs, {}, {}, {}
+            return self.reply(value={"pid": os.getpid()})  # sent on the new channel, then `serve` goes on
+        theirs.close()
+        self.children[pid] = "running"
+        socket.send_fds(self.chan, [b"F"], [ours.fileno()])
+        ours.close()
+        return self.reply(value={"pid": pid})
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.children:
+                self.children[pid] = _ended(status)
+
+    def op_kill(self, pid: int) -> Reply:
+        """End a copy this process forked (the grader cannot: inside a pid namespace its pid means nothing
+        outside, and a pid named by untrusted code is never one the grader signals)."""
+        if int(pid) in self.children:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                _, status = os.waitpid(int(pid), 0)
+                self.children[int(pid)] = _ended(status)
+            except ChildProcessError:  # reaped already: its status is recorded
+                pass
+        return self.reply()
+
+    def op_status(self, pid: int) -> Reply:
+        self.reap()
+        return self.reply(value=self.children.get(int(pid), "unknown"))
+
+    def op_reseed(self, seed: int) -> Reply:
         random.seed(seed)
         torch.manual_seed(seed)
         try:
@@ -141,7 +216,7 @@ class Worker:
             numpy.random.seed(seed % 2**32)
         except ImportError:
             pass
-        return {"ok": True}
+        return self.reply()
 
     def lookup(self, target: Any) -> Any:
         if isinstance(target, codec.Handle):
@@ -152,12 +227,13 @@ class Worker:
 
     def op_call(self, target: Any, args: list, kwargs: dict, method: str | None = None, ret: str = "value",
                 wrt: list[int] | None = None, grad_output: Any = None, forbidden: list[str] = (),
-                return_args: bool = False, collect: int | None = None) -> dict:
-        """Call a student function (or a method of a handle); ``collect``: iterate the result up to N items."""
+                return_args: bool = False, collect: int | None = None, soft_timeout: float | None = None) -> Reply:
+        """Call a student function (or a method of a handle); ``collect``: iterate the result up to N items;
+        ``soft_timeout``: interrupt the student's code after that many seconds and report it cut short."""
         try:
             fn = self.lookup(target)
         except LookupError:
-            return {"ok": False, "error": {"type": "MissingName", "message": str(target), "traceback": ""}}
+            return error_reply(self.request_id, ErrorKind.MISSING_NAME, "NameError", str(target))
         if method is not None:
             fn = getattr(fn, method)
         args, kwargs = self.resolve(args), self.resolve(kwargs)
@@ -165,49 +241,49 @@ class Worker:
             args[i] = args[i].detach().requires_grad_(True)
         bind_error = _check_binding(fn, args, kwargs)
         if bind_error:
-            return {"ok": False, "error": bind_error}
+            return error_reply(self.request_id, ErrorKind.SIGNATURE_MISMATCH, "TypeError", bind_error)
         monitor = CallMonitor(self.forbidden.subset(list(forbidden)))
         started = time.perf_counter()
-        grads, grad_error = None, None
-        exhausted = None
+        grads, grad_error, exhausted, value, cut_short = None, None, None, None, False
         try:
-            with monitor:
+            with _budget(soft_timeout), monitor:
                 value = fn(*args, **kwargs)
                 if wrt:
                     grads, grad_error = _grads(value, [args[i] for i in wrt], grad_output)
                 if collect is not None:
                     value, exhausted = _collect(value, collect)
+        except BudgetExceeded:
+            cut_short, value = True, None
         except BaseException as exc:
-            return {"ok": False, "error": _error(exc, skip_frames=1), "forbidden": monitor.seen,
-                    "tampered": monitor.tampered}
-        reply = {"ok": True, "forbidden": monitor.seen, "tampered": monitor.tampered, "exhausted": exhausted,
-                 "seconds": time.perf_counter() - started, "grads": grads, "grad_error": grad_error,
-                 "args_after": list(args) if return_args else None}
-        reply["value"] = self.to_handle(value) if ret == "handle" else value
-        return reply
+            return error_reply(self.request_id, ErrorKind.STUDENT_EXCEPTION, **_error(exc, skip_frames=1),
+                               forbidden=monitor.seen, tampered=monitor.tampered)
+        value = self.to_handle(value) if ret == "handle" and not cut_short else value
+        return self.reply(value=value, forbidden=monitor.seen, tampered=monitor.tampered, exhausted=exhausted,
+                          seconds=time.perf_counter() - started, grads=grads, grad_error=grad_error,
+                          args_after=list(args) if return_args else None, cut_short=cut_short)
 
-    def op_put(self, value: Any, requires_grad: bool = False) -> dict:
+    def op_put(self, value: Any, requires_grad: bool = False) -> Reply:
         value = self.resolve(value)
         if requires_grad:
             value = value.detach().requires_grad_(True)
-        return {"ok": True, "value": self.to_handle(value)}
+        return self.reply(value=self.to_handle(value))
 
-    def op_get(self, handle: codec.Handle) -> dict:
-        return {"ok": True, "value": self.resolve(handle)}
+    def op_get(self, handle: codec.Handle) -> Reply:
+        return self.reply(value=self.resolve(handle))
 
-    def op_getattr(self, handle: codec.Handle, name: str, ret: str = "value") -> dict:
+    def op_getattr(self, handle: codec.Handle, name: str, ret: str = "value") -> Reply:
         value = getattr(self.resolve(handle), name)
-        return {"ok": True, "value": self.to_handle(value) if ret == "handle" else value}
+        return self.reply(value=self.to_handle(value) if ret == "handle" else value)
 
-    def op_setattr(self, handle: codec.Handle, name: str, value: Any) -> dict:
+    def op_setattr(self, handle: codec.Handle, name: str, value: Any) -> Reply:
         setattr(self.resolve(handle), name, self.resolve(value))
-        return {"ok": True}
+        return self.reply()
 
-    def op_getitem(self, handle: codec.Handle, key: Any, ret: str = "handle") -> dict:
+    def op_getitem(self, handle: codec.Handle, key: Any, ret: str = "handle") -> Reply:
         value = self.resolve(handle)[key]
-        return {"ok": True, "value": self.to_handle(value) if ret == "handle" else value}
+        return self.reply(value=self.to_handle(value) if ret == "handle" else value)
 
-    def op_construct(self, name: str, args: list, kwargs: dict) -> dict:
+    def op_construct(self, name: str, args: list, kwargs: dict) -> Reply:
         """Build a helper object in the worker: ``toolbox.X``, or a class/function under ``gradeworker.``
         or ``torch.`` (never a student's name: the grader decides what it hands to student code)."""
         from .monitor import _resolve
@@ -216,41 +292,66 @@ class Worker:
         elif name.startswith(("torch.", "gradeworker.")):
             factory = _resolve(name)
         else:
-            raise ValueError(f"cannot construct {name!r} in the worker")
-        return {"ok": True, "value": self.to_handle(factory(*self.resolve(args), **self.resolve(kwargs)))}
+            return error_reply(self.request_id, ErrorKind.BAD_REQUEST, "ValueError",
+                               f"cannot construct {name!r} in the worker")
+        return self.reply(value=self.to_handle(factory(*self.resolve(args), **self.resolve(kwargs))))
 
-    def op_iterate(self, handle: codec.Handle, limit: int, forbidden: list[str] = ()) -> dict:
+    def op_iterate(self, handle: codec.Handle, limit: int, forbidden: list[str] = ()) -> Reply:
         monitor = CallMonitor(self.forbidden.subset(list(forbidden)))
         try:
             with monitor:
                 items, exhausted = _collect(self.resolve(handle), limit)
         except BaseException as exc:
-            return {"ok": False, "error": _error(exc), "forbidden": monitor.seen}
-        return {"ok": True, "value": items, "exhausted": exhausted, "forbidden": monitor.seen,
-                "tampered": monitor.tampered}
+            return error_reply(self.request_id, ErrorKind.STUDENT_EXCEPTION, **_error(exc), forbidden=monitor.seen,
+                               tampered=monitor.tampered)
+        return self.reply(value=items, exhausted=exhausted, forbidden=monitor.seen, tampered=monitor.tampered)
 
-    def op_describe(self, handle: codec.Handle) -> dict:
-        return {"ok": True, "value": toolbox.describe(self.resolve(handle))}
+    def op_describe(self, handle: codec.Handle) -> Reply:
+        return self.reply(value=toolbox.describe(self.resolve(handle)))
 
-    def op_signature(self, name: str) -> dict:
+    def op_signature(self, name: str) -> Reply:
         fn = self.lookup(name)
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):
-            return {"ok": True, "value": None}
-        return {"ok": True, "value": {"text": f"{name}{sig}", "params": [
+            return self.reply(value=None)
+        return self.reply(value={"text": f"{name}{sig}", "params": [
             [p.name, p.kind.name, None if p.default is p.empty else repr(p.default)[:200]]
-            for p in sig.parameters.values()]}}
+            for p in sig.parameters.values()]})
 
-    def op_names(self) -> dict:
-        return {"ok": True, "value": {k: type(v).__name__ for k, v in self.ns.items() if not k.startswith("__")}}
+    def op_names(self) -> Reply:
+        return self.reply(value={k: type(v).__name__ for k, v in self.ns.items() if not k.startswith("__")})
 
-    def op_drop(self, handles: list[codec.Handle]) -> dict:
+    def op_drop(self, handles: list[codec.Handle]) -> Reply:
         for h in handles:
             obj = self.handles.pop(h.id, None)
             if obj is not None:
                 self.handle_of.pop(id(obj), None)
-        return {"ok": True}
+        return self.reply()
+
+
+def _ended(status: int) -> str:
+    return f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
+
+
+class _budget:
+    """Raise BudgetExceeded in the main thread after ``seconds`` (none when None)."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        if self.seconds:
+            signal.signal(signal.SIGALRM, _raise_budget)
+            signal.setitimer(signal.ITIMER_REAL, float(self.seconds))
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.seconds:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _raise_budget(signum: int, frame: types.FrameType | None) -> None:
+    raise BudgetExceeded()
 
 
 def _collect(iterable: Any, limit: int) -> tuple[list, bool]:
@@ -268,7 +369,7 @@ def _raise_cell_timeout(signum: int, frame: types.FrameType | None) -> None:
     raise CellTimeout()
 
 
-def _check_binding(fn: Any, args: list, kwargs: dict) -> dict | None:
+def _check_binding(fn: Any, args: list, kwargs: dict) -> str | None:
     """Say so plainly when the grader's call does not fit the student's signature."""
     try:
         sig = inspect.signature(fn)
@@ -278,9 +379,8 @@ def _check_binding(fn: Any, args: list, kwargs: dict) -> dict | None:
         sig.bind(*args, **kwargs)
     except TypeError as exc:
         name = getattr(fn, "__name__", "the function")
-        return {"type": "SignatureError", "traceback": "",
-                "message": f"{name}{sig} cannot be called with {len(args)} positional argument(s)"
-                           f"{' and ' + ', '.join(kwargs) if kwargs else ''}: {exc}"}
+        return (f"{name}{sig} cannot be called with {len(args)} positional argument(s)"
+                f"{' and ' + ', '.join(kwargs) if kwargs else ''}: {exc}")
     return None
 
 
@@ -296,8 +396,9 @@ def _grads(value: Any, inputs: list[torch.Tensor], grad_output: Any) -> tuple[li
     return list(grads), None
 
 
-def run_worker(chan_fd: int, config: dict) -> None:
-    """Entry point of one worker process (after the fork server forked it, or started directly)."""
+def run_worker(chan_fd: int, config: dict, layers: list[str] = ()) -> None:
+    """Entry point of one worker process (after the fork server forked it, or started directly);
+    ``layers`` are the operating-system walls raised around it, reported to the grader."""
     os.chdir(config["workdir"])
     os.environ.update(HOME=config["workdir"], TMPDIR=config["workdir"])
     apply_limits(config.get("limits", {}))
@@ -306,5 +407,5 @@ def run_worker(chan_fd: int, config: dict) -> None:
     # Same arithmetic as the reference: TF32 would blur float32 results on recent GPUs.
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     chan = socket.socket(fileno=chan_fd)
-    Worker(chan, config).serve()
+    Worker(chan, {**config, "layers": list(layers)}).serve()
     sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""Objects the grader may build inside the worker to hand to a student's function.
+"""Objects the grader may build inside the worker to hand to a student's function, and instruments.
 
 Graders cannot send objects, only data; when a student's function expects a data iterator, an
 updater or a network, the grader constructs one of these (or a ``torch`` class) in the worker by
@@ -97,3 +97,71 @@ class CallableNet:
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
         return X.reshape(-1, self.W.shape[0]) @ self.W + self.b
+
+
+class ModeSensitive(Probe):
+    """A classifier whose scores are right only when it is run the way the loop should run it.
+
+    Wraps a network and records each call as ``Probe`` does. With ``for_training=False`` the right
+    way is eval mode with autograd off (an evaluation loop); with ``for_training=True`` it is
+    training mode with autograd on (a training loop). Run any other way, it rolls its scores by one
+    class for the wrong mode and by two for the wrong autograd setting, so the accuracy a loop
+    reports (and the training it does) shows how it ran the network, whatever happens to ``calls``.
+    """
+
+    def __init__(self, inner: nn.Module, for_training: bool):
+        super().__init__(inner)
+        self.for_training = for_training
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        scores = super().forward(X)
+        shift = int(self.training != self.for_training) + 2 * int(torch.is_grad_enabled() != self.for_training)
+        return scores.roll(shift, dims=1) if shift else scores
+
+
+class CallRecorder:
+    """Hooks every leaf module of ``net``; each forward pass appends one record per layer called.
+
+    A record: the module's name and type; its ``p`` where it has a number there (dropout layers);
+    for a layer whose output is shaped like its input, how many input elements were nonzero and how
+    many of those came out zero (what a dropout layer dropped).
+    """
+
+    def __init__(self, net: nn.Module):
+        self.calls: list[dict] = []
+        self.hooks = [module.register_forward_hook(self._hook(name))
+                      for name, module in net.named_modules() if name and not any(True for _ in module.children())]
+
+    def _hook(self, name: str):
+        def record(module: nn.Module, args: tuple, output: object) -> None:
+            entry: dict = {"name": name, "type": type(module).__name__}
+            p = getattr(module, "p", None)
+            if isinstance(p, (int, float)) and not isinstance(p, bool):
+                entry["p"] = float(p)
+            x = args[0] if args else None
+            if isinstance(x, torch.Tensor) and isinstance(output, torch.Tensor) and output.shape == x.shape:
+                with torch.no_grad():
+                    live = x != 0
+                    entry["live"] = int(live.sum())
+                    entry["zeroed"] = int((live & (output == 0)).sum())
+            self.calls.append(entry)
+        return record
+
+    def clear(self) -> None:
+        self.calls = []
+
+    def remove(self) -> None:
+        for hook in self.hooks:
+            hook.remove()
+        self.hooks = []
+
+
+def number_attribute(obj: object, name: str) -> float | None:
+    """``obj.<name>`` where it is a plain number (a layer's dropout probability), else None; never raises."""
+    try:
+        value = getattr(obj, name)
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()
+    except Exception:
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -1,0 +1,254 @@
+"""The operating-system walls around a submission's processes, raised in a child of the fork server.
+
+``enter(spec)`` runs first in the freshly forked child, before any student code. Each layer is tried
+in turn; a host that refuses one (no user namespaces in a container, no seccomp library) leaves the
+others standing, and ``enter`` returns the names of the layers that hold, for every result to record:
+
+- namespaces: mount, network (no interfaces but a downed loopback), IPC, UTS and pid (the loaded
+  notebook is pid 1 of its own pid namespace: when it goes, every process it left behind goes too);
+- a minimal read-only filesystem built from bind mounts: the system's /usr, the Python installation,
+  the environment's site-packages and the course package at /opt/course, a few files of /etc, a
+  minimal /dev, a fresh /proc; a private size-capped tmpfs for /tmp, the work dir and /dev/shm. The
+  checkout, the home folder, the hidden graders and the output folders are simply not there;
+- an unprivileged uid and gid for the slot (when started as root), no new privileges;
+- a seccomp filter: no ptrace or process_vm_*, no sockets but AF_UNIX, no mount, bpf, keyctl,
+  perf_event_open, kexec, namespaces or module loading; ``deny_fork`` adds no new processes (threads
+  stay allowed), applied in each test's worker.
+
+Kept free of torch so that it can run before anything else in the child.
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import signal
+import socket
+import sys
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_THREAD = 0x10000000, 0x20000000, 0x40000000, 0x00010000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_DEVICES = ("null", "zero", "full", "random", "urandom")
+_ETC = ("ld.so.cache", "ld.so.conf", "localtime", "passwd", "group", "nsswitch.conf", "hosts")
+DENIED = ("ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "bpf",
+          "perf_event_open", "keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load", "init_module",
+          "finit_module", "delete_module", "unshare", "setns", "open_by_handle_at", "userfaultfd", "chroot",
+          "swapon", "swapoff", "reboot", "acct", "quotactl", "syslog")
+
+
+class JailError(OSError):
+    pass
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise JailError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                       data.encode() if data else None), f"mount {source} on {target}")
+
+
+def _bind(source: str, target: str, writable: bool = False) -> None:
+    _mount(source, target, None, MS_BIND | MS_REC)
+    flags = MS_BIND | MS_REMOUNT | MS_NOSUID | (0 if writable else MS_RDONLY)
+    _mount("none", target, None, flags | (MS_NODEV if not target.startswith("/dev") else 0))
+
+
+def _pivot_root(new_root: str, put_old: str) -> None:
+    number = SYS_PIVOT_ROOT[os.uname().machine]
+    _check(_libc.syscall(number, new_root.encode(), put_old.encode()), "pivot_root")
+
+
+def prctl(option: int, value: int) -> None:
+    _check(_libc.prctl(option, value, 0, 0, 0), f"prctl {option}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def _touch_target(root: str, path: str, is_dir: bool) -> str:
+    target = root + path
+    if is_dir:
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    return target
+
+
+def _build_root(spec: dict, root: str) -> None:
+    """Populate the tmpfs at ``root`` with bind mounts of what the worker may read, nothing else."""
+    for top in ("usr", "bin", "sbin", "lib", "lib64", "lib32"):
+        host = f"/{top}"
+        if os.path.islink(host):
+            os.symlink(os.readlink(host), f"{root}/{top}")
+        elif os.path.isdir(host):
+            _bind(host, _touch_target(root, host, True))
+    for name in _ETC:
+        host = f"/etc/{name}"
+        if os.path.isfile(host):
+            _bind(host, _touch_target(root, host, False))
+    for source, target in spec.get("binds", []):
+        if os.path.exists(source):
+            _bind(source, _touch_target(root, target, os.path.isdir(source)))
+    _mount("tmpfs", _touch_target(root, "/dev", True), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k")
+    for name in (*_DEVICES, *spec.get("devices", [])):
+        if os.path.exists(f"/dev/{name}"):
+            _bind(f"/dev/{name}", _touch_target(root, f"/dev/{name}", False), writable=True)
+    size = int(spec.get("tmpfs_bytes", 1 << 30))
+    for tmp in ("/tmp", "/dev/shm"):
+        _mount("tmpfs", _touch_target(root, tmp, True), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
+    os.makedirs(f"{root}/proc", exist_ok=True)
+
+
+def _namespaces() -> list[str]:
+    """Unshare what the host allows; as an ordinary user, a user namespace first gives the rights to."""
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
+    uid, gid = os.getuid(), os.getgid()
+    if uid != 0:
+        _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"0 {uid} 1")
+        _write("/proc/self/gid_map", f"0 {gid} 1")
+    _check(_libc.unshare(flags), "unshare(mount, net, ipc, uts, pid)")
+    return ["user namespace"] * (uid != 0) + ["mount, network, IPC, UTS and pid namespaces"]
+
+
+def _filesystem(spec: dict) -> None:
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    root = "/tmp/.autograder-root-%d" % os.getpid()  # on the host's /tmp, but only in our mount namespace
+    os.makedirs(root, exist_ok=True)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m")
+    _build_root(spec, root)
+    os.makedirs(f"{root}/.old", exist_ok=True)
+    _pivot_root(root, f"{root}/.old")
+    os.chdir("/")
+    _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
+    os.rmdir("/.old")
+    _mount("none", "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def preload() -> None:
+    """Import what the walls need while the host's files are still in view."""
+    try:
+        import pyseccomp  # noqa: F401
+    except Exception:
+        pass
+
+
+def enter(spec: dict, log_fd: int) -> list[str]:
+    """Raise the walls in this (just forked) process. Returns in the loaded notebook's process, with the
+    list of layers that hold; the forking parent stays behind as the namespace's keeper and never returns."""
+    held: list[str] = []
+    if not spec.get("enabled"):
+        return held
+    as_root = os.getuid() == 0
+    try:
+        held += _namespaces()
+        pid_namespace = True
+    except (JailError, OSError) as exc:
+        print(f"jail: namespaces refused ({exc}); going on without them", file=sys.stderr)
+        pid_namespace = False
+    if pid_namespace:
+        try:
+            _filesystem(spec)
+            held.append("minimal read-only filesystem, private size-capped /tmp")
+        except (JailError, OSError) as exc:
+            print(f"jail: private filesystem refused ({exc})", file=sys.stderr)
+        _keep_namespace()  # returns in pid 1 of the new pid namespace
+        try:
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            held.append("own /proc")
+        except (JailError, OSError) as exc:
+            print(f"jail: /proc refused ({exc})", file=sys.stderr)
+    held += _drop_privileges(spec if as_root else {})
+    held += install_seccomp(deny_fork=False)
+    return held
+
+
+def _keep_namespace() -> None:
+    """Fork pid 1 of the new pid namespace; this process (the keeper) waits for it and exits as it does.
+
+    The grader knows and kills the keeper; pid 1 dies with it (PR_SET_PDEATHSIG), and with pid 1 the
+    kernel ends every process of the namespace, daemons that double-forked and called setsid included.
+    """
+    pid = os.fork()
+    if pid == 0:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        return
+    os.closerange(3, 1 << 16)  # the keeper holds no channel: the grader must see EOF when pid 1 dies
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(1)
+    os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+
+
+def _drop_privileges(spec: dict) -> list[str]:
+    held = []
+    uid, gid = spec.get("uid"), spec.get("gid")
+    if os.getuid() == 0 and uid is not None:
+        try:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            held.append(f"unprivileged uid {uid}")
+        except OSError as exc:
+            print(f"jail: could not drop to uid {uid} ({exc})", file=sys.stderr)
+    try:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        held.append("no new privileges")
+    except OSError:
+        pass
+    return held
+
+
+def install_seccomp(deny_fork: bool) -> list[str]:
+    """A deny list of dangerous system calls; with ``deny_fork``, no new processes (threads allowed)."""
+    try:  # imported by preload() before the walls went up: inside, ldconfig cannot find the library
+        import pyseccomp as seccomp
+    except Exception as exc:  # not installed, or libseccomp missing (it raises RuntimeError then)
+        print(f"jail: no seccomp ({exc})", file=sys.stderr)
+        return []
+    try:
+        flt = seccomp.SyscallFilter(seccomp.ALLOW)
+        for name in DENIED:
+            flt.add_rule(seccomp.ERRNO(errno.EPERM), name)
+        flt.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+        if deny_fork:
+            flt.add_rule(seccomp.ERRNO(errno.EPERM), "fork")
+            flt.add_rule(seccomp.ERRNO(errno.EPERM), "vfork")
+            flt.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
+            flt.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")  # glibc falls back to clone, which is checked
+        flt.load()
+    except Exception as exc:  # the library is there but the kernel or a container refused
+        print(f"jail: seccomp refused ({exc})", file=sys.stderr)
+        return []
+    return ["seccomp: no ptrace, no sockets but AF_UNIX" + (", no new processes" if deny_fork else "")]
+
+
+def inside(config: dict, layers: list[str]) -> dict:
+    """Inside the private filesystem the work dir is on its tmpfs and the course package at /opt/course."""
+    if not any(layer.startswith("minimal read-only filesystem") for layer in layers):
+        return {}
+    moved = dict(config.get("jail", {}).get("binds", []))
+    sys.path[:] = [moved.get(p, p) for p in sys.path]
+    os.makedirs("/tmp/work", exist_ok=True)
+    return {"workdir": "/tmp/work", "path": list(sys.path)}

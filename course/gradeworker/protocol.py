@@ -1,0 +1,135 @@
+"""The grading protocol, declared once: its operations, its reply shape and its error kinds.
+
+Both sides import this module: the trusted grader (``autograder.remote``) and the untrusted worker
+(``gradeworker.server``). It imports nothing from ``autograder``. Messages travel as ``codec`` frames;
+a request is ``{"op": Op, "id": int, **fields}`` and its reply is a ``Reply`` carrying the same id. The
+trusted side rebuilds every reply with ``Reply.from_wire``, which refuses anything not of this shape:
+a worker can send garbage, never an object the grader would trust.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+from typing import Any
+
+from .codec import ProtocolError
+
+
+class Op(str, Enum):
+    """What the grader can ask of a worker."""
+
+    PREPARE = "prepare"  # resolve the forbidden calls and check the private modules are out of reach
+    LOAD = "load"  # run notebook cells
+    FORK = "fork"  # (a loaded worker) fork a fresh copy of itself for the next test
+    STATUS = "status"  # (a loaded worker) how a copy it forked ended
+    KILL = "kill"  # (a loaded worker) end a copy it forked
+    RESEED = "reseed"
+    CALL = "call"  # call a student function, or a method of an object behind a handle
+    PUT = "put"  # keep a value in the worker, behind a handle
+    GET = "get"
+    GETATTR = "getattr"
+    SETATTR = "setattr"
+    GETITEM = "getitem"
+    CONSTRUCT = "construct"  # build a toolbox helper or a torch object
+    ITERATE = "iterate"
+    DESCRIBE = "describe"
+    SIGNATURE = "signature"
+    NAMES = "names"
+    DROP = "drop"
+
+
+class ErrorKind(str, Enum):
+    """Why a request did not give a value. The first group is reported by the worker, the second decided
+    by the trusted side; who is at fault and what it costs is ``autograder.errors.FAULTS``."""
+
+    MISSING_NAME = "missing_name"  # the notebook defines no such name
+    SIGNATURE_MISMATCH = "signature_mismatch"  # the grader's call does not fit the student's signature
+    STUDENT_EXCEPTION = "student_exception"  # student code raised
+    UNSENDABLE = "unsendable"  # the student's result cannot travel as plain data
+    BAD_REQUEST = "bad_request"  # the grader asked for something the worker cannot do
+    FORBIDDEN_CALL = "forbidden_call"
+    MONITOR_TAMPERED = "monitor_tampered"
+    TIMED_OUT = "timed_out"
+    WORKER_LOST = "worker_lost"
+    INVALID_REPLY = "invalid_reply"
+
+
+WORKER_REPORTED = frozenset({ErrorKind.MISSING_NAME, ErrorKind.SIGNATURE_MISMATCH, ErrorKind.STUDENT_EXCEPTION,
+                             ErrorKind.UNSENDABLE, ErrorKind.BAD_REQUEST})
+
+
+@dataclass
+class WorkerError:
+    kind: ErrorKind
+    type: str = ""  # the exception's class name, where there was one
+    message: str = ""
+    traceback: str = ""  # the student's frames only
+
+
+@dataclass
+class Reply:
+    """One answer to one request."""
+
+    id: int
+    ok: bool
+    value: Any = None
+    error: WorkerError | None = None
+    forbidden: list[str] = field(default_factory=list)  # forbidden calls seen while student code ran
+    tampered: bool = False  # the student's code switched the call monitor off
+    seconds: float = 0.0  # time in the student's code
+    grads: list | None = None
+    grad_error: str | None = None
+    args_after: list | None = None
+    exhausted: bool | None = None  # an iterated result ran out (False: cut off at the limit)
+    cut_short: bool = False  # stopped at its soft time budget, objects kept as they were then
+
+    def to_wire(self) -> dict:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: values are sent, never copied
+        if self.error is not None:
+            data["error"] = {**asdict(self.error), "kind": self.error.kind.value}
+        return data
+
+    @classmethod
+    def from_wire(cls, data: Any, expected_id: int) -> "Reply":
+        """Rebuild a reply, or raise ProtocolError: wrong shape, wrong types, or an answer to another request."""
+        if not isinstance(data, dict) or set(data) - _FIELDS:
+            raise ProtocolError("a reply must be a dict of the protocol's fields")
+        if data.get("id") != expected_id:
+            raise ProtocolError(f"reply to request {data.get('id')!r} where {expected_id} was awaited")
+        _check_types(data)
+        error = data.get("error")
+        if error is not None:
+            try:
+                kind = ErrorKind(error.get("kind"))
+            except ValueError:
+                raise ProtocolError(f"unknown error kind {error.get('kind')!r}") from None
+            if kind not in WORKER_REPORTED:
+                raise ProtocolError(f"a worker cannot report {kind.value}")
+            error = WorkerError(kind, *(str(error.get(k, ""))[:_TEXT] for k in ("type", "message", "traceback")))
+        return cls(**{**data, "error": error})
+
+
+_FIELDS = {"id", "ok", "value", "error", "forbidden", "tampered", "seconds", "grads", "grad_error", "args_after",
+           "exhausted", "cut_short"}
+_TEXT = 8000  # characters kept of any text the worker sends (messages, tracebacks)
+_TYPES: dict[str, tuple[type, ...]] = {
+    "ok": (bool,), "tampered": (bool,), "cut_short": (bool,), "seconds": (int, float), "forbidden": (list,),
+    "grads": (list, type(None)), "grad_error": (str, type(None)), "args_after": (list, type(None)),
+    "exhausted": (bool, type(None)), "error": (dict, type(None)),
+}
+
+
+def _check_types(data: dict) -> None:
+    for name, types in _TYPES.items():
+        if name in data and not isinstance(data[name], types):
+            raise ProtocolError(f"reply field {name} has type {type(data[name]).__name__}")
+    if not all(isinstance(f, str) for f in data.get("forbidden", [])):
+        raise ProtocolError("forbidden calls must be named by strings")
+    data["forbidden"] = [f[:200] for f in data.get("forbidden", [])][:50]
+    if isinstance(data.get("grad_error"), str):
+        data["grad_error"] = data["grad_error"][:_TEXT]
+
+
+def error_reply(request_id: int, kind: ErrorKind, exc_type: str = "", message: str = "", traceback: str = "",
+                **fields: Any) -> Reply:
+    return Reply(request_id, False, error=WorkerError(kind, exc_type, message, traceback), **fields)

@@ -101,3 +101,36 @@ def _equal(got: torch.Tensor, candidate: Callable[[], torch.Tensor]) -> bool:
     except Exception:
         return False
     return isinstance(value, torch.Tensor) and value.shape == got.shape and torch.equal(got.to(value.device), value)
+
+
+# ----- checkpoints: a model with dropout, SGD with momentum, StepLR and a shuffling DataLoader, in the worker -----
+CKPT_WHERE = ("model = Flatten, Linear(6, 8), ReLU, Dropout(0.5), Linear(8, 4); optimizer = SGD(lr=0.1, "
+              "momentum=0.9); scheduler = StepLR(step_size=1, gamma=0.7); loader = DataLoader(batch_size=8, "
+              "shuffle=True) over 40 examples")
+
+
+def training_setup(student: Any, device: torch.device, seed: int) -> dict:
+    """The run's objects in the worker, built right after torch.manual_seed(seed) (so the same seed, the same run)."""
+    student.construct("torch.manual_seed", seed, timeout=SECONDS)
+    layers = [student.construct("torch.nn.Flatten"), student.construct("torch.nn.Linear", D, 8),
+              student.construct("torch.nn.ReLU"), student.construct("torch.nn.Dropout", 0.5),
+              student.construct("torch.nn.Linear", 8, Q)]
+    model = student.construct("torch.nn.Sequential", *layers).call("to", device)
+    opt = student.construct("torch.optim.SGD", model.method("parameters").handle(), lr=0.1, momentum=0.9,
+                            timeout=SECONDS)
+    scheduler = student.construct("torch.optim.lr_scheduler.StepLR", opt, step_size=1, gamma=0.7)
+    return {"model": model, "optimizer": opt, "scheduler": scheduler,
+            "loss": student.construct("torch.nn.CrossEntropyLoss")}
+
+
+def shuffling_loader(student: Any, X: torch.Tensor, y: torch.Tensor) -> Any:
+    dataset = student.construct("torch.utils.data.TensorDataset", X, y)
+    return student.construct("torch.utils.data.DataLoader", dataset, batch_size=8, shuffle=True)
+
+
+def train_epochs(student: Any, run: dict, loader: Any, device: torch.device, epochs: int) -> None:
+    """Plain epochs (the toolbox's loop, not the student's), the scheduler stepped after each."""
+    for _ in range(epochs):
+        student.construct("toolbox.run_epoch", run["model"], loader, run["loss"], run["optimizer"], device,
+                          timeout=SECONDS)
+        run["scheduler"].call("step")

@@ -41,7 +41,7 @@ TEST_BATCH = 1000
 KEYS = ("lr", "batch_size", "epochs", "optimizer", "weight_decay")
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
 LIMITS = {"batch_size": (1, 4096), "epochs": (1, 500)}
-HP_HINT = ('HYPERPARAMS = {"lr": 0.002, "batch_size": 128, "epochs": 10, "optimizer": "adam", "weight_decay": 1e-4}: '
+HP_HINT = ('in the cell of build_model, define HYPERPARAMS = {"lr": 0.002, "batch_size": 128, "epochs": 10, "optimizer": "adam", "weight_decay": 1e-4}: '
            "lr > 0, batch_size an int from 1 to 4096, epochs an int from 1 to 500, optimizer one of 'sgd', 'adam', "
            "'adamw', weight_decay >= 0")
 
@@ -312,7 +312,8 @@ def test_does_the_trained_model_reach_the_test_accuracy(open_run, step):
     needed = round(partial + (full - partial) * step / STEPS, 4)
     expect(open_run.failure is None, "the trained model's test accuracy",
            inputs=f"data: {open_run.source}", expected=f"an accuracy of {needed:.2f} or more",
-           got="no accuracy: the training run did not complete (see the training-run check above)",
+           got="no accuracy: the training run of build_model() with HYPERPARAMS did not complete (see the "
+               "training-run check above)",
            hint="fix what the training-run check reports first")
     expect(open_run.accuracy >= needed, f"test accuracy of at least {needed:.2f}",
            inputs=f"data: {open_run.source}; full credit from {full:.2f}, partial from {partial:.2f}",

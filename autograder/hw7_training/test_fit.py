@@ -123,11 +123,11 @@ def test_is_the_scheduler_stepped_once_per_epoch(student, ref, device):
     want = [LR * GAMMA ** e for e in range(EPOCHS)]
     close = len(lrs) == len(want) and all(abs(a - b) <= 1e-12 * max(1.0, abs(b)) for a, b in zip(lrs, want))
     mistake = None
-    if lrs[:EPOCHS] == [LR * GAMMA ** (e + 1) for e in range(EPOCHS)][:len(lrs)]:
+    if len(lrs) == EPOCHS and lrs == [LR * GAMMA ** (e + 1) for e in range(EPOCHS)]:
         mistake = "the lr was read after scheduler.step(), so each epoch records the next epoch's rate"
-    elif lrs[:EPOCHS] == [LR * GAMMA ** (3 * e) for e in range(EPOCHS)][:len(lrs)]:
+    elif len(lrs) == EPOCHS and lrs == [LR * GAMMA ** (3 * e) for e in range(EPOCHS)]:
         mistake = "scheduler.step() is called once per batch instead of once per epoch"
-    elif lrs and all(a == LR for a in lrs):
+    elif len(lrs) == EPOCHS and all(a == LR for a in lrs):
         mistake = "scheduler.step() is never called"
     expect(close, "each epoch's 'lr' is the learning rate it trained with", inputs=where, expected=str(want),
            got=str(lrs), mistake=mistake, hint=HINT)

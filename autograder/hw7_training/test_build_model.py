@@ -66,20 +66,24 @@ def read_hyperparams(student: Any) -> dict:
 
 
 def validate_hyperparams(hp: dict) -> dict:
-    def number(key: str, ok: bool, want: str) -> None:
-        value = hp[key]
-        plain = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        expect(plain and ok, f"HYPERPARAMS['{key}'] is well formed", inputs=f"HYPERPARAMS = {describe(hp)}",
-               expected=want, got=describe(value), hint=HP_HINT)
-
-    number("lr", _num(hp["lr"]) and hp["lr"] > 0, "a number greater than 0")
-    number("weight_decay", _num(hp["weight_decay"]) and hp["weight_decay"] >= 0, "a number, 0 or more")
+    """Every malformed value named at once (lr <= 0, a batch size of 0 or 1e9, 1e6 epochs, an unknown optimizer)."""
+    problems = []
+    if not (_num(hp["lr"]) and hp["lr"] > 0):
+        problems.append(f"lr should be a number greater than 0, got {describe(hp['lr'])}")
+    if not (_num(hp["weight_decay"]) and hp["weight_decay"] >= 0):
+        problems.append(f"weight_decay should be a number, 0 or more, got {describe(hp['weight_decay'])}")
     for key, (low, high) in LIMITS.items():
         value = hp[key]
-        number(key, isinstance(value, int) and low <= value <= high, f"an integer from {low} to {high}")
-    expect(isinstance(hp["optimizer"], str) and hp["optimizer"].lower() in OPTIMIZERS,
-           "HYPERPARAMS['optimizer'] names an optimizer the grader can build", inputs=f"HYPERPARAMS = {describe(hp)}",
-           expected="'sgd', 'adam' or 'adamw'", got=describe(hp["optimizer"]), hint=HP_HINT)
+        if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
+            problems.append(f"{key} should be an integer from {low} to {high}, got {describe(value)}")
+    if not (isinstance(hp["optimizer"], str) and hp["optimizer"].lower() in OPTIMIZERS):
+        problems.append(f"optimizer should be 'sgd', 'adam' or 'adamw' (an optimizer the grader can build), "
+                        f"got {describe(hp['optimizer'])}")
+    if problems:
+        raise CheckFailed("HYPERPARAMS is well formed", inputs=f"HYPERPARAMS = {repr(hp)[:300]}",
+                          comparison="; ".join(problems), hint=HP_HINT,
+                          mistake="HYPERPARAMS names an optimizer the grader cannot build"
+                          if any(p.startswith("optimizer") for p in problems) else None)
     return {**hp, "optimizer": hp["optimizer"].lower()}
 
 
@@ -250,10 +254,12 @@ def describe_run(run: OpenRun, report: Any) -> None:
     if run.hyperparams:
         report.note("hyperparameters: " + ", ".join(f"{k} = {v}" for k, v in run.hyperparams.items()))
     if run.failure is None:
-        cut = (f"; cut short at the {run.budget:g} s budget: scored on the weights the model had then"
-               if run.cut_short else "")
-        report.note(f"training: {len(run.history) or 'unknown number of'} epochs in {run.seconds:.1f} s{cut}; "
-                    f"test accuracy {run.accuracy:.4f}")
+        if run.cut_short:
+            done = (f"cut short at the {run.budget:g} s budget ({run.seconds:.1f} s): scored on the weights the "
+                    "model had then (fit returned no history, so there are no curves)")
+        else:
+            done = f"{len(run.history)} epochs in {run.seconds:.1f} s"
+        report.note(f"training: {done}; test accuracy {run.accuracy:.4f}")
         report.leaderboard("accuracy", round(run.accuracy, 4))
         report.leaderboard("training_time", round(run.seconds, 2), order="asc")
         if run.history:

@@ -261,7 +261,7 @@ HYPERPARAMS = {"lr": 0.01, "batch_size": 64, "epochs": 2, "optimizer": "adam"}
 ''', "no key 'weight_decay'"),
     Wrong("build_model", "an optimizer the grader does not build", _CNN + '''
 HYPERPARAMS = {"lr": 0.01, "batch_size": 64, "epochs": 2, "optimizer": "rmsprop", "weight_decay": 0.0}
-''', "names an optimizer the grader can build"),
+''', "an optimizer the grader can build"),
     Wrong("build_model", "a learning rate so large the loss becomes NaN", '''
 def build_model():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))

@@ -26,7 +26,7 @@ class RecordingLoss:
 
     def __call__(self, logits, y):
         value = self.loss(logits, y)
-        self.record.append((float(value), int((logits.argmax(dim=1) == y).sum()), len(y)))
+        self.record.append((float(value.detach()), int((logits.argmax(dim=1) == y).sum()), len(y)))
         return value
 
 

@@ -6,13 +6,17 @@ resuming), and ``<out>/<id>/grades.csv`` for the LMS.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Callable
 
 from .course import Course
 from .results import GradingResult, write_grades_csv, write_reports
@@ -42,68 +46,138 @@ def _sha256(path: Path) -> str:
         return ""
 
 
-def _done_before(folder: Path, digest: str, seed: int, device: str) -> GradingResult | None:
+def graders_version(course: Course, assignment_id: str) -> str:
+    """A digest of everything that decides a score: the harness, this assignment's graders, its reference."""
+    assignment = course.assignment(assignment_id)
+    files = sorted([*(course.root / "autograder").glob("*.py"), *assignment.graders_dir.glob("*.py"),
+                    assignment.solution_file])
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + (f.read_bytes() if f.is_file() else b""))
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One submission to grade: everything a grading process needs, as plain data."""
+
+    course_root: str
+    assignment_id: str
+    student: str
+    notebook: str
+    device: str
+    seed: int
+
+    def record_key(self, version: str) -> dict:
+        """What a saved result must match to be reused on a rerun."""
+        return {"notebook_sha256": _sha256(Path(self.notebook)), "seed": self.seed, "device_asked": self.device,
+                "graders_version": version}
+
+
+def _done_before(folder: Path, key: dict) -> GradingResult | None:
+    """A saved result for exactly this submission and graders, or None: anything unexpected means regrade."""
     try:
         saved = json.loads((folder / "result.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if any(saved.get(k) != v for k, v in key.items()):
+            return None
+        return GradingResult.from_dict({k: v for k, v in saved.items() if k not in key})
+    except Exception:  # unreadable, edited by hand, forged with an extra key: grade it again
         return None
-    if (saved.get("notebook_sha256"), saved.get("seed"), saved.get("device_asked")) != (digest, seed, device):
-        return None
-    saved = {k: v for k, v in saved.items() if k not in ("notebook_sha256", "device_asked")}
-    return GradingResult.from_dict(saved)
 
 
-def _grade_one(course_root: str, assignment_id: str, student: str, notebook: str, folder: str, device: str,
-               seed: int) -> dict:
+def _init_slot(counter) -> None:
+    """Each pool process gets its own slot (and so its own worker uid)."""
+    global _slot
+    with counter.get_lock():
+        _slot = counter.value
+        counter.value += 1
+
+
+_slot = 0
+
+
+def grade_job(job: Job) -> tuple[dict, dict[str, bytes]]:
+    """Grade one submission in this (trusted) process; the driver writes the files."""
     global _launcher
     from .grade import grade_submission
     from .launcher import Launcher
     if _launcher is None:
-        _launcher = Launcher()
-    course = Course.find(course_root)
+        _launcher = Launcher(slot=_slot)
+        atexit.register(_launcher.close)
+    course = Course.find(job.course_root)
     try:
-        result = grade_submission(assignment_id, notebook, course=course, device=device, seed=seed,
-                                  launcher=_launcher, student=student)
+        result = grade_submission(job.assignment_id, job.notebook, course=course, device=job.device, seed=job.seed,
+                                  launcher=_launcher, student=job.student)
     except Exception:  # the harness failed on this one; record it and go on with the others
-        result = _harness_failure(course, assignment_id, student, notebook, seed, traceback.format_exc())
-    out = Path(folder)
-    write_reports(result, results_json=out / "results.json", feedback=out / "feedback.md", record=out / "result.json",
-                  record_extra={"notebook_sha256": _sha256(Path(notebook)), "device_asked": device})
-    return result.to_dict()
+        result = harness_failure(course, job, traceback.format_exc())
+    return result.to_dict(), result.attachments
 
 
-def _harness_failure(course: Course, assignment_id: str, student: str, notebook: str, seed: int,
-                     detail: str) -> GradingResult:
+def harness_failure(course: Course, job: Job, detail: str) -> GradingResult:
     from .grade import whole_task_failures
     from .messages import internal_error
-    assignment = course.assignment(assignment_id)
+    assignment = course.assignment(job.assignment_id)
     claim = "the submission could be graded"
-    tests = whole_task_failures(assignment, seed, claim, internal_error(claim), harness=True, detail=detail)
-    return GradingResult(assignment_id, notebook, tests, sum(t.points for t in assignment.tasks), seed,
-                         student=student)
+    tests = whole_task_failures(assignment, job.seed, claim, internal_error(claim), harness=True, detail=detail)
+    return GradingResult(job.assignment_id, job.notebook, tests, sum(t.points for t in assignment.tasks), job.seed,
+                         student=job.student)
+
+
+def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], None], attempts: int = 2,
+              task: Callable[[Job], tuple[dict, dict]] = grade_job) -> list[Job]:
+    """Grade ``jobs`` on a local process pool. A pool process that dies costs its submissions a retry on a
+    new pool, never the batch; returns the jobs that failed every attempt."""
+    pending, tries = list(jobs), {job: 0 for job in jobs}
+    while pending:
+        counter = get_context("spawn").Value("i", 0)
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_slot,
+                                 initargs=(counter,)) as pool:
+            futures = {pool.submit(task, job): job for job in pending}
+            pending = []
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    result, attachments = future.result()
+                except BrokenProcessPool:
+                    tries[job] += 1
+                    if tries[job] < attempts:
+                        pending.append(job)
+                    continue
+                done(job, result, attachments)
+    return [job for job, n in tries.items() if n >= attempts]
 
 
 def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path, jobs: int = 0,
                 device: str = "auto", seed: int = 0, force: bool = False) -> list[GradingResult]:
     course.assignment(assignment_id)  # fail fast on an unknown id
     base = out / assignment_id
+    version = graders_version(course, assignment_id)
     results: dict[str, GradingResult] = {}
     todo = []
     for student, notebook in submissions:
-        folder = base / student
-        previous = None if force else _done_before(folder, _sha256(notebook), seed, device)
+        job = Job(str(course.root), assignment_id, student, str(notebook), device, seed)
+        previous = None if force else _done_before(base / student, job.record_key(version))
         if previous is not None:
             results[student] = previous
         else:
-            todo.append((str(course.root), assignment_id, student, str(notebook), str(folder), device, seed))
-    jobs = jobs or max(1, (os.cpu_count() or 2) // 2)
-    if jobs == 1 or len(todo) <= 1:
-        for args in todo:
-            results[args[2]] = GradingResult.from_dict(_grade_one(*args))
+            todo.append(job)
+
+    def done(job: Job, data: dict, attachments: dict[str, bytes]) -> None:
+        result = GradingResult.from_dict(data)
+        result.attachments = attachments
+        folder = base / job.student
+        write_reports(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
+                      record=folder / "result.json", record_extra=job.record_key(version))
+        results[job.student] = result
+
+    workers = jobs or max(1, (os.cpu_count() or 2) // 2)
+    if workers == 1 or len(todo) <= 1:
+        for job in todo:
+            done(job, *grade_job(job))
     else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            for args, done in zip(todo, pool.map(_grade_one, *zip(*todo))):
-                results[args[2]] = GradingResult.from_dict(done)
+        for job in _run_pool(todo, workers, done):
+            failed = harness_failure(course, job, "the grading process died twice on this submission")
+            done(job, failed.to_dict(), {})
     ordered = [results[s] for s, _ in submissions]
     write_grades_csv(base / "grades.csv", ordered)
     return ordered
@@ -118,29 +192,3 @@ def print_table(results: list[GradingResult]) -> None:
         lost = [task for task, (got, most) in r.task_scores().items() if got < most]
         note = " (HARNESS ERROR)" if r.harness_errors else ""
         print(f"{r.student.ljust(width)}  {r.score:>7g}  {', '.join(c.removeprefix('test_') for c in lost) or '-'}{note}")
-
-
-def demo(course: Course, out: Path, jobs: int = 0, device: str = "auto", seed: int = 0) -> int:
-    """Release every assignment, then grade the example submissions kept in tests/submissions/<id>/."""
-    from .course import UsageError
-    from .release import release
-    for assignment_id in course.assignment_ids():
-        try:
-            print(f"released {release(course, assignment_id).relative_to(course.root)}")
-        except UsageError as exc:
-            print(f"could not release {assignment_id}: {exc}")
-            return 2
-    out = out if out.is_absolute() else course.root / out
-    status = 0
-    for assignment_id in course.assignment_ids():
-        folder = course.root / "tests" / "submissions" / assignment_id
-        submissions = find_submissions(assignment_id, [folder]) if folder.is_dir() else []
-        if not submissions:
-            continue
-        print(f"\n== {assignment_id}: {len(submissions)} example submissions")
-        results = grade_batch(course, assignment_id, submissions, out, jobs=jobs, device=device, seed=seed, force=True)
-        print_table(results)
-        status |= 2 if any(r.harness_errors for r in results) else 0
-    print(f"\nReports: {out}/<assignment>/<student>/feedback.md (what the student reads), results.json "
-          f"(Gradescope), result.json (staff detail); gradebooks: {out}/<assignment>/grades.csv")
-    return status

@@ -19,6 +19,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="where graders and student code run (default: auto = cuda when available)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each test's seed derives from it and its id")
     p.add_argument("--course-root", help="course folder (default: found from the current folder)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse to grade unless the filesystem, pid and network walls all hold "
+                        "(see `autograder probe`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,11 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     _common(d)
 
     sub.add_parser("list", help="list assignments, their graded parts and points").add_argument("--course-root")
+    sub.add_parser("probe", help="show which walls hold around student code on this host (exit 1: some do not)"
+                   ).add_argument("--course-root")
+
+    n = sub.add_parser("new", help="scaffold a new assignment, with one working example, in its six places")
+    n.add_argument("assignment", help="the new assignment's id, e.g. hw5_cnn")
+    n.add_argument("--title", help="the notebook's title (default: from the id)")
+    n.add_argument("--course-root")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _not_dumpable()
+    if getattr(args, "strict", False):
+        os.environ["AUTOGRADER_STRICT"] = "1"  # pool processes start their own launchers
     try:
         course = Course.find(args.course_root)
         return COMMANDS[args.command](args, course)
@@ -72,6 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"autograder: internal error: {exc}", file=sys.stderr)
         return 2
+
+
+def _not_dumpable() -> None:
+    """No core dumps, no ptrace and no /proc/<pid>/mem of the grader by other processes of its user."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
 
 
 def run() -> None:
@@ -137,7 +159,7 @@ def cmd_release(args: argparse.Namespace, course: Course) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, course: Course) -> int:
-    from .batch import demo
+    from .demo import demo
     return demo(course, args.out, jobs=args.jobs, device=args.device, seed=args.seed)
 
 
@@ -150,5 +172,22 @@ def cmd_list(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
-COMMANDS = {"grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
-            "demo": cmd_demo, "list": cmd_list}
+def cmd_probe(args: argparse.Namespace, course: Course) -> int:
+    from .probe import probe
+    return probe(str(course.root))
+
+
+def cmd_new(args: argparse.Namespace, course: Course) -> int:
+    from .scaffold import new_assignment
+    made = new_assignment(course, args.assignment, title=args.title)
+    print(f"made {args.assignment}, an example (double(x) = 2 * x) to replace:")
+    for path in made.values():
+        print(f"  {path.relative_to(course.root)}")
+    print(f"next: edit the contract and the source notebook, then `autograder release {args.assignment}`, the "
+          f"graders, the reference, the catalogue and the examples; `autograder validate {args.assignment}` "
+          "checks them")
+    return 0
+
+
+COMMANDS = {"probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate,
+            "release": cmd_release, "demo": cmd_demo, "list": cmd_list, "new": cmd_new}

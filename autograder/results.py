@@ -11,6 +11,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
+FIELD_CHARS = 600  # any one part of a message a student reads (it may quote the student's own text)
+NOTICE_CHARS, MAX_NOTICES = 400, 12
+
+
+def cap(text: str, limit: int) -> str:
+    """Student-visible text, cut to ``limit`` characters: nothing long leaves through a report."""
+    return text if len(text) <= limit else text[:limit] + f" ... [{len(text) - limit} characters cut]"
+
+
 @dataclass
 class Message:
     """What a student reads about a failed check, in four parts."""
@@ -22,16 +31,9 @@ class Message:
     mistake: str | None = None
 
     def render(self) -> str:
-        lines = [f"Checked: {self.checked}"]
-        if self.inputs:
-            lines.append(f"Input: {self.inputs}")
-        if self.comparison:
-            lines.append(f"Result: {self.comparison}")
-        if self.mistake:
-            lines.append(f"Likely mistake: {self.mistake}")
-        if self.hint:
-            lines.append(f"Try: {self.hint}")
-        return "\n".join(lines)
+        parts = [("Checked", self.checked), ("Input", self.inputs), ("Result", self.comparison),
+                 ("Likely mistake", self.mistake or ""), ("Try", self.hint)]
+        return "\n".join(f"{label}: {cap(text, FIELD_CHARS)}" for label, text in parts if text)
 
 
 @dataclass
@@ -133,9 +135,13 @@ class GradingResult:
             **({"leaderboard": self.leaderboard} if self.leaderboard else {}),
         }
 
+    def student_notices(self) -> list[str]:
+        shown = [cap(n, NOTICE_CHARS) for n in self.notices[:MAX_NOTICES]]
+        return shown + ([f"... and {len(self.notices) - MAX_NOTICES} more notes"] if len(self.notices) > MAX_NOTICES else [])
+
     def summary_text(self) -> str:
         lines = [f"{self.assignment}: {self.score:g} / {self.max_score:g} points"]
-        lines += [f"Note: {n}" for n in self.notices]
+        lines += [f"Note: {n}" for n in self.student_notices()]
         return "\n".join(lines)
 
 
@@ -172,7 +178,7 @@ def write_reports(result: GradingResult, *, results_json: Path | None = None, fe
 def render_feedback(result: GradingResult) -> str:
     """The report a student gets: markdown, grouped by graded part, failures explained."""
     lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.score:g} / {result.max_score:g}**", ""]
-    for notice in result.notices:
+    for notice in result.student_notices():
         lines.append(f"> {notice}")
     if result.notices:
         lines.append("")

@@ -99,3 +99,30 @@ def test_does_the_codec_never_unpickle():
     import inspect
     source = inspect.getsource(codec)
     assert "pickle" not in source.replace("no pickle", "") and "torch.load" not in source.replace("no ``torch.load", "")
+
+
+def _raw_frame(header: bytes, blob: bytes = b"") -> bytes:
+    return codec._LEN.pack(len(header)) + header + blob
+
+
+@pytest.mark.parametrize("header", [
+    b'{"body": ' + b"[" * 200_000 + b"]" * 200_000 + b', "blobs": []}',  # RecursionError in json
+    b'{"body": null, "blobs": [1e999]}',  # OverflowError turning inf into a length
+    b'{"body": null, "blobs": [-1]}',
+    b'{"body": {"$t": "tensor", "blob": 0, "dtype": "torch.float32", "shape": [1], "device": "meta"}, "blobs": [4]}',
+    b'{"body": {"$t": "device", "v": "meta"}, "blobs": []}',
+    b'{"body": {"$t": "tensor", "blob": 0, "dtype": "torch.float32", "shape": [4611686018427387904, 4], '
+    b'"device": "cpu"}, "blobs": [4]}',
+    b'{"body": {"$t": "dtype", "v": "torch.qint8"}, "blobs": []}',
+    b'{"body": ' + b'{"$t": "tuple", "v": [' * 100 + b"1" + b"]}" * 100 + b', "blobs": []}',
+    b"not json at all",
+])
+def test_is_a_hostile_frame_a_protocol_error_and_nothing_else(header):
+    with pytest.raises(codec.ProtocolError):
+        codec.read_message(reader(_raw_frame(header, b"\0" * 4)))
+
+
+def test_is_a_reply_over_the_size_limit_refused_before_it_is_read():
+    huge = json.dumps({"body": None, "blobs": [codec.MAX_BLOB_BYTES + 1]}).encode()
+    with pytest.raises(codec.ProtocolError, match="size limit"):
+        codec.read_message(reader(_raw_frame(huge)))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 import torch
-from gradeworker import toolbox
 
 from autograder.compare import describe, expect, expect_tensor, read_number
+from gradeworker import toolbox
 
 D, Q = 6, 4  # images of 1 x 2 x 3 pixels, 4 classes
 SECONDS = 60  # wall-time limit of one training call on these tiny problems (a first call may import a lot)

@@ -27,7 +27,7 @@ import pytest
 import torch
 
 from autograder.compare import CheckFailed, describe, expect
-from autograder.errors import StudentCodeError, StudentFailure, WorkerLost
+from autograder.errors import StudentCodeError, StudentFailure
 from autograder.handles import RemoteFunction
 
 BUDGET_SECONDS = {"cpu": 60, "cuda": 120}  # the training run's budget per device kind (stated in the notebook)
@@ -41,7 +41,8 @@ TEST_BATCH = 1000
 KEYS = ("lr", "batch_size", "epochs", "optimizer", "weight_decay")
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
 LIMITS = {"batch_size": (1, 4096), "epochs": (1, 500)}
-HP_HINT = ('in the cell of build_model, define HYPERPARAMS = {"lr": 0.002, "batch_size": 128, "epochs": 10, "optimizer": "adam", "weight_decay": 1e-4}: '
+HP_HINT = ('in the cell of build_model, define HYPERPARAMS = {"lr": 0.002, "batch_size": 128, "epochs": 10, '
+           '"optimizer": "adam", "weight_decay": 1e-4}: '
            "lr > 0, batch_size an int from 1 to 4096, epochs an int from 1 to 500, optimizer one of 'sgd', 'adam', "
            "'adamw', weight_decay >= 0")
 

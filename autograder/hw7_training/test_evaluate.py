@@ -4,16 +4,24 @@ per-example means (each batch weighted by its size); changes neither parameters 
 The model is a linear classifier followed by batch normalisation with known running statistics, handed
 over in training mode; the batches (50 examples in 16, 16, 16 and 2) stay on the CPU.
 """
-import copy
 
 import pytest
 import torch
-from gradeworker import toolbox
-from gradeworker.toolbox import ModeSensitive
 
 from autograder.compare import describe, expect, expect_number
-from autograder.hw7_training.checks import D, Q, SECONDS, classifier_pair, data, expect_state, state_dict_of, \
-    summary, weights
+from autograder.hw7_training.checks import (
+    SECONDS,
+    D,
+    Q,
+    classifier_pair,
+    data,
+    expect_state,
+    state_dict_of,
+    summary,
+    weights,
+)
+from gradeworker import toolbox
+from gradeworker.toolbox import ModeSensitive
 
 N, BATCH = 50, 16
 WHERE = (f"model = Flatten, Linear({D}, {Q}), BatchNorm1d({Q}) with known running statistics, left in training "
@@ -138,7 +146,8 @@ def test_does_it_run_in_eval_mode_without_autograd(student, ref, device):
            expected="grad disabled at every call", got="grad enabled",
            mistake="torch.no_grad() is missing", hint="run the loop inside `with torch.no_grad():`")
     sizes = [c["batch"] for c in calls]
-    expect(sizes == [16, 16, 16, 2], "every batch is evaluated once", inputs=where, expected="batches of [16, 16, 16, 2]",
+    expect(sizes == [16, 16, 16, 2], "every batch is evaluated once", inputs=where,
+           expected="batches of [16, 16, 16, 2]",
            got=f"batches of {sizes}", hint=HINT)
     want = ref.evaluate(ModeSensitive(local, False), toolbox.Batches(X, y, BATCH), torch.nn.CrossEntropyLoss(), device)
     loss, accuracy = summary(got, "evaluate", where)

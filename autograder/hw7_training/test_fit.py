@@ -10,11 +10,18 @@ import copy
 
 import pytest
 import torch
-from gradeworker import toolbox
 
 from autograder.compare import describe, expect, expect_number, read_number
-from autograder.hw7_training.checks import SECONDS, classifier_pair, data, expect_state, local_classifier, \
-    state_dict_of, weights
+from autograder.hw7_training.checks import (
+    SECONDS,
+    classifier_pair,
+    data,
+    expect_state,
+    local_classifier,
+    state_dict_of,
+    weights,
+)
+from gradeworker import toolbox
 
 KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"}
 N_TRAIN, N_VAL, BATCH = 40, 10, 16  # training batches of 16, 16 and 8
@@ -51,7 +58,8 @@ def run_student(student, device, Xt, yt, Xv, yv, state, *, lr, epochs, patience=
     if step_lr is not None:
         scheduler = student.construct("torch.optim.lr_scheduler.StepLR", opt, step_size=1, gamma=step_lr)
     got = student.function("fit", timeout=SECONDS)(
-        remote, student.construct("toolbox.Batches", Xt, yt, BATCH), student.construct("toolbox.Batches", Xv, yv, BATCH),
+        remote, student.construct("toolbox.Batches", Xt, yt, BATCH),
+        student.construct("toolbox.Batches", Xv, yv, BATCH),
         student.construct("torch.nn.CrossEntropyLoss"), opt, epochs, device, scheduler=scheduler, patience=patience)
     return got, remote, opt
 

@@ -9,8 +9,17 @@ import pytest
 import torch
 
 from autograder.compare import describe, expect, read_number
-from autograder.hw7_training.checks import CKPT_WHERE, SECONDS, data, expect_identical, expect_state, \
-    shuffling_loader, state_dict_of, train_epochs, training_setup
+from autograder.hw7_training.checks import (
+    CKPT_WHERE,
+    SECONDS,
+    data,
+    expect_identical,
+    expect_state,
+    shuffling_loader,
+    state_dict_of,
+    train_epochs,
+    training_setup,
+)
 
 PATH = "checkpoint.pt"
 HINT = ("restore everything save_checkpoint stored: model.load_state_dict, optimizer.load_state_dict, "
@@ -49,7 +58,7 @@ def test_does_a_resumed_run_match_the_uninterrupted_one_bit_for_bit(student, dev
 
     save_after(student, device, s, 2, X, y)
     resumed = fresh(student, device, s)
-    epoch = load(student, resumed)
+    load(student, resumed)
     train_epochs(student, resumed, shuffling_loader(student, X, y), device, 2)
     got = state_dict_of(resumed["model"], "resumed model", where)
     for name, value in want.items():

@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from autograder.compare import describe, expect
-from autograder.hw7_training.checks import CKPT_WHERE, SECONDS, data, shuffling_loader, train_epochs, \
-    training_setup
+from autograder.hw7_training.checks import CKPT_WHERE, SECONDS, data, shuffling_loader, train_epochs, training_setup
 
 PATH = "checkpoint.pt"
 HINT = ("store only plain data: {'epoch': epoch, 'model': model.state_dict(), 'optimizer': optimizer.state_dict(), "

@@ -7,13 +7,21 @@ so the grader replays the epoch with the reference in its own process and compar
 """
 import pytest
 import torch
-from gradeworker import toolbox
-from gradeworker.toolbox import ModeSensitive
 
 from autograder.compare import describe, expect, expect_number
-
-from autograder.hw7_training.checks import LOOP_HINT, SECONDS, classifier_pair, data, expect_state, local_classifier, state_dict_of, \
-    summary, weights
+from autograder.hw7_training.checks import (
+    LOOP_HINT,
+    SECONDS,
+    classifier_pair,
+    data,
+    expect_state,
+    local_classifier,
+    state_dict_of,
+    summary,
+    weights,
+)
+from gradeworker import toolbox
+from gradeworker.toolbox import ModeSensitive
 
 N, BATCH, LR, MOMENTUM = 50, 16, 0.5, 0.5
 
@@ -66,8 +74,8 @@ def run_epoch(student, ref, device, *, probe=False):
     opt = student.construct("torch.optim.SGD", remote.method("parameters").handle(), lr=LR, momentum=MOMENTUM,
                             timeout=SECONDS)
     loss_fn = student.construct("torch.nn.CrossEntropyLoss")
-    got = student.function("train_one_epoch", timeout=SECONDS)(remote, student.construct("toolbox.Batches", X, y, BATCH),
-                                                               loss_fn, opt, device)
+    batches = student.construct("toolbox.Batches", X, y, BATCH)
+    got = student.function("train_one_epoch", timeout=SECONDS)(remote, batches, loss_fn, opt, device)
     recorder = RecordingLoss()
     want = ref.train_one_epoch(local, toolbox.Batches(X, y, BATCH), recorder,
                                torch.optim.SGD(local.parameters(), lr=LR, momentum=MOMENTUM), device)

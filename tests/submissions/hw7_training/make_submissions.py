@@ -1,4 +1,6 @@
-"""Rebuild hw7's example submissions from the released notebook: python tests/submissions/hw7_training/make_submissions.py
+"""Rebuild hw7's example submissions from the released notebook:
+
+    python tests/submissions/hw7_training/make_submissions.py
 
 Each one is a notebook as a student would hand it in; expected.json holds the score each must get
 (reviewed by hand: change it only after reading the new report). The open part trains each model, so
@@ -13,7 +15,8 @@ from helpers import fill, solution_cells, write  # noqa: E402
 
 ID = "hw7_training"
 SOLVED = solution_cells(ID)
-WRITTEN = {"discussion": "I tried softmax regression, an MLP and a small CNN; the CNN's validation accuracy was highest."}
+WRITTEN = {"discussion": "I tried softmax regression, an MLP and a small CNN; the CNN's validation accuracy was "
+                         "highest."}
 
 # Correct, written differently: tensors accumulated on the device, inference_mode, the best epoch tracked by
 # index, a checkpoint of another layout (NumPy's legacy state as a list), and a CNN written as a class.

@@ -147,7 +147,8 @@ def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], N
 
 
 def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path, jobs: int = 0,
-                device: str = "auto", seed: int = 0, force: bool = False) -> list[GradingResult]:
+                device: str = "auto", seed: int = 0, force: bool = False, engine: str = "pool",
+                address: str | None = None) -> list[GradingResult]:
     course.assignment(assignment_id)  # fail fast on an unknown id
     base = out / assignment_id
     version = graders_version(course, assignment_id)
@@ -170,7 +171,11 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         results[job.student] = result
 
     workers = jobs or max(1, (os.cpu_count() or 2) // 2)
-    if workers == 1 or len(todo) <= 1:
+    if engine == "ray":  # the same jobs as Ray tasks; this process still writes every file (see ray_engine)
+        from .ray_engine import run_ray
+        for job, why in run_ray(todo, done, course, address=address, cpus=jobs or None):
+            done(job, harness_failure(course, job, f"the Ray task failed every try: {why}").to_dict(), {})
+    elif workers == 1 or len(todo) <= 1:
         for job in todo:
             done(job, *grade_job(job))
     else:

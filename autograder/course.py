@@ -123,6 +123,12 @@ class Assignment:
         module = importlib.import_module(f"autograder.{self.id}")
         return dict(getattr(module, "FORBIDDEN", {}))
 
+    @cached_property
+    def allow_fork(self) -> bool:
+        """Whether a test's worker may start processes (``ALLOW_FORK = True`` in its graders' __init__.py,
+        e.g. for DataLoader workers); by default the worker's seccomp filter forbids it."""
+        return bool(getattr(importlib.import_module(f"autograder.{self.id}"), "ALLOW_FORK", False))
+
     def grader_files(self) -> dict[str, list[Path]]:
         """Per task, its grader files: ``test_<task>.py``, or any ``test_*.py`` declaring ``TASK = "<task>"``
         (for names that differ only by case, like ``mlp`` and ``MLP``, on case-insensitive file systems)."""

@@ -57,6 +57,7 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
     started = time.perf_counter()
     course = course or Course.find()
     assignment = course.assignment(assignment_id)
+    course.register_graders()  # before anything imports autograder.<id>
     dev = resolve_device(device)
     result = _empty_result(assignment, notebook, seed, dev, student, _check_tasks(assignment, tasks))
     try:
@@ -65,7 +66,8 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
         _unreadable(result, assignment, exc, tasks)
     else:
         with _owned(launcher) as active:
-            submission = Submission(active, cells, assignment.forbidden, assignment.private_modules)
+            submission = Submission(active, cells, assignment.forbidden, assignment.private_modules,
+                                    assignment.allow_fork)
             try:
                 plugin = run_graders(assignment, submission, dev, seed, select, tasks)
             finally:
@@ -103,7 +105,6 @@ def _unreadable(result: GradingResult, assignment: Assignment, exc: NotebookErro
 def run_graders(assignment: Assignment, submission: Submission, dev: torch.device, seed: int,
                 select: str | None, tasks: list[str] | None) -> GradingPlugin:
     """Run the assignment's hidden graders (pytest, in this process) against the loaded submission."""
-    assignment.course.register_graders()
     plugin = GradingPlugin(GradingContext(assignment, submission, assignment.load_reference(), dev, seed))
     with _tf32_off():
         pytest.main(_pytest_args(assignment, select, tasks), plugins=[plugin])

@@ -17,6 +17,7 @@ the overhead of the harness above the floor, next to the goals. ``--quick``: 24 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -197,6 +198,9 @@ def floor_seconds(course, notebooks: list[Path]) -> list[float]:
     from autograder.remote import LoadReport, Submission
     from autograder.handles import wrap
 
+    def roundtrip(message, to_handle=None):  # what a socket would carry, in memory
+        return codec.read_message(io.BytesIO(codec.encode(message, to_handle)).read)
+
     class InProcessSubmission(Submission):
         def __init__(self, cells, assignment):
             super().__init__(None, cells, assignment.forbidden, assignment.private_modules)
@@ -211,10 +215,10 @@ def floor_seconds(course, notebooks: list[Path]) -> list[float]:
 
         def request(self, op, function, timeout=None, inherit=None, **fields):
             from autograder.handles import unwrap
-            fields = codec.decode(codec.encode({k: unwrap(v, 1) for k, v in fields.items()}))
+            fields = roundtrip({k: unwrap(v, 1) for k, v in fields.items()})
             self.server.request_id = self._new_id()
             reply = getattr(self.server, f"op_{Op(op).value}")(**fields)
-            wire = codec.decode(codec.encode(reply.to_wire(), self.server.to_handle))
+            wire = roundtrip(reply.to_wire(), self.server.to_handle)
             reply = Reply.from_wire(wire, self.server.request_id)
             reply.value = wrap(reply.value, self, 1, inherit or [])
             return reply

@@ -29,6 +29,7 @@ Ray is an optional extra: ``pip install '.[ray]'``.
 """
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import secrets
@@ -127,6 +128,7 @@ class LocalCluster:
                 time.sleep(0.5)
             except subprocess.TimeoutExpired:
                 continue
+        shutil.rmtree(self.log.parent, ignore_errors=True)
 
 
 _INIT = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -137,7 +139,9 @@ def _private_token() -> None:
     path (the sandboxed workers do not: the Launcher passes them a short fixed list of variables)."""
     if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
         return
-    token = Path(tempfile.mkdtemp(prefix="autograder-ray-auth-")) / "auth_token"
+    folder = Path(tempfile.mkdtemp(prefix="autograder-ray-auth-"))
+    atexit.register(shutil.rmtree, folder, True)
+    token = folder / "auth_token"
     token.touch(mode=0o600)
     token.write_text(secrets.token_hex(32))
     os.environ["RAY_AUTH_TOKEN_PATH"] = str(token)

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env ray demo test validate bench clean
+.PHONY: env ray demo test lint validate bench clean
 
 env: $(STAMP)
 
@@ -30,6 +30,12 @@ demo: env
 
 test: env ray
 	$(PY) -m pytest tests
+
+# ruff (style, imports, bugbear) on the whole repository; mypy on the harness, the worker and the course helpers
+# (both configured in pyproject.toml, both installed by the staff extra).
+lint: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 validate: env
 	$(PY) -m autograder validate

@@ -208,9 +208,10 @@ def grade_on_node(job: Job, notebook: bytes, version: str, node_device: str) -> 
 
 def run_ray(jobs: list[Job], done: Callable[[Job, dict, dict], None], course: Course, *, address: str | None = None,
             cpus: int | None = None, gpus_per_job: float | None = None, max_retries: int = MAX_RETRIES,
-            on_info: Callable[[Job, dict], None] | None = None) -> list[tuple[Job, str]]:
+            on_info: Callable[[Job, dict], None] | None = None, stop=None) -> list[tuple[Job, str]]:
     """Grade ``jobs`` as Ray tasks; ``done`` (the driver's writer) is called here as each result arrives.
-    Returns the jobs that failed every try, with why."""
+    Returns the jobs that failed every try, with why. When ``stop.signum`` is set (Ctrl-C, SIGTERM: see
+    ``progress.StopSignals``) the tasks still running are cancelled and nothing more is written."""
     ray = import_ray()
     if not jobs:
         return []
@@ -234,7 +235,11 @@ def run_ray(jobs: list[Job], done: Callable[[Job, dict, dict], None], course: Co
                    for job in jobs}
         lost: list[tuple[Job, str]] = []
         while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            if stop is not None and stop.signum:
+                for ref in pending:
+                    ray.cancel(ref, force=True)  # ends the Ray worker, and with it its sandboxed children
+                return lost
             for ref in ready:
                 job = pending.pop(ref)
                 try:

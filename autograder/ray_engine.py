@@ -21,7 +21,8 @@ What runs where:
 Access: the driver turns on Ray's token authentication (``RAY_AUTH_MODE=token``, Ray 2.52+) before it
 starts or joins a cluster: every RPC to the GCS, raylets and workers must carry the token. A cluster it
 starts itself (``ray start --head --node-ip-address 127.0.0.1``) gets a fresh random token for this
-batch, in a file only this user can read (``RAY_AUTH_TOKEN_PATH``, which Ray's processes inherit). To join a cluster (``--address``), start every
+batch, in a file only this user can read (``RAY_AUTH_TOKEN_PATH``, which Ray's processes inherit).
+To join a cluster (``--address``), start every
 node with ``RAY_AUTH_MODE=token`` and the same token (``ray get-auth-token --generate``, then
 ``RAY_AUTH_TOKEN`` or ``~/.ray/auth_token`` on each node and on the driver).
 
@@ -43,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .batch import Job, graders_version, grade_job
+from .batch import Job, grade_job, graders_version
 from .course import Course
 from .errors import UsageError
 
@@ -104,7 +105,8 @@ class LocalCluster:
                    "--node-ip-address=127.0.0.1", f"--port={gcs}", f"--num-cpus={cpus}",
                    "--include-dashboard=false", "--include-log-monitor=false", "--disable-usage-stats",
                    f"--dashboard-agent-grpc-port={grpc}", f"--runtime-env-agent-port={runtime_env}",
-                   f"--dashboard-agent-listen-port={listen}", f"--metrics-export-port={metrics}"] + ([f"--num-gpus={gpus}"] if gpus is not None else [])
+                   f"--dashboard-agent-listen-port={listen}", f"--metrics-export-port={metrics}"]
+        command += [f"--num-gpus={gpus}"] if gpus is not None else []
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -221,8 +223,8 @@ def run_ray(jobs: list[Job], done: Callable[[Job, dict, dict], None], course: Co
         stage_course(course, staging / "course")
         env = {"AUTOGRADER_STRICT": os.environ["AUTOGRADER_STRICT"]} if "AUTOGRADER_STRICT" in os.environ else {}
         # The course goes with the job (Ray uploads the folder once and unpacks it on each node it uses).
-        ray.init(address=address or cluster.address, runtime_env={"working_dir": str(staging / "course"), "env_vars": env},
-                 **_INIT)
+        runtime_env = {"working_dir": str(staging / "course"), "env_vars": env}
+        ray.init(address=cluster.address if cluster is not None else address, runtime_env=runtime_env, **_INIT)
         versions = {i: graders_version(course, i) for i in {job.assignment_id for job in jobs}}
         device = jobs[0].device
         if gpus_per_job is None:

@@ -43,6 +43,7 @@ def make_submissions(folder: Path, count: int) -> dict[str, str]:
     """``count`` notebooks in ``folder``, about 40 % correct, 35 % wrong (one catalogued mistake each),
     10 % half done, 13 % cheating, and exactly one with a looping cell. Returns student -> kind."""
     from catalogue.hw1_linear_regression import WRONG
+
     from helpers import fill, load, solution_cells, write
     solved = solution_cells(ID)
     kinds: dict[str, str] = {}
@@ -190,13 +191,14 @@ def floor_seconds(course, notebooks: list[Path]) -> list[float]:
     directly (through the worker's own request handlers and an in-memory codec round trip, so values and
     handles behave as in a real worker). Never use this on untrusted code."""
     import torch
+
+    from autograder.grade import run_graders
+    from autograder.handles import wrap
+    from autograder.notebook import code_to_run, read_notebook
+    from autograder.remote import LoadReport, Submission
     from gradeworker import codec
     from gradeworker.protocol import Op, Reply
     from gradeworker.server import Worker
-    from autograder.grade import run_graders
-    from autograder.notebook import code_to_run, read_notebook
-    from autograder.remote import LoadReport, Submission
-    from autograder.handles import wrap
 
     def roundtrip(message, to_handle=None):  # what a socket would carry, in memory
         return codec.read_message(io.BytesIO(codec.encode(message, to_handle)).read)
@@ -235,7 +237,8 @@ def floor_seconds(course, notebooks: list[Path]) -> list[float]:
         plugin = run_graders(assignment, submission, torch.device("cpu"), 0, None, None)
         times.append(time.perf_counter() - started)
         score = sum(r.points for r in plugin.results)
-        assert score == 100, f"the floor graded {nb.name} {score}, not 100: {[r.name for r in plugin.results if not r.passed]}"
+        failed = [r.name for r in plugin.results if not r.passed]
+        assert score == 100, f"the floor graded {nb.name} {score}, not 100: {failed}"
         torch.set_num_threads(threads)
     return times
 
@@ -259,8 +262,9 @@ def main() -> None:
     kinds = make_submissions(work / "submitted", count)
     subs = find_submissions(ID, [work / "submitted"])
     load_before = os.getloadavg()
-    print(f"{count} hw1 submissions in {work}: " + ", ".join(
-        f"{k} {list(kinds.values()).count(k)}" for k in ("correct", "wrong", "half_done", "cheat", "looping")), flush=True)
+    counts = list(kinds.values())
+    mix = ", ".join(f"{k} {counts.count(k)}" for k in ("correct", "wrong", "half_done", "cheat", "looping"))
+    print(f"{count} hw1 submissions in {work}: {mix}", flush=True)
 
     with MemorySampler("spawn_main") as pool_memory:
         pool_wall, pool_results = run_batch(course, subs, work / "pool", args.jobs, "pool")

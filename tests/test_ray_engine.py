@@ -72,11 +72,13 @@ def test_does_ray_give_the_same_grades_as_the_local_pool_and_regrade_nothing_on_
 
 def _grading_tasks():
     import psutil
-    return [p for p in psutil.process_iter(["cmdline"]) if any("autograder.grade" in part for part in p.info["cmdline"] or [])]
+    return [p for p in psutil.process_iter(["cmdline"])
+            if any("autograder.grade" in part for part in p.info["cmdline"] or [])]
 
 
 def test_does_a_ray_worker_killed_mid_batch_cost_a_retry_and_nothing_else(ray_cluster, pool_results, course):
     import psutil
+
     from autograder.ray_engine import run_ray
     names = NAMES[:3]
     jobs = [Job(str(course.root), HW1, n, str(EXAMPLES / f"{n}.ipynb"), "cpu", 0) for n in names]

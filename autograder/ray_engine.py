@@ -30,7 +30,6 @@ Ray is an optional extra: ``pip install '.[ray]'``.
 """
 from __future__ import annotations
 
-import atexit
 import fcntl
 import os
 import secrets
@@ -100,6 +99,7 @@ class LocalCluster:
     def __init__(self, cpus: int, gpus: int | None = None):
         gcs, grpc, runtime_env, listen, metrics = _free_ports(5)
         self.address = f"127.0.0.1:{gcs}"
+        self.token: Path | None = None
         self.log = Path(tempfile.mkdtemp(prefix="autograder-ray-")) / "ray-start.log"
         command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
                    "--node-ip-address=127.0.0.1", f"--port={gcs}", f"--num-cpus={cpus}",
@@ -131,35 +131,43 @@ class LocalCluster:
             except subprocess.TimeoutExpired:
                 continue
         shutil.rmtree(self.log.parent, ignore_errors=True)
+        if self.token is not None:  # the token we made for it: gone with it
+            shutil.rmtree(self.token, ignore_errors=True)
+            os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
 
 
 _INIT = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
 
 
-def _private_token() -> None:
+def _private_token() -> Path | None:
     """A fresh secret for a private cluster, in a file only this user can read; Ray's processes inherit its
     path (the sandboxed workers do not: the Launcher passes them a short fixed list of variables)."""
     if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
-        return
+        return None
     folder = Path(tempfile.mkdtemp(prefix="autograder-ray-auth-"))
-    atexit.register(shutil.rmtree, folder, True)
     token = folder / "auth_token"
     token.touch(mode=0o600)
     token.write_text(secrets.token_hex(32))
     os.environ["RAY_AUTH_TOKEN_PATH"] = str(token)
+    return folder
 
 
 def start_local_cluster(cpus: int | None = None) -> LocalCluster:
     """A private cluster on loopback with its own token, ready to join at ``.address``; ``.stop()`` ends it."""
-    _private_token()
+    token = _private_token()
     for attempt in (1, 2):  # the raylet gives Ray's agents 30 s to start: a busy machine can miss it once
         cluster = LocalCluster(cpus or max(1, (os.cpu_count() or 2) // 2))
         try:
             cluster.wait_ready()
-            return cluster
         except RuntimeError:
             if attempt == 2:
+                if token is not None:
+                    shutil.rmtree(token, ignore_errors=True)
+                    os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
                 raise
+            continue
+        cluster.token = token  # removed when the cluster stops
+        return cluster
     raise AssertionError("unreachable")
 
 

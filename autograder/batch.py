@@ -170,7 +170,7 @@ def _completed(futures: dict, pool: ProcessPoolExecutor, stop: StopSignals | Non
 
 def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path,
                 jobs: int = defaults.JOBS, device: str = defaults.DEVICE, seed: int = defaults.SEED,
-                force: bool = False) -> list[GradingResult]:
+                force: bool = False, engine: str = "pool", address: str | None = None) -> list[GradingResult]:
     """Grade ``submissions`` (one per student), with progress on stderr; raises ``Interrupted`` on Ctrl-C or
     SIGTERM after stopping every grading process, having saved only submissions graded to the end."""
     course.assignment(assignment_id)  # fail fast on an unknown id
@@ -202,7 +202,11 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
 
     workers = jobs or max(1, (os.cpu_count() or 2) // 2)
     with StopSignals() as stop:
-        if workers == 1 or len(todo) <= 1:
+        if engine == "ray":  # the same jobs as Ray tasks; this process still writes every file (see ray_engine)
+            from .ray_engine import run_ray
+            for job, why in run_ray(todo, done, course, address=address, cpus=jobs or None, stop=stop):
+                done(job, harness_failure(course, job, f"the Ray task failed every try: {why}").to_dict(), {})
+        elif workers == 1 or len(todo) <= 1:
             for job in todo:
                 with stop.interruptible():
                     try:

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, required=True, help="where results, feedback and grades.csv go")
     b.add_argument("--jobs", type=int, default=defaults.JOBS, help="parallel graders (default: half the CPU cores)")
     b.add_argument("--force", action="store_true", help="regrade submissions that already have results")
+    b.add_argument("--engine", choices=["pool", "ray"], default="pool",
+                   help="pool: processes on this machine (default); ray: tasks on a Ray cluster (pip install '.[ray]')")
+    b.add_argument("--address", help="with --engine ray: the cluster to join (default: start one on 127.0.0.1)")
     _common(b)
 
     v = sub.add_parser("validate", help="check that source notebooks score full marks and releases zero")
@@ -156,10 +159,15 @@ def cmd_grade(args: argparse.Namespace, course: Course) -> int:
 def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     from .batch import find_submissions, grade_batch, print_table
     submissions = find_submissions(args.assignment, args.paths)
+    if args.engine == "ray":
+        from .ray_engine import import_ray
+        import_ray()  # not installed: say how to install it, exit 2, before anything is graded
+    elif args.address:
+        raise UsageError("--address is for --engine ray")
     if not submissions:
         raise UsageError(f"no notebooks found in {', '.join(map(str, args.paths))}")
     results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
-                          seed=args.seed, force=args.force)
+                          seed=args.seed, force=args.force, engine=args.engine, address=args.address)
     print_table(results)
     print(f"reports: {args.out / args.assignment}/<student>/feedback.md; gradebook: "
           f"{args.out / args.assignment / 'grades.csv'}")

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env demo test lint validate bench clean
+.PHONY: env ray demo test lint validate bench clean
 
 env: $(STAMP)
 
@@ -16,10 +16,19 @@ $(STAMP): pyproject.toml course/pyproject.toml
 	$(PY) -m pip install --quiet -e ./course -e '.[staff]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
+# Ray, for `autograder batch --engine ray` and its tests: an optional extra, installed for the test suite.
+RAY_STAMP := $(VENV)/.installed-ray
+
+ray: $(RAY_STAMP)
+
+$(RAY_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[ray]' --config-settings editable_mode=compat
+	touch $(RAY_STAMP)
+
 demo: env
 	$(PY) -m autograder demo --out build/demo
 
-test: env
+test: env ray
 	$(PY) -m pytest tests
 
 # ruff (style, imports, bugbear) on the whole repository; mypy on the harness, the worker and the course helpers

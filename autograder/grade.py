@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from . import defaults
 from .course import Assignment, Course
 from .errors import NotebookError, UsageError
 from .launcher import Launcher
@@ -47,7 +48,7 @@ def _pytest_args(assignment: Assignment, select: str | None, tasks: list[str] | 
 
 
 def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course: Course | None = None,
-                     device: str = "auto", seed: int = 0, select: str | None = None, tasks: list[str] | None = None,
+                     device: str = defaults.DEVICE, seed: int = defaults.SEED, select: str | None = None, tasks: list[str] | None = None,
                      launcher: Launcher | None = None, student: str = "") -> GradingResult:
     """Grade ``notebook`` against ``assignment_id``'s hidden graders. Never raises for bad submissions.
 

@@ -84,14 +84,33 @@ def code_to_run(nb: dict) -> list[CodeCell]:
 # hooks the forbidden-call monitor rests on, and ways to find or rewrite live objects and frames.
 _MACHINERY = frozenset({"gradeworker", "setprofile", "getprofile", "settrace", "gettrace", "get_referrers",
                         "get_referents", "get_objects", "ctypes", "_getframe"})
+# Modules whose import is a sign by itself: live objects and memory (gc, ctypes), PyTorch's dispatcher
+# (torch.library, torch._C), work done where the monitor cannot look (threads, forked or spawned processes).
+_MODULES = frozenset({"gradeworker", "ctypes", "_ctypes", "cffi", "gc", "threading", "_thread", "multiprocessing",
+                      "torch.multiprocessing", "concurrent", "subprocess", "pty", "builtins", "torch.library",
+                      "torch._C", "torch._ops", "torch._dynamo", "torch._inductor"})
+# Attributes that reach frames, closures and the hooks' storage, whichever object they are read from.
+_REACHES = frozenset({"f_back", "f_locals", "f_globals", "f_builtins", "tb_frame", "tb_next", "gi_frame", "cr_frame",
+                      "ag_frame", "__closure__", "cell_contents", "__globals__", "_current_frames", "currentframe",
+                      "getouterframes", "getinnerframes", "getclosurevars", "_profile_hook", "_trace_hook",
+                      "_C", "library", "__builtins__"})
+_PROCESS = frozenset({"fork", "forkpty", "register_at_fork", "posix_spawn", "posix_spawnp", "system", "popen",
+                      "execv", "execve", "execl", "execle", "execlp", "execvp", "execvpe", "spawnv", "spawnve",
+                      "spawnl", "spawnle", "spawnlp", "spawnvp"})  # of module os: a process the monitor cannot see
 _DYNAMIC_BUILTINS = frozenset({"__import__", "eval", "exec", "compile"})  # called by bare name (not net.eval())
+# A name read as a string (getattr(sys, "modules")) is a reach all the same.
+_REACHED_BY_STRING = (_REACHES | _PROCESS | _MACHINERY | {"modules"}) - {"system", "library", "_C"}
 
 
 def tampering_signs(cells: list[CodeCell]) -> list[str]:
     """Where a submission's code reaches into the grader's machinery, read from its text in this process.
 
     The worker's own checks run beside the student's code and could be rewritten by it; this reading
-    cannot. Dynamic imports and eval/exec of computed strings count too: they hide what is reached.
+    cannot. It names what it found: the profiling hooks, ``sys.modules`` (a way to the worker's own
+    modules under a computed name), ``gc``, ``ctypes``, ``torch.library`` and ``torch._C`` (the
+    dispatcher the monitor's check lives in), frames and closures, ``threading`` and ``os.fork`` /
+    ``multiprocessing`` / ``subprocess`` (work done where the monitor cannot look). Dynamic imports
+    and eval/exec of computed strings count too: they hide what is reached.
     """
     signs = []
     for cell in cells:
@@ -99,21 +118,87 @@ def tampering_signs(cells: list[CodeCell]) -> list[str]:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue
+        aliases = _module_aliases(tree)
         found = set()
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                modules = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
-                found |= {m.split(".")[0] for m in modules if m and m.split(".")[0] in _MACHINERY}
-            elif isinstance(node, ast.Name) and node.id in _MACHINERY:
+                found |= _imported_signs(node)
+            elif isinstance(node, ast.Name) and (node.id in _MACHINERY or node.id == "__builtins__"):
                 found.add(node.id)
-            elif isinstance(node, ast.Attribute) and (node.attr in _MACHINERY or node.attr == "monitoring"):
-                found.add(node.attr)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "gradeworker" in node.value:
-                found.add("gradeworker")
+            elif isinstance(node, ast.Attribute):
+                owner = _module_of(node.value, aliases)
+                if node.attr in _MACHINERY or node.attr == "monitoring":
+                    found.add(node.attr)
+                elif node.attr in ("_C", "library") and owner == "torch":
+                    found.add(f"torch.{node.attr}")
+                elif node.attr in _REACHES - {"_C", "library"}:
+                    found.add(node.attr)
+                elif node.attr == "modules" and owner == "sys":
+                    found.add("sys.modules")
+                elif node.attr in _PROCESS and owner in ("os", "posix"):
+                    found.add(f"os.{node.attr}")
+                elif owner in _MODULES or f"{owner}.{node.attr}" in _MODULES:
+                    found.add(owner if owner in _MODULES else f"{owner}.{node.attr}")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if "gradeworker" in node.value:
+                    found.add("gradeworker")
+                elif node.value in _REACHED_BY_STRING:
+                    found.add(f"{node.value!r} as a string (getattr)")
             elif isinstance(node, ast.Call) and _is_dynamic(node) and not _literal_args(node):
                 found.add(f"{_called_name(node)}(...) of a computed string")
         signs += [f"cell {cell.index} uses {name}" for name in sorted(found)]
     return signs
+
+
+def _module_aliases(tree: ast.AST) -> dict[str, str]:
+    """Local name -> module, from the cell's imports (``import sys as s``, ``from os import path``)."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    for name in ("sys", "os", "torch", "gc", "threading", "builtins"):  # imported by an earlier cell
+        aliases.setdefault(name, name)
+    return aliases
+
+
+def _module_of(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """The module an expression stands for: an alias, ``os.sys``, ``__import__("sys")``, else None."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _module_of(node.value, aliases)
+        if node.attr in ("sys", "os") and owner is not None:
+            return node.attr  # os.sys, importlib.sys, ...
+        return f"{owner}.{node.attr}" if owner in ("torch",) and node.attr in ("multiprocessing",) else None
+    if isinstance(node, ast.Call) and _is_dynamic(node) and _literal_args(node) and isinstance(node.args[0].value, str):
+        return node.args[0].value
+    return None
+
+
+def _imported_signs(node: ast.Import | ast.ImportFrom) -> set[str]:
+    if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    else:
+        base = node.module or ""
+        names = [base] + [f"{base}.{a.name}" for a in node.names]
+        if base in ("os", "posix"):
+            names += [f"os.{a.name}" for a in node.names if a.name in _PROCESS]
+        if base == "sys":
+            names += ["sys.modules" for a in node.names if a.name == "modules"]
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:cut])
+            if prefix in _MODULES or prefix in _MACHINERY or prefix in ("sys.modules",) or (
+                    prefix.startswith("os.") and prefix[3:] in _PROCESS):
+                found.add(prefix)
+                break
+    return found
 
 
 def _is_dynamic(node: ast.Call) -> bool:

@@ -161,7 +161,7 @@ def test_is_code_that_reaches_into_the_grader_flagged_but_ordinary_code_not():
         CodeCell(4, "import gc\nhooks = [o for o in gc.get_objects()]"),
     ])
     assert flagged == ["cell 1 uses gradeworker", "cell 2 uses setprofile",
-                       "cell 3 uses __import__(...) of a computed string", "cell 4 uses get_objects"]
+                       "cell 3 uses __import__(...) of a computed string", "cell 4 uses gc", "cell 4 uses get_objects"]
     ordinary = "import torch\nnet = torch.nn.Linear(2, 1)\nnet.eval()\nmodel = torch.compile\nx = eval('1 + 1')\n"
     assert tampering_signs([CodeCell(1, ordinary)]) == []
 
@@ -203,5 +203,17 @@ def test_does_a_hanging_cell_cost_its_time_once(launcher):
             started = time.perf_counter()
             sub.reset(1)
             assert sub.f() == 1 and time.perf_counter() - started < 2, "a new worker re-ran the hanging cell"
+    finally:
+        sub.close()
+
+
+def test_is_a_monitored_call_cut_at_its_budget_not_taken_for_tampering(launcher):
+    spin = "import torch\ndef spin():\n    x = torch.ones(3)\n    while True:\n        x = torch.relu(x)\n"
+    cells = [CodeCell(1, spin)]
+    sub = Submission(launcher, cells, {"spin": ["torch.linalg.pinv"]})
+    try:
+        for _ in range(5):  # the timer lands inside the profile hook now and then; never a tampering verdict
+            result = sub.spin.run((), soft_timeout=0.05)
+            assert result.cut_short
     finally:
         sub.close()

@@ -10,6 +10,11 @@ _SOFTMAX_ALIASES = [
     "Tensor.softmax", "Tensor.log_softmax", "Tensor.logsumexp",
     "torch.special.softmax", "torch.special.log_softmax", "torch.special.logsumexp",
     "torch._softmax", "torch._log_softmax", "F.softmin", "nn.Softmin", "nn.LogSoftmax",
+    "torch.sparse.softmax", "torch.sparse.log_softmax",
+    # operators that compute a softmax on the way: attention is softmax(Q K^T / sqrt(d)) V
+    "F.scaled_dot_product_attention", "nn.MultiheadAttention",
+    # the ATen operators themselves (caught at the dispatcher: partial, map, threads, TorchScript, ...)
+    "torch.ops.aten.*softmax", "torch.ops.aten.*logsumexp", "torch.ops.aten._*attention*",
 ]
 
 FORBIDDEN = {
@@ -17,6 +22,7 @@ FORBIDDEN = {
                 "torch.logsumexp", *_SOFTMAX_ALIASES],
     "cross_entropy_from_logits": ["F.cross_entropy", "nn.CrossEntropyLoss", "F.nll_loss", "F.log_softmax",
                                   "torch.log_softmax", "torch.logsumexp", "torch.softmax", "F.softmax",
-                                  "nn.Softmax", "nn.NLLLoss", *_SOFTMAX_ALIASES],
+                                  "nn.Softmax", "nn.NLLLoss", *_SOFTMAX_ALIASES, "torch.ops.aten.nll_loss*",
+                                  "torch.ops.aten.cross_entropy_loss"],
 }
 

@@ -188,6 +188,75 @@ print(w, b)
 """
 
 
+# Correct: the normal equations solved with torch.linalg.solve, which the contract allows.
+CORRECT_SOLVE = '''
+def normal_equation(X, y):
+    A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device)], dim=1)
+    theta = torch.linalg.solve(A.T @ A, A.T @ y.reshape(-1, 1))
+    return theta[:-1], theta[-1:].reshape(1)
+'''
+
+# The least-squares fit from the library, by routes a profile hook cannot see (a C function called from
+# C: partial, map, TorchScript) and under names the first forbidden list left out (torch.pinverse, SciPy).
+_DESIGN = '''
+def _design(X):
+    return torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device)], dim=1)
+'''
+CHEAT_ROUTES = {
+    "partial_lstsq": _DESIGN + '''
+import functools
+_fit = functools.partial(torch.linalg.lstsq, driver="gelsd")
+
+
+def normal_equation(X, y):
+    theta = _fit(_design(X).cpu(), y.reshape(-1, 1).cpu()).solution.to(X.device)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "map_pinv": _DESIGN + '''
+def normal_equation(X, y):
+    (P,) = map(torch.linalg.pinv, [_design(X)])
+    theta = P @ y.reshape(-1, 1)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "jit_trace_lstsq": _DESIGN + '''
+def _solve(A, Y):
+    return torch.linalg.lstsq(A, Y).solution
+
+
+_traced = torch.jit.trace(_solve, (torch.randn(5, 3), torch.randn(5, 1)))
+
+
+def normal_equation(X, y):
+    theta = _traced(_design(X).cpu(), y.reshape(-1, 1).cpu()).to(X.device)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "pinverse": _DESIGN + '''
+def normal_equation(X, y):
+    theta = torch.pinverse(_design(X)) @ y.reshape(-1, 1)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "scipy_lstsq": _DESIGN + '''
+import scipy.linalg
+
+
+def normal_equation(X, y):
+    A = _design(X).detach().cpu().double().numpy()
+    theta = scipy.linalg.lstsq(A, y.reshape(-1, 1).detach().cpu().double().numpy())[0]
+    theta = torch.as_tensor(theta, dtype=X.dtype, device=X.device)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+    "scipy_pinv": _DESIGN + '''
+from scipy import linalg as sla
+
+
+def normal_equation(X, y):
+    P = torch.as_tensor(sla.pinv(_design(X).detach().cpu().double().numpy()), dtype=X.dtype, device=X.device)
+    theta = P @ y.reshape(-1, 1)
+    return theta[:-1], theta[-1:].reshape(1)
+''',
+}
+
+
 def examples() -> dict[str, dict]:
     nb_monkeypatch = fill(ID, {**SOLVED, "linreg": "def linreg(X, w, b):\n    return torch.zeros(X.shape[0], 1)\n",
                                "squared_loss": "def squared_loss(y_hat, y):\n    return torch.zeros_like(y_hat)\n"})
@@ -209,6 +278,8 @@ def examples() -> dict[str, dict]:
         "cheat_results_file": fill(ID, {**SOLVED, "linear_net": CHEAT_RESULTS_FILE}),
         "cheat_exit_early": nb_exit,
         "cheat_infinite_loop": nb_loop,
+        "correct_linalg_solve": fill(ID, {**SOLVED, "normal_equation": CORRECT_SOLVE}),
+        **{f"cheat_{route}": fill(ID, {**SOLVED, "normal_equation": source}) for route, source in CHEAT_ROUTES.items()},
     }
 
 

@@ -136,6 +136,121 @@ def evaluate_accuracy(net, data_iter):
 }
 
 
+# The library's softmax by every route the issue found (a C function called from C raises no profile
+# event; a thread, TorchScript and a raw operator call go around Python entirely), and under names
+# the first forbidden list left out. Each must lose the softmax part with a message naming the operator.
+# (torch.jit.trace is hw1's example: a traced softmax hangs in the worker's forked copies, monitor or not.)
+CHEAT_ROUTES = {
+    "partial": '''
+import functools
+_soft = functools.partial(torch.softmax, dim=1)
+
+
+def softmax(X):
+    return _soft(X)
+''',
+    "methodcaller": '''
+import operator
+_rows = operator.methodcaller("softmax", 1)
+
+
+def softmax(X):
+    return _rows(X)
+''',
+    "map": '''
+def softmax(X):
+    (P,) = map(torch.softmax, [X], [1])
+    return P
+''',
+    "thread": '''
+import queue
+import threading
+
+
+def _start_helper():
+    """A thread that computes the library's softmax of whatever it is asked."""
+    asked, answers = queue.Queue(), queue.Queue()
+
+    def serve():
+        while True:
+            answers.put(torch.softmax(asked.get(), dim=1))
+    helper = threading.Thread(target=serve, daemon=True)
+    helper.start()
+    return helper, asked, answers
+
+
+_helper = _start_helper()  # started while the notebook loads, before any monitored call
+
+
+def softmax(X):
+    global _helper
+    if not _helper[0].is_alive():  # a forked copy of the worker keeps no threads: start another
+        _helper = _start_helper()
+    _helper[1].put(X)
+    return _helper[2].get()
+''',
+    "compilation_unit": '''
+_unit = torch.jit.CompilationUnit("def rows(X):\\n    return torch.softmax(X, 1)\\n")
+
+
+def softmax(X):
+    return _unit.rows(X)
+''',
+    "aten_op": '''
+def softmax(X):
+    return torch.ops.aten._softmax.default._op(X, 1, False)
+''',
+    "fork": '''
+import io
+import os
+
+
+def softmax(X):
+    """The library's softmax in a forked child, sent back through a pipe."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        buffer = io.BytesIO()
+        torch.save(torch.softmax(X.detach().cpu(), dim=1), buffer)
+        os.write(write_end, buffer.getvalue())
+        os._exit(0)
+    os.close(write_end)
+    chunks = []
+    while chunk := os.read(read_end, 1 << 16):
+        chunks.append(chunk)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    P = torch.load(io.BytesIO(b"".join(chunks)))
+    return P.to(X.device) if not X.requires_grad else X + (P.to(X.device) - X).detach()
+''',
+    "scaled_dot_product_attention": '''
+import torch.nn.functional as F
+
+
+def softmax(X):
+    """Attention is softmax(Q K^T * scale) V: one query per row, identity keys and values."""
+    n, q = X.shape
+    eye = torch.eye(q, dtype=X.dtype, device=X.device).expand(n, q, q)
+    return F.scaled_dot_product_attention(X[:, None, :], eye, eye, scale=1.0)[:, 0, :]
+''',
+    "sparse_softmax": '''
+def softmax(X):
+    return torch.sparse.softmax(X.to_sparse(), dim=1).to_dense()
+''',
+    "sys_modules": '''
+import sys
+
+_monitor = sys.modules["grade" + "worker.monitor"]
+_monitor.CallMonitor.__enter__ = lambda self: self  # switch the monitor off, the scan sees no module name
+_monitor.CallMonitor.__exit__ = lambda self, *exc: None
+
+
+def softmax(X):
+    return torch.softmax(X, dim=1)
+''',
+}
+
+
 def examples() -> dict[str, dict]:
     # A student cell that replaces torch.softmax by their own, hoping the grader's reference uses it.
     nb = fill(ID, {**SOLVED, "softmax": "def softmax(X):\n    return torch.ones_like(X) / X.shape[1]\n"})
@@ -151,6 +266,7 @@ def examples() -> dict[str, dict]:
         "cheat_disable_monitor": fill(ID, {**SOLVED, **CHEAT_DISABLE_MONITOR}),
         "cheat_forge_probe_record": fill(ID, {**SOLVED, **CHEAT_FORGE_RECORD}),
         "cheat_monkeypatch_softmax": monkeypatch,
+        **{f"cheat_{route}": fill(ID, {**SOLVED, "softmax": source}) for route, source in CHEAT_ROUTES.items()},
     }
 
 

@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, required=True, help="where results, feedback and grades.csv go")
     b.add_argument("--jobs", type=int, default=0, help="parallel graders (default: half the CPU cores)")
     b.add_argument("--force", action="store_true", help="regrade submissions that already have results")
+    b.add_argument("--no-gradebook", action="store_true",
+                   help="do not record the scores in nbgrader's gradebook (recorded when the assignment is released)")
     _common(b)
 
     v = sub.add_parser("validate", help="check that source notebooks score full marks and releases zero")
@@ -127,6 +129,9 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
                           seed=args.seed, force=args.force)
     print_table(results)
+    if not args.no_gradebook:
+        from .gradebook import update_after_batch
+        print(update_after_batch(course, args.assignment, submissions, results))
     print(f"reports: {args.out / args.assignment}/<student>/feedback.md; gradebook: "
           f"{args.out / args.assignment / 'grades.csv'}")
     return 2 if any(r.harness_errors for r in results) else 0

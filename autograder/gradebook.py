@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 from .course import Course
@@ -150,6 +151,13 @@ def _timestamp(cd, notebook: Path) -> datetime.datetime | None:
 def record(course: Course, assignment_id: str, student: str, notebook: Path, result: GradingResult, cd=None) -> Path:
     """Store one graded submission the way ``nbgrader autograde`` would: student, submission, the
     autograded notebook and each graded cell's auto score. Returns the autograded notebook's path."""
+    with warnings.catch_warnings():
+        # nbgrader's own session warnings (SQLAlchemy autoflush) and nbformat's about old cell ids: not the TA's business
+        warnings.simplefilter("ignore")
+        return _record(course, assignment_id, student, notebook, result, cd)
+
+
+def _record(course: Course, assignment_id: str, student: str, notebook: Path, result: GradingResult, cd=None) -> Path:
     import nbformat
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells,

@@ -123,7 +123,8 @@ def harness_failure(course: Course, job: Job, detail: str) -> GradingResult:
                          student=job.student)
 
 
-def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], None], attempts: int = 2) -> list[Job]:
+def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], None], attempts: int = 2,
+              task: Callable[[Job], tuple[dict, dict]] = grade_job) -> list[Job]:
     """Grade ``jobs`` on a local process pool. A pool process that dies costs its submissions a retry on a
     new pool, never the batch; returns the jobs that failed every attempt."""
     pending, tries = list(jobs), {job: 0 for job in jobs}
@@ -131,7 +132,7 @@ def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], N
         counter = get_context("spawn").Value("i", 0)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_slot,
                                  initargs=(counter,)) as pool:
-            futures = {pool.submit(grade_job, job): job for job in pending}
+            futures = {pool.submit(task, job): job for job in pending}
             pending = []
             for future in as_completed(futures):
                 job = futures[future]

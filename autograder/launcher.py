@@ -104,7 +104,10 @@ def worker_import_path() -> list[str]:
     if _exposes_hidden_code(home):
         raise HarnessError(f"gradeworker lives beside autograder/ or solutions/ in {home}; the worker would "
                            "see them. Install the course package from its own folder (course/).")
-    keep = [p for p in sys.path if p and os.path.isdir(p) and not _exposes_hidden_code(p)]
+    # Only the standard library and installed packages: never a folder that happens to be on our own path
+    # (pytest's rootdir, the checkout, a tests/ folder full of example solutions).
+    keep = [p for p in sys.path if p and os.path.isdir(p) and not _exposes_hidden_code(p)
+            and (p.startswith(sys.base_prefix + os.sep) or Path(p).name in ("site-packages", "dist-packages"))]
     return [home] + [p for p in keep if os.path.realpath(p) != os.path.realpath(home)]
 
 

@@ -2,8 +2,8 @@
 
 ``Submission`` owns one student's notebook code and the processes running it. It loads the notebook
 once into a *loaded copy* (cell by cell: a cell that hangs is stopped, one that kills its process is
-skipped), then gives each test a worker forked from that copy, with every definition in place and no
-cell run again. A crash, a timeout or garbage on the channel costs one test: the next one gets a
+skipped), then forks the worker that runs the tests from that copy, with every definition in place and
+no cell run again. A crash, a timeout or garbage on the channel costs one test: the next one gets a
 fresh fork. Graders see it as ``student``: ``student.linreg(X, w, b)`` runs the student's ``linreg``
 in the worker and returns plain data; objects that are not data come back as ``RemoteObject``.
 

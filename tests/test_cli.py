@@ -87,3 +87,22 @@ def test_do_seeds_replay_and_depend_on_the_run_seed_and_the_test(grade):
 def test_does_grading_on_cuda_give_full_marks_to_the_solution(grade):
     result = grade(HW1, EXAMPLES / "correct_solution.ipynb", device="cuda")
     assert result.device.startswith("cuda") and result.score == 100
+
+
+def _dies_once(job):
+    """A grading process that dies on its first try at the first job (a crash, a kill from outside)."""
+    import os
+    from pathlib import Path
+    marker = Path(job.notebook).with_suffix(".died")
+    if job.student == "first" and not marker.exists():
+        marker.write_text("x")
+        os._exit(9)
+    return {"student": job.student}, {}
+
+
+def test_does_a_dead_pool_process_cost_a_retry_not_the_batch(tmp_path):
+    from autograder.batch import Job, _run_pool
+    jobs = [Job(str(ROOT), HW1, name, str(tmp_path / f"{name}.ipynb"), "cpu", 0) for name in ("first", "second", "third")]
+    finished = []
+    failed = _run_pool(jobs, 2, lambda job, result, _: finished.append(result["student"]), task=_dies_once)
+    assert failed == [] and sorted(finished) == ["first", "second", "third"]

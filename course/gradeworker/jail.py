@@ -134,7 +134,12 @@ def _filesystem(spec: dict) -> None:
     _build_root(spec, root)
     os.makedirs(f"{root}/.old", exist_ok=True)
     _pivot_root(root, f"{root}/.old")
-    os.chdir("/")
+    os.chdir("/")  # the old root stays at /.old until /proc is mounted: see _seal
+
+
+def _seal() -> None:
+    """Drop the host's root and make ours read-only. Done after /proc is mounted because, in a user
+    namespace, the kernel only lets a new /proc be mounted while a full view of the host's is in reach."""
     _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
     os.rmdir("/.old")
     _mount("none", "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
@@ -164,15 +169,23 @@ def enter(spec: dict, log_fd: int) -> list[str]:
     if pid_namespace:
         try:
             _filesystem(spec)
-            held.append("minimal read-only filesystem, private size-capped /tmp")
+            private = True
         except (JailError, OSError) as exc:
             print(f"jail: private filesystem refused ({exc})", file=sys.stderr)
+            private = False
         _keep_namespace()  # returns in pid 1 of the new pid namespace
         try:
             _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
             held.append("own /proc")
         except (JailError, OSError) as exc:
             print(f"jail: /proc refused ({exc})", file=sys.stderr)
+        if private:
+            try:
+                _seal()
+                held.append("minimal read-only filesystem, private size-capped /tmp")
+            except (JailError, OSError) as exc:
+                print(f"jail: could not drop the host's root ({exc})", file=sys.stderr)
+                os._exit(70)  # never run student code with the host's files in reach at /.old
     held += _drop_privileges(spec if as_root else {})
     held += install_seccomp(deny_fork=False)
     return held

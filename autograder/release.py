@@ -42,7 +42,24 @@ def release(course: Course, assignment_id: str) -> Path:
     _generate(course.root, assignment_id)
     if not assignment.release_notebook.is_file():
         raise UsageError(f"nbgrader ran but wrote no {assignment.release_notebook}")
+    write_forbidden_list(course, assignment_id)
     return assignment.release_notebook
+
+
+FORBIDDEN_FILE = "forbidden.json"
+
+
+def write_forbidden_list(course: Course, assignment_id: str) -> Path:
+    """``release/<id>/forbidden.json``: the contract's forbidden calls per function, names only (no grader
+    code), for the student's advisory check (``python -m d2lcourse validate``)."""
+    course.register_graders()
+    path = course.assignment(assignment_id).release_notebook.parent / FORBIDDEN_FILE
+    data = {"assignment": assignment_id,
+            "about": "Calls the contract forbids inside each function; calling one there costs all of its points. "
+                     "Read by `python -m d2lcourse validate` (advisory: the grader watches the calls made).",
+            "forbidden": {task: list(names) for task, names in course.assignment(assignment_id).forbidden.items()}}
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
 
 
 def _comparable(path: Path) -> dict:

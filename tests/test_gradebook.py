@@ -139,3 +139,33 @@ def test_does_nbgrader_autograde_score_with_the_hidden_graders(graded):
     assert {k: v for k, v in held.items() if k != "total"} == pytest.approx(expected)
     autograded = (course.root / "autograded" / "alice" / HW2 / f"{HW2}.ipynb").read_text(encoding="utf-8")
     assert "Hidden graders:" in autograded
+
+
+@pytest.mark.slow
+def test_does_the_exchange_path_reach_the_gradebook(graded, tmp_path):
+    """A local course's nbgrader exchange: release, fetch, submit, collect, then `autograder batch` on submitted/."""
+    from nbgrader.utils import get_username
+    from autograder.gradebook import gradebook_scores
+    course, _, results = graded
+    exchange = f"--Exchange.root={tmp_path / 'exchange'}"
+    (tmp_path / "exchange").mkdir()
+    nbgrader(course.root, "release_assignment", HW2, exchange, "--force")
+    home = tmp_path / "student"
+    home.mkdir()
+    nbgrader(home, "fetch_assignment", HW2, "--course", "d2l", exchange)
+    fetched = home / HW2
+    assert (fetched / f"{HW2}.ipynb").is_file() and (fetched / "forbidden.json").is_file()
+    shutil.copy(EXAMPLES / "half_done.ipynb", fetched / f"{HW2}.ipynb")  # the student's work
+    nbgrader(home, "submit", HW2, "--course", "d2l", exchange)
+    nbgrader(course.root, "collect", HW2, exchange)
+    student = get_username()
+    collected = course.root / "submitted" / student / HW2
+    assert (collected / f"{HW2}.ipynb").is_file() and (collected / "timestamp.txt").is_file()
+    done = subprocess.run([sys.executable, "-m", "autograder", "batch", HW2, str(course.root / "submitted"),
+                           "--out", str(tmp_path / "out"), "--device", "cpu", "--jobs", "1"], cwd=course.root,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "submissions recorded" in done.stdout
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "out" / HW2 / "grades.csv", encoding="utf-8"))}
+    assert float(rows[student]["score"]) == results["half_done"].score
+    assert gradebook_scores(course, HW2)[student]["total"] == results["half_done"].score

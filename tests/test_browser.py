@@ -29,6 +29,7 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
                 "--no-first-run", "--disable-sync"]
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium at /usr/bin/chromium (apt-get install -y chromium)"),
 ]
 
@@ -143,20 +144,30 @@ def test_does_a_ta_see_the_hidden_graders_scores_in_formgrader(server):
     with Gradebook(cd.db_url, cd.course_id) as gb:
         submission_id = gb.find_submission_notebook(HW2, HW2, TA_EXAMPLE).id
     result = server["result"]
-    page = server["browser"].new_page(viewport={"width": 1400, "height": 1000})
+    # formgrader's pages fetch their data from its API: the token goes with every request, as a header
+    page = server["browser"].new_page(viewport={"width": 1400, "height": 1000},
+                                      extra_http_headers={"Authorization": f"token {server['token']}"})
     page.goto(f"{server['base']}/formgrader/gradebook/{HW2}/{HW2}?token={server['token']}")
     total = page.locator("tbody td.score").first  # formgrader hides names: the one submission's row
-    total.wait_for(timeout=60_000)
+    try:
+        total.wait_for(timeout=60_000)
+    except Exception:
+        _shot(page, "formgrader_gradebook_hw2_failed")
+        api = page.request.get(f"{server['base']}/formgrader/api/submitted_notebooks/{HW2}/{HW2}?token={server['token']}")
+        raise AssertionError(f"no submission row in formgrader's gradebook at {page.url}: {api.status} {api.text()[:2000]}")
     _shot(page, "formgrader_gradebook_hw2")
     assert total.inner_text().strip() == f"{result.score:g} / {result.max_score:g}"  # the hidden graders' total
 
     page.goto(f"{server['base']}/formgrader/submissions/{submission_id}/?token={server['token']}")
     first = next(iter(result.task_scores()))
+    # formgrader shows the auto score as the score box's placeholder; a manual score would be its value
     page.wait_for_function(f"document.querySelector('input.score#{first}') && "
-                           f"document.querySelector('input.score#{first}').value !== ''", timeout=60_000)
+                           f"document.querySelector('input.score#{first}').placeholder !== ''", timeout=60_000)
     text = page.locator("body").inner_text()
+    page.locator(f"input.score#{first}").scroll_into_view_if_needed()
     _shot(page, "formgrader_submission_per_part_scores")
     for cell_id, (got, most) in result.task_scores().items():
-        assert float(page.locator(f"input.score#{cell_id}").input_value()) == pytest.approx(got), cell_id
+        box = page.locator(f"input.score#{cell_id}")
+        assert float(box.get_attribute("placeholder")) == pytest.approx(got) and box.input_value() == "", cell_id
         assert f"Hidden graders: {got:g} / {most:g} points" in text, cell_id
     page.close()

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env demo test validate bench clean
+.PHONY: env demo test lint validate bench clean
 
 env: $(STAMP)
 
@@ -21,6 +21,12 @@ demo: env
 
 test: env
 	$(PY) -m pytest tests
+
+# ruff (style, imports, bugbear) on the whole repository; mypy on the harness, the worker and the course helpers
+# (both configured in pyproject.toml, both installed by the staff extra).
+lint: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 validate: env
 	$(PY) -m autograder validate

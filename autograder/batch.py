@@ -11,14 +11,17 @@ import hashlib
 import json
 import os
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
+from . import defaults
 from .course import Course
+from .intake import LatePolicy, one_per_student
+from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
 from .results import GradingResult, write_grades_csv, write_reports
 
 _launcher = None  # one per pool process: its fork server serves every submission that process grades
@@ -80,7 +83,8 @@ def _done_before(folder: Path, key: dict) -> GradingResult | None:
         saved = json.loads((folder / "result.json").read_text(encoding="utf-8"))
         if any(saved.get(k) != v for k, v in key.items()):
             return None
-        return GradingResult.from_dict({k: v for k, v in saved.items() if k not in key})
+        result = GradingResult.from_dict({k: v for k, v in saved.items() if k not in key})
+        return None if result.harness_errors else result  # the harness failed on it last time: try again
     except Exception:  # unreadable, edited by hand, forged with an extra key: grade it again
         return None
 
@@ -88,6 +92,7 @@ def _done_before(folder: Path, key: dict) -> GradingResult | None:
 def _init_slot(counter) -> None:
     """Each pool process gets its own slot (and so its own worker uid)."""
     global _slot
+    pool_process_setup()
     with counter.get_lock():
         _slot = counter.value
         counter.value += 1
@@ -124,17 +129,18 @@ def harness_failure(course: Course, job: Job, detail: str) -> GradingResult:
 
 
 def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], None], attempts: int = 2,
-              task: Callable[[Job], tuple[dict, dict]] = grade_job) -> list[Job]:
+              task: Callable[[Job], tuple[dict, dict]] = grade_job, stop: StopSignals | None = None) -> list[Job]:
     """Grade ``jobs`` on a local process pool. A pool process that dies costs its submissions a retry on a
-    new pool, never the batch; returns the jobs that failed every attempt."""
+    new pool, never the batch; returns the jobs that failed every attempt. On a stop signal the pool's
+    processes end (with their workers) and no result that arrives after it is kept."""
     pending, tries = list(jobs), {job: 0 for job in jobs}
     while pending:
         counter = get_context("spawn").Value("i", 0)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_slot,
                                  initargs=(counter,)) as pool:
-            futures = {pool.submit(task, job): job for job in pending}
+            futures = {pool.submit(guarded, task, job): job for job in pending}
             pending = []
-            for future in as_completed(futures):
+            for future in _completed(futures, pool, stop):
                 job = futures[future]
                 try:
                     result, attachments = future.result()
@@ -144,12 +150,32 @@ def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], N
                         pending.append(job)
                     continue
                 done(job, result, attachments)
+        if stop is not None and stop.signum:
+            return []
     return [job for job, n in tries.items() if n >= attempts]
 
 
-def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path, jobs: int = 0,
-                device: str = "auto", seed: int = 0, force: bool = False) -> list[GradingResult]:
+def _completed(futures: dict, pool: ProcessPoolExecutor, stop: StopSignals | None):
+    """Futures as they finish, until a stop signal: then the pool is stopped and nothing more is yielded."""
+    left = set(futures)
+    while left:
+        finished, left = wait(left, timeout=0.2, return_when=FIRST_COMPLETED)
+        for future in [*finished, None]:
+            if stop is not None and stop.signum:
+                stop_pool(pool)
+                return
+            if future is not None:
+                yield future
+
+
+def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path,
+                jobs: int = defaults.JOBS, device: str = defaults.DEVICE, seed: int = defaults.SEED,
+                force: bool = False) -> list[GradingResult]:
+    """Grade ``submissions`` (one per student), with progress on stderr; raises ``Interrupted`` on Ctrl-C or
+    SIGTERM after stopping every grading process, having saved only submissions graded to the end."""
     course.assignment(assignment_id)  # fail fast on an unknown id
+    submissions = one_per_student(assignment_id, submissions)
+    late = LatePolicy.load(course.root, assignment_id)
     base = out / assignment_id
     version = graders_version(course, assignment_id)
     results: dict[str, GradingResult] = {}
@@ -159,28 +185,67 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         previous = None if force else _done_before(base / student, job.record_key(version))
         if previous is not None:
             results[student] = previous
+            _late(previous, job, late, base / student, version)
         else:
             todo.append(job)
+    progress = Progress(len(todo), reused=len(results))
 
     def done(job: Job, data: dict, attachments: dict[str, bytes]) -> None:
         result = GradingResult.from_dict(data)
         result.attachments = attachments
+        late.apply(result, Path(job.notebook))
         folder = base / job.student
         write_reports(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
                       record=folder / "result.json", record_extra=job.record_key(version))
         results[job.student] = result
+        progress.done(job.student, result.final_score, result.max_score, result.seconds)
 
     workers = jobs or max(1, (os.cpu_count() or 2) // 2)
-    if workers == 1 or len(todo) <= 1:
-        for job in todo:
-            done(job, *grade_job(job))
-    else:
-        for job in _run_pool(todo, workers, done):
-            failed = harness_failure(course, job, "the grading process died twice on this submission")
-            done(job, failed.to_dict(), {})
+    with StopSignals() as stop:
+        if workers == 1 or len(todo) <= 1:
+            for job in todo:
+                with stop.interruptible():
+                    try:
+                        graded = grade_job(job)
+                    except KeyboardInterrupt:
+                        pass
+                if stop.signum:  # cut short (pytest swallows the interrupt): not a result
+                    break
+                done(job, *graded)
+        else:
+            for job in _run_pool(todo, workers, done, stop=stop):
+                if not stop.signum:  # a process killed by the stop is no harness failure to record
+                    failed = harness_failure(course, job, "the grading process died twice on this submission")
+                    done(job, failed.to_dict(), {})
+    if stop.signum:
+        _close_launcher()
+        progress.finish()
+        raise Interrupted(stop.signum, progress.count, len(todo) - progress.count)
+    progress.finish()
     ordered = [results[s] for s, _ in submissions]
     write_grades_csv(base / "grades.csv", ordered)
     return ordered
+
+
+def _late(result: GradingResult, job: Job, late: LatePolicy, folder: Path, version: str) -> None:
+    """A kept result under today's due date and policy; its files rewritten only when that changed them."""
+    before = (result.due, result.late_penalty, result.submitted)
+    late.apply(result, Path(job.notebook))
+    if (result.due, result.late_penalty, result.submitted) != before:
+        try:  # the attachments, for the rewritten feedback
+            names = json.loads((folder / "result.json").read_text(encoding="utf-8")).get("attachments", [])
+            result.attachments = {n: (folder / n).read_bytes() for n in names if (folder / n).is_file()}
+        except (OSError, ValueError, TypeError):
+            pass
+        write_reports(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
+                      record=folder / "result.json", record_extra=job.record_key(version))
+
+
+def _close_launcher() -> None:
+    global _launcher
+    if _launcher is not None:
+        _launcher.close()
+        _launcher = None
 
 
 def print_table(results: list[GradingResult]) -> None:
@@ -191,4 +256,5 @@ def print_table(results: list[GradingResult]) -> None:
     for r in results:
         lost = [task for task, (got, most) in r.task_scores().items() if got < most]
         note = " (HARNESS ERROR)" if r.harness_errors else ""
-        print(f"{r.student.ljust(width)}  {r.score:>7g}  {', '.join(c.removeprefix('test_') for c in lost) or '-'}{note}")
+        parts = ", ".join(c.removeprefix("test_") for c in lost) or "-"
+        print(f"{r.student.ljust(width)}  {r.final_score:>7g}  {parts}{note}{' (late)' if r.late_penalty else ''}")

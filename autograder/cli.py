@@ -10,17 +10,21 @@ import os
 import sys
 from pathlib import Path
 
+from . import defaults
 from .course import Course, UsageError
 from .launcher import HarnessError, Launcher
+from .progress import Interrupted
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
-                   help="where graders and student code run (default: auto = cuda when available)")
-    p.add_argument("--seed", type=int, default=0, help="run seed; each test's seed derives from it and its id")
+    p.add_argument("--device", default=defaults.DEVICE, choices=["auto", "cpu", "cuda"],
+                   help="where graders and student code run (default: %(default)s; auto = cuda when available)")
+    p.add_argument("--seed", type=int, default=defaults.SEED,
+                   help="run seed; each test's seed derives from it and its id (default: %(default)s)")
     p.add_argument("--course-root", help="course folder (default: found from the current folder)")
     p.add_argument("--strict", action="store_true",
-                   help="refuse to grade unless the filesystem, pid and network walls all hold (see `autograder probe`)")
+                   help="refuse to grade unless the filesystem, pid and network walls all hold "
+                        "(see `autograder probe`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("paths", nargs="+", type=Path,
                    help="notebooks, folders of notebooks, or nbgrader's submitted/ folder")
     b.add_argument("--out", type=Path, required=True, help="where results, feedback and grades.csv go")
-    b.add_argument("--jobs", type=int, default=0, help="parallel graders (default: half the CPU cores)")
+    b.add_argument("--jobs", type=int, default=defaults.JOBS, help="parallel graders (default: half the CPU cores)")
     b.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     b.add_argument("--no-gradebook", action="store_true",
                    help="do not record the scores in nbgrader's gradebook (recorded when the assignment is released)")
@@ -57,14 +61,41 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--course-root")
 
     d = sub.add_parser("demo", help="release every assignment and grade the example submissions in tests/submissions")
-    d.add_argument("--out", type=Path, default=Path("build/demo"))
-    d.add_argument("--jobs", type=int, default=0)
+    d.add_argument("--out", type=Path, default=defaults.DEMO_OUT, help="where reports go (default: %(default)s)")
+    d.add_argument("--jobs", type=int, default=defaults.JOBS, help="parallel graders (default: half the CPU cores)")
     _common(d)
 
+    _add_staff_commands(sub)
     sub.add_parser("list", help="list assignments, their graded parts and points").add_argument("--course-root")
     sub.add_parser("probe", help="show which walls hold around student code on this host (exit 1: some do not)"
                    ).add_argument("--course-root")
+
+    n = sub.add_parser("new", help="scaffold a new assignment, with one working example, in its six places")
+    n.add_argument("assignment", help="the new assignment's id, e.g. hw5_cnn")
+    n.add_argument("--title", help="the notebook's title (default: from the id)")
+    n.add_argument("--course-root")
     return parser
+
+
+def _add_staff_commands(sub) -> None:
+    gs = sub.add_parser("gradescope", help="write an assignment's Gradescope autograder zip (setup.sh, run_autograder)")
+    gs.add_argument("assignment")
+    gs.add_argument("--out", type=Path, help="the zip to write (default: build/gradescope/<id>.zip)")
+    gs.add_argument("--course-root")
+    cv = sub.add_parser("canvas", help="write Canvas's gradebook import CSV from a batch's output")
+    cv.add_argument("assignment")
+    cv.add_argument("graded", type=Path, help="the batch's --out folder")
+    cv.add_argument("--roster", type=Path, help="Canvas's gradebook export, to fill in Canvas's student ids")
+    cv.add_argument("--column", help="the Canvas assignment column (default: the assignment id)")
+    cv.add_argument("--out", type=Path, help="default: GRADED/<id>/canvas.csv")
+    cv.add_argument("--course-root")
+    rp = sub.add_parser("report", help="an HTML page on a graded class: plots, mistakes, protections, similar pairs")
+    rp.add_argument("assignment")
+    rp.add_argument("graded", type=Path, help="the batch's --out folder")
+    rp.add_argument("--out", type=Path, help="default: GRADED/<id>/report.html")
+    rp.add_argument("--top", type=int, default=10, help="closest pairs to show")
+    rp.add_argument("--threshold", type=float, default=0.3, help="smallest similarity shown (0-1)")
+    rp.add_argument("--course-root")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"autograder: internal error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:  # a batch (or the demo) stopped by Ctrl-C or SIGTERM, cleanly
+        print(f"autograder: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 def _not_dumpable() -> None:
@@ -176,5 +210,49 @@ def cmd_probe(args: argparse.Namespace, course: Course) -> int:
     return probe(str(course.root))
 
 
-COMMANDS = {"probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate, "release": cmd_release,
-            "demo": cmd_demo, "list": cmd_list}
+def cmd_gradescope(args: argparse.Namespace, course: Course) -> int:
+    from .gradescope import build_bundle
+    out = args.out or course.root / "build" / "gradescope" / f"{args.assignment}.zip"
+    out = build_bundle(course, args.assignment, out)
+    print(f"Gradescope autograder: {out} (upload it on the assignment's Configure Autograder page)")
+    return 0
+
+
+def cmd_canvas(args: argparse.Namespace, course: Course) -> int:
+    from .exports import assignment_folder, load_graded, read_roster, write_canvas_csv
+    course.assignment(args.assignment)
+    out = args.out or assignment_folder(args.graded, args.assignment) / "canvas.csv"
+    roster = read_roster(args.roster) if args.roster else None
+    unmatched = write_canvas_csv(out, load_graded(args.graded, args.assignment), args.column or args.assignment, roster)
+    if unmatched:
+        print(f"autograder: warning: not in the roster, left out: {', '.join(unmatched)}", file=sys.stderr)
+    print(f"Canvas gradebook CSV: {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, course: Course) -> int:
+    from .exports import assignment_folder
+    from .report import build_report
+    from .results import write_text
+    course.assignment(args.assignment)
+    out = args.out or assignment_folder(args.graded, args.assignment) / "report.html"
+    write_text(out, build_report(course, args.assignment, args.graded, top=args.top, threshold=args.threshold))
+    print(f"report: {out}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace, course: Course) -> int:
+    from .scaffold import new_assignment
+    made = new_assignment(course, args.assignment, title=args.title)
+    print(f"made {args.assignment}, an example (double(x) = 2 * x) to replace:")
+    for path in made.values():
+        print(f"  {path.relative_to(course.root)}")
+    print(f"next: edit the contract and the source notebook, then `autograder release {args.assignment}`, the "
+          f"graders, the reference, the catalogue and the examples; `autograder validate {args.assignment}` "
+          "checks them")
+    return 0
+
+
+COMMANDS = {"probe": cmd_probe, "grade": cmd_grade, "batch": cmd_batch, "validate": cmd_validate,
+            "release": cmd_release, "demo": cmd_demo, "list": cmd_list, "new": cmd_new,
+            "gradescope": cmd_gradescope, "canvas": cmd_canvas, "report": cmd_report}

@@ -42,9 +42,11 @@ def tolerance(dtype: torch.dtype, rtol: float | None = None, atol: float | None 
 
 
 def describe(value: Any) -> str:
-    """A short description of an input or output: shape, dtype and device for tensors."""
+    """A short description of an input or output: shape, dtype and device for tensors, and the values of
+    small ones (at most ``SMALL_TENSOR`` elements), which a student can then try by hand."""
     if isinstance(value, torch.Tensor):
-        return f"tensor{tuple(value.shape)} {str(value.dtype).removeprefix('torch.')} on {value.device}"
+        text = f"tensor{tuple(value.shape)} {str(value.dtype).removeprefix('torch.')} on {value.device}"
+        return text + _small_values(value)
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
         inner = ", ".join(describe(v) for v in value[:4])
         return f"{type(value).__name__} of {len(value)} [{inner}{', ...' if len(value) > 4 else ''}]"
@@ -52,6 +54,25 @@ def describe(value: Any) -> str:
         return f"a {value.type.rsplit('.', 1)[-1]} object"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+SMALL_TENSOR = 8
+
+
+def _small_values(value: torch.Tensor) -> str:
+    if value.numel() > SMALL_TENSOR or value.device.type == "meta" or value.is_sparse:
+        return ""
+    try:
+        data = value.detach().cpu()
+        if data.dtype.is_floating_point or data.dtype.is_complex:
+            return " = " + str(data.tolist() if data.dtype.is_complex else _rounded(data.double().tolist()))
+        return f" = {data.tolist()}"
+    except Exception:  # an odd tensor subclass: the shape alone will do
+        return ""
+
+
+def _rounded(x: Any) -> Any:
+    return [_rounded(v) for v in x] if isinstance(x, list) else float(f"{x:.4g}")
 
 
 def inputs(**named: Any) -> str:

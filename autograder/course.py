@@ -120,8 +120,41 @@ class Assignment:
     @cached_property
     def forbidden(self) -> dict[str, list[str]]:
         """Per contract function, the library calls that lose its points (``FORBIDDEN`` in its graders)."""
+        if not (self.graders_dir / "__init__.py").is_file():
+            raise UsageError(f"{self.id} has no graders: {self.graders_dir}/__init__.py is missing (it holds "
+                             "FORBIDDEN; see autograder/README.md, or start from `autograder new <id>`)")
+        self.course.register_graders()
         module = importlib.import_module(f"autograder.{self.id}")
         return dict(getattr(module, "FORBIDDEN", {}))
+
+    @cached_property
+    def allow_fork(self) -> bool:
+        """Whether a test's worker may start processes (``ALLOW_FORK = True`` in its graders' __init__.py,
+        e.g. for DataLoader workers); by default the worker's seccomp filter forbids it."""
+        return bool(getattr(importlib.import_module(f"autograder.{self.id}"), "ALLOW_FORK", False))
+
+    def missing(self) -> list[str]:
+        """What this assignment lacks before it can be graded, each with how to add it (empty: nothing)."""
+        out = []
+        if not self.tasks:
+            out.append(f"{self.source_notebook} has no autograded test cells (nbgrader `grade: true`, `points: N`, "
+                       "`grade_id: test_<task>`): add one after each solution cell")
+        if not self.graders_dir.is_dir():
+            out.append(f"no graders: make {self.graders_dir}/ with __init__.py (FORBIDDEN = {{...}}) and one "
+                       "test_<task>.py per graded part (autograder/README.md)")
+        else:
+            if not (self.graders_dir / "__init__.py").is_file():
+                out.append(f"{self.graders_dir}/__init__.py is missing: add it, with FORBIDDEN = {{task: [calls]}} "
+                           "(an empty dict when nothing is forbidden)")
+            files = self.grader_files()
+            out += [f"no graders for {t.name} ({t.points:g} points): add {self.graders_dir}/test_{t.name}.py with "
+                    "tests marked @pytest.mark.points(n) adding up to them" for t in self.tasks if t.name not in files]
+        if not self.solution_file.is_file():
+            out.append(f"no reference: add {self.solution_file}, written from the contract "
+                       f"(docs/contract/{self.id}.md) independently of the notebook's solution")
+        if not self.release_notebook.is_file():
+            out.append(f"no release: run `autograder release {self.id}` and commit {self.release_notebook}")
+        return out
 
     def grader_files(self) -> dict[str, list[Path]]:
         """Per task, its grader files: ``test_<task>.py``, or any ``test_*.py`` declaring ``TASK = "<task>"``

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import defaults
 from .batch import find_submissions, grade_batch, print_table
 from .course import Course
 from .errors import UsageError
 from .release import release
 
 
-def demo(course: Course, out: Path, jobs: int = 0, device: str = "auto", seed: int = 0) -> int:
+def demo(course: Course, out: Path = defaults.DEMO_OUT, jobs: int = defaults.JOBS, device: str = defaults.DEVICE,
+         seed: int = defaults.SEED) -> int:
     """Release every assignment, then grade the example submissions kept in tests/submissions/<id>/."""
     for assignment_id in course.assignment_ids():
         try:

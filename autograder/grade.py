@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from . import defaults
 from .course import Assignment, Course
 from .errors import NotebookError, UsageError
 from .launcher import Launcher
@@ -47,7 +48,7 @@ def _pytest_args(assignment: Assignment, select: str | None, tasks: list[str] | 
 
 
 def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course: Course | None = None,
-                     device: str = "auto", seed: int = 0, select: str | None = None, tasks: list[str] | None = None,
+                     device: str = defaults.DEVICE, seed: int = defaults.SEED, select: str | None = None, tasks: list[str] | None = None,
                      launcher: Launcher | None = None, student: str = "") -> GradingResult:
     """Grade ``notebook`` against ``assignment_id``'s hidden graders. Never raises for bad submissions.
 
@@ -57,6 +58,7 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
     started = time.perf_counter()
     course = course or Course.find()
     assignment = course.assignment(assignment_id)
+    course.register_graders()  # before anything imports autograder.<id>
     dev = resolve_device(device)
     result = _empty_result(assignment, notebook, seed, dev, student, _check_tasks(assignment, tasks))
     try:
@@ -65,7 +67,8 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
         _unreadable(result, assignment, exc, tasks)
     else:
         with _owned(launcher) as active:
-            submission = Submission(active, cells, assignment.forbidden, assignment.private_modules)
+            submission = Submission(active, cells, assignment.forbidden, assignment.private_modules,
+                                    assignment.allow_fork)
             try:
                 plugin = run_graders(assignment, submission, dev, seed, select, tasks)
             finally:
@@ -103,7 +106,6 @@ def _unreadable(result: GradingResult, assignment: Assignment, exc: NotebookErro
 def run_graders(assignment: Assignment, submission: Submission, dev: torch.device, seed: int,
                 select: str | None, tasks: list[str] | None) -> GradingPlugin:
     """Run the assignment's hidden graders (pytest, in this process) against the loaded submission."""
-    assignment.course.register_graders()
     plugin = GradingPlugin(GradingContext(assignment, submission, assignment.load_reference(), dev, seed))
     with _tf32_off():
         pytest.main(_pytest_args(assignment, select, tasks), plugins=[plugin])

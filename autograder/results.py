@@ -81,10 +81,25 @@ class GradingResult:
     student: str = ""
     leaderboard: list[dict] = field(default_factory=list)
     attachments: dict[str, bytes] = field(default_factory=dict, repr=False)
+    submitted: str = ""  # nbgrader's timestamp, ISO 8601, when known (see intake.py)
+    due: str = ""
+    days_late: float = 0.0
+    late_penalty: float = 0.0  # points taken off the checks' sum
 
     @property
     def score(self) -> float:
+        """The checks' points (what the gradebook's cells add up to), before any late penalty."""
         return round(sum(t.points for t in self.tests), 4)
+
+    @property
+    def final_score(self) -> float:
+        return round(max(0.0, self.score - self.late_penalty), 4)
+
+    def late_text(self) -> str:
+        if not self.late_penalty:
+            return ""
+        return (f"submitted {self.submitted}, {self.days_late:g} day(s) after the due date {self.due}: "
+                f"late penalty -{self.late_penalty:g} points")
 
     @property
     def harness_errors(self) -> list[TestResult]:
@@ -103,11 +118,11 @@ class GradingResult:
         """Everything but the attachments' bytes (they are files of their own), as JSON-ready data."""
         data = asdict(self)
         data["attachments"] = sorted(self.attachments)
-        return {**data, "score": self.score}
+        return {**data, "score": self.score, "final_score": self.final_score}
 
     @classmethod
     def from_dict(cls, data: dict) -> "GradingResult":
-        data = {k: v for k, v in data.items() if k not in ("score", "attachments")}
+        data = {k: v for k, v in data.items() if k not in ("score", "final_score", "attachments")}
         tests = [TestResult(**{**t, "message": Message(**t["message"]) if t.get("message") else None})
                  for t in data.pop("tests")]
         return cls(tests=tests, **data)
@@ -115,7 +130,7 @@ class GradingResult:
     def to_gradescope(self) -> dict:
         """Gradescope's results.json: what the student may see, nothing instructor-only."""
         return {
-            "score": self.score,
+            "score": self.final_score,
             "execution_time": round(self.seconds, 2),
             "output": self.summary_text(),
             "visibility": "visible",
@@ -131,7 +146,10 @@ class GradingResult:
                 "visibility": "visible",
             } for i, t in enumerate(self.tests, start=1)],
             "extra_data": {"assignment": self.assignment, "seed": self.seed, "device": self.device,
-                           "protections": self.protections},
+                           "protections": self.protections,
+                           **({"late": {"submitted": self.submitted, "due": self.due, "days_late": self.days_late,
+                                        "penalty": self.late_penalty, "checks_score": self.score}}
+                              if self.due else {})},
             **({"leaderboard": self.leaderboard} if self.leaderboard else {}),
         }
 
@@ -140,7 +158,8 @@ class GradingResult:
         return shown + ([f"... and {len(self.notices) - MAX_NOTICES} more notes"] if len(self.notices) > MAX_NOTICES else [])
 
     def summary_text(self) -> str:
-        lines = [f"{self.assignment}: {self.score:g} / {self.max_score:g} points"]
+        lines = [f"{self.assignment}: {self.final_score:g} / {self.max_score:g} points"]
+        lines += [f"Late: {self.late_text()}"] if self.late_penalty else []
         lines += [f"Note: {n}" for n in self.student_notices()]
         return "\n".join(lines)
 
@@ -167,7 +186,9 @@ def write_reports(result: GradingResult, *, results_json: Path | None = None, fe
     if results_json is not None:
         write_json(results_json, result.to_gradescope())
     if feedback is not None:
+        from .feedback import render_html
         write_text(feedback, render_feedback(result))
+        write_text(feedback.with_suffix(".html"), render_html(result))
     folder = (feedback or results_json or record or Path(".")).parent
     for name, data in result.attachments.items():
         (folder / name).write_bytes(data)
@@ -176,8 +197,11 @@ def write_reports(result: GradingResult, *, results_json: Path | None = None, fe
 
 
 def render_feedback(result: GradingResult) -> str:
-    """The report a student gets: markdown, grouped by graded part, failures explained."""
-    lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.score:g} / {result.max_score:g}**", ""]
+    """The report a student gets: markdown, grouped by graded part, failures explained; checks of one part
+    that failed with the same message are shown once, with every check's name and replay seed."""
+    from .feedback import failure_groups, group_label, group_output
+    lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.final_score:g} / {result.max_score:g}**", ""]
+    lines += [f"> Late: {result.late_text()}", ""] if result.late_penalty else []
     for notice in result.student_notices():
         lines.append(f"> {notice}")
     if result.notices:
@@ -189,11 +213,16 @@ def render_feedback(result: GradingResult) -> str:
     for task, tests in by_task.items():
         got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
         lines += [f"## `{task}`: {got:g} / {most:g}", ""]
-        for t in tests:
-            mark = "PASS" if t.passed else "FAIL"
-            lines.append(f"- **{mark}** {t.name} ({t.points:g}/{t.max_points:g})")
+        for group in failure_groups(tests):
+            t = group[0]
+            if len(group) == 1:
+                lines.append(f"- **{'PASS' if t.passed else 'FAIL'}** {t.name} ({t.points:g}/{t.max_points:g})")
+            else:
+                lines.append(f"- **FAIL** {len(group)} checks, {group_label(group)} "
+                             f"({sum(g.points for g in group):g}/{sum(g.max_points for g in group):g}):")
+                lines += [f"    - {g.name} ({g.points:g}/{g.max_points:g})" for g in group]
             if not t.passed:
-                lines += ["", *[f"    {line}" for line in t.student_output().splitlines()], ""]
+                lines += ["", *[f"    {line}" for line in group_output(group).splitlines()], ""]
         lines.append("")
     lines.append(f"_Graded on {result.device} with run seed {result.seed}._")
     return "\n".join(lines) + "\n"
@@ -215,15 +244,19 @@ def render_terminal(result: GradingResult, verbose: bool = False) -> str:
 
 
 def write_grades_csv(path: Path, results: list[GradingResult]) -> None:
-    """One row per student and assignment, one column per graded cell: for an LMS import."""
+    """One row per student and assignment, one column per graded cell: for an LMS import. ``score`` is after
+    any late penalty; when the assignment has a due date, ``late_penalty`` and ``submitted`` columns follow."""
     cells: list[str] = []
     for r in results:
         cells += [c for c in r.task_scores() if c not in cells]
+    late = any(r.due for r in results)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "assignment", "score", "max_score", *cells])
+        writer.writerow(["student", "assignment", "score", "max_score", *cells,
+                         *(["late_penalty", "submitted"] if late else [])])
         for r in results:
             scores = r.task_scores()
-            writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
-                             *(f"{scores.get(c, (0, 0))[0]:g}" for c in cells)])
+            writer.writerow([r.student, r.assignment, f"{r.final_score:g}", f"{r.max_score:g}",
+                             *(f"{scores.get(c, (0, 0))[0]:g}" for c in cells),
+                             *([f"{r.late_penalty:g}", r.submitted] if late else [])])

@@ -1,7 +1,7 @@
 """Check an assignment end to end: the source scores full marks, the release scores zero, cleanly."""
 from __future__ import annotations
 
-from .course import Course
+from .course import Course, Task
 from .grade import grade_submission
 from .results import GradingResult
 
@@ -15,8 +15,25 @@ def point_problems(result: GradingResult, expected: dict[str, float]) -> list[st
             for task, points in expected.items() if abs(got.get(task, 0) - points) > 1e-9]
 
 
+def lost_points(result: GradingResult, tasks: list[Task]) -> list[str]:
+    """Where a notebook's points went: each test that did not get its full points, each part with fewer test
+    points than its cell shows, and the notebook's load notices."""
+    lost = [f"{t.task}: {t.name} ({t.points:g}/{t.max_points:g}{', harness error' if t.harness_error else ''})"
+            for t in result.tests if t.points < t.max_points]
+    graded: dict[str, float] = {}
+    for t in result.tests:
+        graded[t.task] = graded.get(t.task, 0.0) + t.max_points
+    lost += [f"{task.name}: graders worth {graded.get(task.name, 0):g} of its {task.points:g} points"
+             for task in tasks if graded.get(task.name, 0) < task.points - 1e-9]
+    lost += [f"notice: {n}" for n in result.notices]
+    return lost or ["no test lost points, yet the total is short: compare the tests' points with the notebook's"]
+
+
 def validate(course: Course, assignment_id: str, device: str = "auto", seed: int = 0) -> list[str]:
     assignment = course.assignment(assignment_id)
+    missing = assignment.missing()
+    if missing:  # nothing to grade yet: say what to add, rather than fail inside the grading
+        return missing
     problems = []
     total = sum(t.points for t in assignment.tasks)
     if abs(total - 100) > 1e-9:
@@ -24,8 +41,8 @@ def validate(course: Course, assignment_id: str, device: str = "auto", seed: int
     source = grade_submission(assignment_id, assignment.source_notebook, course=course, device=device, seed=seed)
     problems += point_problems(source, {t.name: t.points for t in assignment.tasks})
     if source.score != source.max_score:
-        failed = ", ".join(f"{t.task}: {t.name}" for t in source.tests if not t.passed)
-        problems.append(f"the source notebook scores {source.score:g}/{source.max_score:g} (failed: {failed})")
+        problems.append(f"the source notebook scores {source.score:g}/{source.max_score:g} (lost: "
+                        f"{'; '.join(lost_points(source, assignment.tasks))})")
     release = grade_submission(assignment_id, assignment.release_notebook, course=course, device=device, seed=seed)
     if release.score != 0:
         passed = ", ".join(f"{t.task}: {t.name}" for t in release.tests if t.passed)

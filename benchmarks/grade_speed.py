@@ -97,7 +97,8 @@ def main() -> None:
     print(f"  autograder grade (fresh process, CLI)        {med([s for s, _ in ours]):6.2f} s")
     print(f"  autograder, batch steady state (warm)        {med(warm):6.2f} s per submission")
     print(f"  nbgrader autograde (fresh process, CLI)      {med([s for s, _ in theirs]):6.2f} s")
-    print(f"  speed-up, CLI against CLI                    {med([s for s, _ in theirs]) / med([s for s, _ in ours]):6.2f}x")
+    speedup = med([s for s, _ in theirs]) / med([s for s, _ in ours])
+    print(f"  speed-up, CLI against CLI                    {speedup:6.2f}x")
     print(f"  peak RSS of the largest process so far        {max(m for _, m in ours + theirs):6.0f} MiB")
 
 

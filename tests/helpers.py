@@ -1,6 +1,7 @@
 """Helpers for the platform's own tests: build submissions the way students make them."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import textwrap
@@ -70,3 +71,36 @@ def add_cell(nb: dict, source: str, after_grade_id: str | None = None, tags: lis
                      if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == after_grade_id)
     nb["cells"].insert(index, cell)
     return nb
+
+
+def catalogue(assignment_id: str) -> list[Wrong]:
+    """``WRONG`` from tests/catalogue/<id>.py (the catalogue of wrong implementations)."""
+    path = ROOT / "tests" / "catalogue" / f"{assignment_id}.py"
+    spec = importlib.util.spec_from_file_location(f"catalogue_{assignment_id}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"no catalogue at {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.WRONG)
+
+
+def wrong_answers(assignment_id: str, titles: list[str]) -> dict[str, str]:
+    """The catalogue's wrong functions with these titles, as ``{task: source}`` for ``fill`` (one per task)."""
+    by_title = {w.title: w for w in catalogue(assignment_id)}
+    missing = [t for t in titles if t not in by_title]
+    if missing:
+        raise KeyError(f"not in tests/catalogue/{assignment_id}.py: {missing}; its titles: {sorted(by_title)}")
+    answers: dict[str, str] = {}
+    for title in titles:
+        wrong = by_title[title]
+        if wrong.task in answers:
+            raise ValueError(f"two wrong answers for {wrong.task} ({title!r} and another): "
+                             "a notebook has one cell per task")
+        answers[wrong.task] = wrong.source
+    return answers
+
+
+def write_examples(assignment_id: str, notebooks: dict[str, dict]) -> list[Path]:
+    """Write each notebook as tests/submissions/<id>/<name>.ipynb (the name without .ipynb); returns the paths."""
+    folder = ROOT / "tests" / "submissions" / assignment_id
+    return [write(nb, folder / f"{name.removesuffix('.ipynb')}.ipynb") for name, nb in notebooks.items()]

@@ -50,7 +50,8 @@ def test_is_numpy_caught():
 
 def test_is_a_whole_module_caught():
     weight = torch.randn(2, 3, 3, 3)
-    assert "torch.nn.grad.*" in seen(lambda: torch.nn.grad.conv2d_input((1, 3, 5, 5), weight, torch.ones(1, 2, 3, 3)))[0]
+    grad_output = torch.ones(1, 2, 3, 3)
+    assert "torch.nn.grad.*" in seen(lambda: torch.nn.grad.conv2d_input((1, 3, 5, 5), weight, grad_output))[0]
 
 
 def test_are_allowed_calls_and_other_tasks_names_left_alone():
@@ -91,3 +92,13 @@ def test_is_the_aten_operator_caught():
     assert seen(lambda: torch.ops.aten._softmax(X, 1, False))[0][0].startswith("torch.ops.aten._softmax (")
     assert seen(lambda: torch.ops.aten.linalg_pinv.default(X, 1e-15))[0] == [
         "torch.ops.aten.linalg_pinv (the operator behind torch.linalg.pinv)"]
+
+
+def test_is_the_aten_operator_of_an_underscore_name_caught():
+    names = ["torch._native_batch_norm_legit"]
+    forbidden = ForbiddenSet.from_names(names)
+    Xb, ones, zeros = torch.randn(4, 3), torch.ones(3), torch.zeros(3)
+    with CallMonitor(forbidden) as monitor:
+        torch.ops.aten._native_batch_norm_legit(Xb, ones, zeros, zeros.clone(), ones.clone(), True, 0.1, 1e-5)
+    assert monitor.seen == ["torch.ops.aten._native_batch_norm_legit (the operator behind "
+                            "torch._native_batch_norm_legit)"]

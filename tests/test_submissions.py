@@ -13,7 +13,8 @@ def _cases():
         folder = ROOT / "tests" / "submissions" / assignment_id
         expected = json.loads((folder / "expected.json").read_text()) if (folder / "expected.json").is_file() else {}
         for notebook in sorted(folder.glob("*.ipynb")):
-            yield pytest.param(assignment_id, notebook, expected.get(notebook.name), id=f"{assignment_id}-{notebook.stem}")
+            yield pytest.param(assignment_id, notebook, expected.get(notebook.name),
+                               id=f"{assignment_id}-{notebook.stem}")
 
 
 @pytest.mark.parametrize("assignment_id", assignment_ids())

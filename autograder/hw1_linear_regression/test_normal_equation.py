@@ -38,13 +38,15 @@ def test_least_squares_on_noisy_data(student, ref, device, dtype):
     tol = {torch.float32: (1e-3, 1e-3), torch.float64: (1e-7, 1e-9)}[dtype]
     for n, d in [(100, 4), (30, 2)]:
         X = torch.randn(n, d, dtype=dtype, device=device)
-        y = X @ torch.randn(d, 1, dtype=dtype, device=device) + 1.5 + 0.3 * torch.randn(n, 1, dtype=dtype, device=device)
+        noise = 0.3 * torch.randn(n, 1, dtype=dtype, device=device)
+        y = X @ torch.randn(d, 1, dtype=dtype, device=device) + 1.5 + noise
         w, b = fit(student, X, y)
         w_ref, b_ref = ref.normal_equation(X.double(), y.double())
         where = inputs(X=X, y=y)
         expect_tensor(w.double(), w_ref, "w of the least-squares fit", inputs=where, rtol=tol[0], atol=tol[1],
                       check_device=False, check_dtype=False,
-                      mistakes={"no column of ones for the intercept": lambda: no_intercept_fit(X.double(), y.double())})
+                      mistakes={"no column of ones for the intercept":
+                                lambda: no_intercept_fit(X.double(), y.double())})
         expect_tensor(b.double(), b_ref, "b of the least-squares fit", inputs=where, rtol=tol[0], atol=tol[1],
                       check_device=False, check_dtype=False)
         expect_like(w, "w keeps X's dtype and device", shape=(d, 1), dtype=dtype, device=device, inputs=where)

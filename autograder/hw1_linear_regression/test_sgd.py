@@ -64,7 +64,8 @@ def test_zeroes_gradients_and_keeps_leaves(student, device):
 @pytest.mark.points(5)
 def test_several_steps(student, ref, device):
     """Do five steps with changing gradients and batch sizes follow the reference exactly?"""
-    values = [torch.randn(4, 3, dtype=torch.float64, device=device), torch.randn(3, 1, dtype=torch.float64, device=device),
+    values = [torch.randn(4, 3, dtype=torch.float64, device=device),
+              torch.randn(3, 1, dtype=torch.float64, device=device),
               torch.randn(1, dtype=torch.float64, device=device)]
     params = [student.put(v, requires_grad=True) for v in values]
     expected = [v.clone().requires_grad_() for v in values]

@@ -36,7 +36,8 @@ def test_features_are_standard_normal(student, device):
            got=f"mean {mean:.4f}", mistake="torch.rand draws from U(0, 1), not N(0, 1)" if 0.4 < mean < 0.6 else None,
            hint="draw X with torch.randn or torch.normal(0, 1, size)")
     expect(abs(std - 1) < std_bound(1.0, count), "the features have standard deviation 1", inputs=where,
-           expected="standard deviation 1", got=f"{std:.4f}", hint="draw X with torch.randn or torch.normal(0, 1, size)")
+           expected="standard deviation 1", got=f"{std:.4f}",
+           hint="draw X with torch.randn or torch.normal(0, 1, size)")
     X2, _ = draw(student, w, TRUE_B, n)
     expect(not torch.equal(X, X2), "two calls draw different examples", inputs=where, expected="different X",
            got="the same X twice", hint="do not fix a seed or cache the data inside synthetic_data")

@@ -3,7 +3,6 @@ import pytest
 import torch
 
 from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
-from autograder.hw2_softmax_regression import large_logit_tolerance
 
 # Non-square on purpose: (3, 5) and (5, 3) tell rows from columns; (1, q) and (n, 1) are the edges. The
 # square batch comes first, where the usual broadcasting slip gives wrong values (so it can be named) rather
@@ -24,6 +23,9 @@ def mistakes(X, large=False):
     named = {
         "no max shift: exp overflows to inf (or underflows to 0), and inf / inf or 0 / 0 is NaN":
             lambda: X.exp() / X.exp().sum(dim=1, keepdim=True),
+        "shifted by the batch's single largest logit (X.max()) instead of each row's maximum: the rows far below "
+        "it underflow to 0, and 0 / 0 is NaN":
+            lambda: (X - X.max()).exp() / (X - X.max()).exp().sum(dim=1, keepdim=True),
     } if large else {}
     named.update({
         "normalised over dim 0 (each column) instead of over each row": lambda: torch.softmax(X, dim=0),
@@ -47,25 +49,29 @@ def test_values(student, ref, device, dtype):
 
 
 def large_batches(dtype, device):
-    """(name, X, scale) with logits near +-1e4 and rows shifted by +1000."""
+    """(name, X, scale) with logits near +-1e4, rows near +1e4 beside rows near -1e4, rows shifted by +1000."""
     base = torch.randn(4, 6, dtype=dtype, device=device)
-    # Each row spans 1e4 to -1e4 but peaks near 1e4: shifting by the batch's largest logit instead of
-    # each row's is also right here (rows whose peaks lie thousands apart would underflow it).
+    # Each row spans 1e4 to -1e4 but peaks near 1e4.
     mixed = torch.tensor([[1e4, 0.0, -1e4, 5.0], [-1e4, 1e4, -1e4 + 3, 1e4 - 4],
                           [1e4, 1e4, 1e4, 1e4], [1e4 - 1, 1e4, 1e4 - 30, 1e4 - 2]], dtype=dtype, device=device)
+    # Rows whose peaks lie 2e4 apart: only a shift by each row's own maximum keeps every row finite (a shift by
+    # the batch's largest logit leaves exp(-2e4) = 0 in every entry of the low rows, and 0 / 0 = NaN).
+    apart = torch.cat([base[:2] + 1e4, base[2:] - 1e4])
     return [("logits near +1e4", base + 1e4, 1e4), ("logits near -1e4", base - 1e4, 1e4),
-            ("rows mixing +1e4, 0 and -1e4", mixed, 1e4), ("every row shifted by +1000", 2 * base + 1000, 1e3)]
+            ("rows mixing +1e4, 0 and -1e4", mixed, 1e4),
+            ("rows near +1e4 and rows near -1e4 in one batch", apart, 1e4),
+            ("every row shifted by +1000", 2 * base + 1000, 1e3)]
 
 
 @pytest.mark.points(4)
 def test_large_logits_are_finite_and_exact(student, ref, device, dtype):
-    """For logits of magnitude 1e4, and rows shifted by +1000, is softmax finite and exact (no overflow)?"""
+    """For logits of magnitude 1e4 (also rows near +1e4 beside rows near -1e4), and rows shifted by +1000, is
+    softmax finite and exact in every row (no overflow, no underflow to 0 / 0)?"""
     for name, X, scale in large_batches(dtype, device):
-        rtol, atol = large_logit_tolerance(dtype, scale)
         got = student.softmax(X)
         where = f"{inputs(X=X)}, {name}"
-        expect_tensor(got, ref.softmax(X), f"softmax is finite and exact for {name}", inputs=where, rtol=rtol,
-                      atol=atol, mistakes=mistakes(X, large=True),
+        expect_tensor(got, ref.softmax(X), f"softmax is finite and exact for {name}", inputs=where, magnitude=scale,
+                      mistakes=mistakes(X, large=True),
                       hint="subtract each row's maximum before exp: softmax(X) = softmax(X - c) for any c per row, "
                            "and after the shift the largest exponent is exp(0) = 1")
 
@@ -93,10 +99,9 @@ def test_gradient(student, ref, device):
         leaf = X.clone().requires_grad_()
         want, = torch.autograd.grad(ref.softmax(leaf), leaf, g)
         expect(got.grads[0] is not None, "the gradient reaches X", inputs=where, expected="a gradient", got="None")
-        rtol, atol = large_logit_tolerance(torch.float64, abs(offset))
         unshifted = {"no max shift: exp overflows, and the gradient is NaN": lambda: unshifted_grad(X, g)}
-        expect_tensor(got.grads[0], want, "the gradient of softmax with respect to X", inputs=where, rtol=rtol,
-                      atol=atol, mistakes=unshifted if offset else None,
+        expect_tensor(got.grads[0], want, "the gradient of softmax with respect to X", inputs=where,
+                      magnitude=abs(offset), mistakes=unshifted if offset else None,
                       hint="let autograd differentiate your softmax; the max shift needs no special care")
 
 

@@ -7,10 +7,10 @@ own process and compares the parameters and the returned pair exactly.
 """
 import pytest
 import torch
-from gradeworker import toolbox
-from gradeworker.toolbox import ModeSensitive
 
 from autograder.compare import describe, expect, expect_pair, expect_tensor
+from gradeworker import toolbox
+from gradeworker.toolbox import ModeSensitive
 
 D, Q, N, BATCH = 6, 4, 50, 16  # 1 x 2 x 3 images, 4 classes, 50 examples in batches of 16, 16, 16 and 2
 SIZES = [16, 16, 16, 2]

@@ -19,7 +19,7 @@ def test_values(activation, dtype):
 
 @pytest.mark.points(2)
 def test_extremes(activation, dtype):
-    """Is relu exact for inputs as large as +-1000?"""
+    """Is relu finite and right for inputs as large as +-1000?"""
     activation.extremes(dtype, value_mistakes)
 
 

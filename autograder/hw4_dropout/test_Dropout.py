@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from autograder.compare import expect, expect_tensor, inputs
-from autograder.hw4_dropout import FORBIDDEN, check_dropout_statistics, checked_output, no_zeros
+from autograder.hw4_dropout import FORBIDDEN
+from autograder.hw4_dropout.checks import check_dropout_statistics, checked_output, no_zeros
 
 
 def build(student, *args):

@@ -6,8 +6,13 @@ import pytest
 import torch
 
 from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
-from autograder.hw4_dropout import (check_dropout_statistics, checked_output, expect_drop_fraction,
-                                    mask_pattern_mistake, no_zeros)
+from autograder.hw4_dropout.checks import (
+    check_dropout_statistics,
+    checked_output,
+    expect_drop_fraction,
+    mask_pattern_mistake,
+    no_zeros,
+)
 
 
 def drop(student, X, p):

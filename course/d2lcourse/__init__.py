@@ -5,8 +5,14 @@ local data root (``D2L_DATA_ROOT`` or the course configuration), never downloade
 where it is absent, a small stand-in built from scikit-learn's digits is used, and says so.
 """
 from .config import data_root
-from .data import (FASHION_MNIST_LABELS, DataNotFound, fallback_datasets, fashion_mnist, get_fashion_mnist_labels,
-                   load_data_fashion_mnist)
+from .data import (
+    FASHION_MNIST_LABELS,
+    DataNotFound,
+    fallback_datasets,
+    fashion_mnist,
+    get_fashion_mnist_labels,
+    load_data_fashion_mnist,
+)
 from .plot import plot_curves, show_images
 from .utils import Accumulator, Timer, progress
 

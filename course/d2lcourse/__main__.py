@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         images, labels = read_csv_sample(args.csv)
         n_test = max(1, int(len(labels) * args.test_fraction))
-        raw = write_fashion_mnist_root(args.root, (images[n_test:], labels[n_test:]), (images[:n_test], labels[:n_test]))
+        train, test = (images[n_test:], labels[n_test:]), (images[:n_test], labels[:n_test])
+        raw = write_fashion_mnist_root(args.root, train, test)
         print(f"wrote {len(labels) - n_test} training and {n_test} test images to {raw}")
     return 0
 

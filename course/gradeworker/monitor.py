@@ -97,7 +97,7 @@ class ForbiddenSet:
             if name.startswith(short):
                 full = long + name[len(short):]
         last = full.rsplit(".", 1)[1]
-        if full.startswith("torch.") and not last.startswith("*") and last[:1].islower():
+        if full.startswith("torch.") and not last.startswith("*") and last.lstrip("_")[:1].islower():
             self.ops.setdefault(_op_base(last), name)  # the same operation reached through torch.ops.aten
         if full.startswith("torch.Tensor."):
             self.methods[last] = name

@@ -351,6 +351,11 @@ class _budget:
 
 
 def _raise_budget(signum: int, frame: types.FrameType | None) -> None:
+    # Never inside the call monitor's own hook: Python drops a profile hook that raises, which would read
+    # as the student switching the monitor off. Try again a millisecond later, in the student's code.
+    if frame is not None and frame.f_globals.get("__name__", "").startswith("gradeworker."):
+        signal.setitimer(signal.ITIMER_REAL, 0.001)
+        return
     raise BudgetExceeded()
 
 

@@ -6,6 +6,7 @@ name. Everything here is plain course code with no grading secrets in it.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Iterator
 
 import torch
@@ -165,3 +166,27 @@ def number_attribute(obj: object, name: str) -> float | None:
     except Exception:
         return None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def best_seconds(name: str, *args: Any, repeats: int = 5, **kwargs: Any) -> float:
+    """The shortest of ``repeats`` timed calls of the ``torch.`` function ``name``, after one untimed warm-up.
+
+    A reference time taken in the worker, beside a student's function timed there too (a vectorisation
+    budget such as "at most k times F.conv2d"). CUDA is synchronised around each call, so the time
+    includes the kernels, not only their launch.
+    """
+    from .monitor import _resolve
+    if not name.startswith("torch."):
+        raise ValueError(f"only torch functions are timed here, not {name!r}")
+    fn = _resolve(name)
+    on_cuda = any(isinstance(a, torch.Tensor) and a.is_cuda for a in args)
+    sync = torch.cuda.synchronize if on_cuda else (lambda: None)
+    fn(*args, **kwargs)
+    sync()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(*args, **kwargs)
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return best

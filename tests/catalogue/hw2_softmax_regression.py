@@ -1,8 +1,9 @@
 """Wrong implementations of hw2's functions, the common mistakes first; the graders must catch each.
 
 ``mistake`` is text the student's message must contain: the mistake named, or the check that names it.
-Subtracting the batch's largest logit instead of each row's is NOT here: it is correct (softmax is
-invariant to any shift), and correct_alternative.ipynb uses it.
+Subtracting the batch's largest logit instead of each row's IS here: softmax is invariant to any shift in
+exact arithmetic, but in a batch whose rows lie near +1e4 and near -1e4 the low rows underflow to 0 / 0 = NaN,
+and the contract asks for every row to be finite and exact.
 """
 from helpers import Wrong
 
@@ -29,6 +30,11 @@ def softmax(X):
     X_exp = torch.exp(X - X.max())
     return X_exp / X_exp.sum()
 ''', "the sum over the whole batch"),
+    Wrong("softmax", "shifted by the batch's largest logit, not each row's: NaN in rows far below it", '''
+def softmax(X):
+    X_exp = torch.exp(X - X.max())
+    return X_exp / X_exp.sum(dim=1, keepdim=True)
+''', "the batch's single largest logit"),
     Wrong("softmax", "the max shift done in place on the input", '''
 def softmax(X):
     X -= X.max(dim=1, keepdim=True).values

@@ -1,4 +1,5 @@
-"""Rebuild hw1's example submissions from the released notebook: python tests/submissions/hw1_linear_regression/make_submissions.py
+"""Rebuild hw1's example submissions from the released notebook:
+python tests/submissions/hw1_linear_regression/make_submissions.py
 
 Each one is a notebook as a student would hand it in; expected.json holds the score each must get
 (reviewed by hand: change it only after reading the new report).
@@ -6,9 +7,8 @@ Each one is a notebook as a student would hand it in; expected.json holds the sc
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
-from helpers import add_cell, fill, solution_cells, write  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/
+from helpers import add_cell, fill, solution_cells, write_examples, wrong_answers  # noqa: E402
 
 ID = "hw1_linear_regression"
 SOLVED = solution_cells(ID)
@@ -75,28 +75,11 @@ def linear_net(num_inputs):
 ''',
 }
 
-WRONG_KNOWN = {
-    "squared_loss": '''
-def squared_loss(y_hat, y):
-    return (y_hat - y.reshape(y_hat.shape)) ** 2
-''',
-    "sgd": '''
-def sgd(params, lr, batch_size):
-    with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad
-            param.grad.zero_()
-''',
-    "data_iter": '''
-def data_iter(batch_size, features, labels):
-    num_examples = len(features)
-    indices = list(range(num_examples))
-    random.shuffle(indices)
-    for i in range(0, num_examples - batch_size + 1, batch_size):
-        batch_indices = torch.tensor(indices[i: i + batch_size], device=features.device)
-        yield features[batch_indices], labels[batch_indices]
-''',
-}
+WRONG_KNOWN = wrong_answers(ID, [
+    'the 1/2 is missing',
+    'no division by batch_size',
+    'the last partial batch is dropped',
+])
 
 CHEAT_IMPORT_REFERENCE = '''
 def normal_equation(X, y):
@@ -192,28 +175,48 @@ def normal_equation(X, y):
 }
 
 
+# A correct notebook whose author left a long training run without the `demo` tag: the cell is stopped once
+# while the notebook loads (10 s), and no test's worker runs it again (benchmarks/endless_cell.py).
+UNTAGGED_TRAINING = """\
+# my training run
+import time
+features, labels = synthetic_data(torch.tensor([2.0, -3.4]), 4.2, 1000)
+started = time.time()
+while time.time() - started < 60:
+    w, b = train_linreg(features, labels, num_epochs=1)
+print(w, b)
+"""
+
+
+def examples() -> dict[str, dict]:
+    nb_monkeypatch = fill(ID, {**SOLVED, "linreg": "def linreg(X, w, b):\n    return torch.zeros(X.shape[0], 1)\n",
+                               "squared_loss": "def squared_loss(y_hat, y):\n    return torch.zeros_like(y_hat)\n"})
+    nb_exit = add_cell(fill(ID, {**SOLVED, **CHEAT_EXIT}),
+                       "import os\nos._exit(0)  # stop loading, before the grader can see anything",
+                       after_grade_id="data_iter")
+    nb_loop = add_cell(fill(ID, {**SOLVED, **CHEAT_LOOP}),
+                       "import time\nwhile True:\n    try:\n        time.sleep(1)\n    except BaseException:\n"
+                       "        pass  # even the grader's interruption is swallowed", after_grade_id="linreg")
+    return {
+        "correct_solution": fill(ID, SOLVED),
+        "correct_alternative": fill(ID, ALTERNATIVE),
+        "correct_untagged_training_cell": add_cell(fill(ID, SOLVED), UNTAGGED_TRAINING),
+        "half_done": fill(ID, {k: SOLVED[k] for k in ("synthetic_data", "linreg", "squared_loss", "sgd")}),
+        "wrong_known_mistakes": fill(ID, {**SOLVED, **WRONG_KNOWN}),
+        "cheat_import_reference": fill(ID, {**SOLVED, "normal_equation": CHEAT_IMPORT_REFERENCE}),
+        "cheat_monkeypatch": add_cell(nb_monkeypatch, CHEAT_MONKEYPATCH, after_grade_id="synthetic_data"),
+        "cheat_spoof_eq": fill(ID, {**SOLVED, "linreg": CHEAT_SPOOF}),
+        "cheat_results_file": fill(ID, {**SOLVED, "linear_net": CHEAT_RESULTS_FILE}),
+        "cheat_exit_early": nb_exit,
+        "cheat_infinite_loop": nb_loop,
+    }
+
+
 def main() -> None:
-    write(fill(ID, SOLVED), HERE / "correct_solution.ipynb")
-    write(fill(ID, ALTERNATIVE), HERE / "correct_alternative.ipynb")
-    write(fill(ID, {k: SOLVED[k] for k in ("synthetic_data", "linreg", "squared_loss", "sgd")}), HERE / "half_done.ipynb")
-    write(fill(ID, {**SOLVED, **WRONG_KNOWN}), HERE / "wrong_known_mistakes.ipynb")
-
-    broken = (HERE / "correct_solution.ipynb").read_text(encoding="utf-8")
-    (HERE / "malformed_truncated.ipynb").write_text(broken[: len(broken) // 2], encoding="utf-8")
-
-    write(fill(ID, {**SOLVED, "normal_equation": CHEAT_IMPORT_REFERENCE}), HERE / "cheat_import_reference.ipynb")
-    nb = fill(ID, {**SOLVED, "linreg": "def linreg(X, w, b):\n    return torch.zeros(X.shape[0], 1)\n",
-                   "squared_loss": "def squared_loss(y_hat, y):\n    return torch.zeros_like(y_hat)\n"})
-    write(add_cell(nb, CHEAT_MONKEYPATCH, after_grade_id="synthetic_data"), HERE / "cheat_monkeypatch.ipynb")
-    write(fill(ID, {**SOLVED, "linreg": CHEAT_SPOOF}), HERE / "cheat_spoof_eq.ipynb")
-    write(fill(ID, {**SOLVED, "linear_net": CHEAT_RESULTS_FILE}), HERE / "cheat_results_file.ipynb")
-    nb = fill(ID, {**SOLVED, **CHEAT_EXIT})
-    write(add_cell(nb, "import os\nos._exit(0)  # stop loading, before the grader can see anything",
-                   after_grade_id="data_iter"), HERE / "cheat_exit_early.ipynb")
-    nb = fill(ID, {**SOLVED, **CHEAT_LOOP})
-    nb = add_cell(nb, "import time\nwhile True:\n    try:\n        time.sleep(1)\n    except BaseException:\n"
-                      "        pass  # even the grader's interruption is swallowed", after_grade_id="linreg")
-    write(nb, HERE / "cheat_infinite_loop.ipynb")
+    written = write_examples(ID, examples())
+    # A notebook cut off halfway through: not valid JSON, so not a notebook write_examples could write.
+    broken = written[0].read_text(encoding="utf-8")
+    (written[0].parent / "malformed_truncated.ipynb").write_text(broken[: len(broken) // 2], encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Rebuild hw2's example submissions from the released notebook: python tests/submissions/hw2_softmax_regression/make_submissions.py
+"""Rebuild hw2's example submissions from the released notebook:
+python tests/submissions/hw2_softmax_regression/make_submissions.py
 
 Each one is a notebook as a student would hand it in; expected.json holds the score each must get
 (reviewed by hand: change it only after reading the new report).
@@ -6,22 +7,22 @@ Each one is a notebook as a student would hand it in; expected.json holds the sc
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
-from helpers import add_cell, fill, solution_cells, write  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/
+from helpers import add_cell, fill, solution_cells, write_examples, wrong_answers  # noqa: E402
 
 ID = "hw2_softmax_regression"
 SOLVED = solution_cells(ID)
 
 # Correct, but written differently from both the notebook's solution and the reference: softmax
-# shifts by the batch's largest logit (not each row's), the loss adds the maximum back outside the
-# log (less precise in float32 at 1e4, within the graders' tolerance), the loops keep their own sums.
+# shifts each row by its own largest logit with amax and normalises with a reciprocal, the loss adds the
+# maximum back outside the log (less precise in float32 at 1e4, within the graders' tolerance), the loops
+# keep their own sums.
 ALTERNATIVE = {
     "softmax": '''
 def softmax(X):
-    """Any constant shift leaves softmax unchanged; the batch's largest logit is one."""
-    E = (X - X.max()).exp()
-    return E / E.sum(dim=-1, keepdim=True)
+    """A shift per row leaves that row's softmax unchanged; its own largest logit keeps exp <= 1."""
+    E = (X - X.amax(dim=-1, keepdim=True)).exp()
+    return E * E.sum(dim=-1, keepdim=True).reciprocal()
 ''',
     "cross_entropy": '''
 def cross_entropy(y_hat, y):
@@ -77,49 +78,12 @@ def train_epoch(net, train_iter, loss, updater):
 
 # Known mistakes: d2l's first softmax (no max shift), d2l's accuracy without reshaping y, averaging the
 # batches' accuracies, and summing the loss before an optimizer's step.
-WRONG_KNOWN = {
-    "softmax": '''
-def softmax(X):
-    X_exp = torch.exp(X)
-    partition = X_exp.sum(1, keepdim=True)
-    return X_exp / partition
-''',
-    "accuracy": '''
-def accuracy(y_hat, y):
-    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
-        y_hat = y_hat.argmax(axis=1)
-    cmp = y_hat.type(y.dtype) == y
-    return float(cmp.type(y.dtype).sum())
-''',
-    "evaluate_accuracy": '''
-def evaluate_accuracy(net, data_iter):
-    if isinstance(net, torch.nn.Module):
-        net.eval()
-    accs = []
-    with torch.no_grad():
-        for X, y in data_iter:
-            accs.append(accuracy(net(X), y) / y.numel())
-    return sum(accs) / len(accs)
-''',
-    "train_epoch": '''
-def train_epoch(net, train_iter, loss, updater):
-    if isinstance(net, torch.nn.Module):
-        net.train()
-    metric = Accumulator(3)
-    for X, y in train_iter:
-        y_hat = net(X)
-        l = loss(y_hat, y)
-        if isinstance(updater, torch.optim.Optimizer):
-            updater.zero_grad()
-            l.sum().backward()
-            updater.step()
-        else:
-            l.sum().backward()
-            updater(X.shape[0])
-        metric.add(float(l.sum()), accuracy(y_hat, y), y.numel())
-    return metric[0] / metric[2], metric[1] / metric[2]
-''',
-}
+WRONG_KNOWN = wrong_answers(ID, [
+    "no max shift (d2l's first version): exp(1e4) overflows",
+    "y of shape (n, 1) not reshaped (d2l's comparison without the reshape)",
+    "the mean of the batches' accuracies",
+    'the loss summed before backward with an optimizer',
+])
 
 # Forbidden calls under names a student might hope the monitor misses: an unbound Tensor method
 # reached by getattr, and F.cross_entropy kept in a global before the function runs.
@@ -172,21 +136,23 @@ def evaluate_accuracy(net, data_iter):
 }
 
 
-def main() -> None:
-    write(fill(ID, SOLVED), HERE / "correct_solution.ipynb")
-    write(fill(ID, ALTERNATIVE), HERE / "correct_alternative.ipynb")
-    half = ("softmax", "cross_entropy", "softmax_regression", "accuracy")
-    write(fill(ID, {k: SOLVED[k] for k in half}), HERE / "half_done.ipynb")
-    write(fill(ID, {**SOLVED, **WRONG_KNOWN}), HERE / "wrong_known_mistakes.ipynb")
-    write(fill(ID, {**SOLVED, **CHEAT_FORBIDDEN_ALIAS}), HERE / "cheat_forbidden_alias.ipynb")
-    write(fill(ID, {**SOLVED, **CHEAT_DISABLE_MONITOR}), HERE / "cheat_disable_monitor.ipynb")
-    write(fill(ID, {**SOLVED, **CHEAT_FORGE_RECORD}), HERE / "cheat_forge_probe_record.ipynb")
+def examples() -> dict[str, dict]:
     # A student cell that replaces torch.softmax by their own, hoping the grader's reference uses it.
     nb = fill(ID, {**SOLVED, "softmax": "def softmax(X):\n    return torch.ones_like(X) / X.shape[1]\n"})
-    write(add_cell(nb, "import torch\ntorch.softmax = lambda X, dim=None, **kw: torch.ones_like(X) / X.shape[dim]\n"
-                       "torch.nn.functional.softmax = torch.softmax", after_grade_id="softmax"),
-          HERE / "cheat_monkeypatch_softmax.ipynb")
+    monkeypatch = add_cell(nb, "import torch\ntorch.softmax = lambda X, dim=None, **kw: torch.ones_like(X) / "
+                               "X.shape[dim]\ntorch.nn.functional.softmax = torch.softmax", after_grade_id="softmax")
+    half = ("softmax", "cross_entropy", "softmax_regression", "accuracy")
+    return {
+        "correct_solution": fill(ID, SOLVED),
+        "correct_alternative": fill(ID, ALTERNATIVE),
+        "half_done": fill(ID, {k: SOLVED[k] for k in half}),
+        "wrong_known_mistakes": fill(ID, {**SOLVED, **WRONG_KNOWN}),
+        "cheat_forbidden_alias": fill(ID, {**SOLVED, **CHEAT_FORBIDDEN_ALIAS}),
+        "cheat_disable_monitor": fill(ID, {**SOLVED, **CHEAT_DISABLE_MONITOR}),
+        "cheat_forge_probe_record": fill(ID, {**SOLVED, **CHEAT_FORGE_RECORD}),
+        "cheat_monkeypatch_softmax": monkeypatch,
+    }
 
 
 if __name__ == "__main__":
-    main()
+    write_examples(ID, examples())

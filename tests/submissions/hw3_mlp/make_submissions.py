@@ -1,4 +1,5 @@
-"""Rebuild hw3's example submissions from the released notebook: python tests/submissions/hw3_mlp/make_submissions.py
+"""Rebuild hw3's example submissions from the released notebook:
+python tests/submissions/hw3_mlp/make_submissions.py
 
 Each one is a notebook as a student would hand it in; expected.json holds the score each must get
 (reviewed by hand: change it only after reading the new report).
@@ -6,9 +7,8 @@ Each one is a notebook as a student would hand it in; expected.json holds the sc
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
-from helpers import fill, solution_cells, write  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/
+from helpers import fill, solution_cells, write_examples, wrong_answers  # noqa: E402
 
 ID = "hw3_mlp"
 SOLVED = solution_cells(ID)
@@ -68,38 +68,28 @@ class MLP(nn.Module):
 ''',
 }
 
-WRONG_KNOWN = {
+# Right within the dtype's tolerance: sigmoid and tanh clamp their input to +-60 and +-40 (off by under 1e-26
+# at +-1000; the contract asks for finite values and gradients there, not exactness).
+CLAMPED = {
     "sigmoid": '''
 def sigmoid(X):
-    return 1 / (1 + torch.exp(-X))  # the textbook formula: right values, NaN gradient at -1000
+    Z = X.clamp(-60, 60)
+    return torch.where(Z >= 0, 1 / (1 + torch.exp(-Z)), torch.exp(Z) / (1 + torch.exp(Z)))
 ''',
     "tanh": '''
 def tanh(X):
-    return (torch.exp(2 * X) - 1) / (torch.exp(2 * X) + 1)
-''',
-    "xavier_uniform_": '''
-def xavier_uniform_(tensor, gain=1.0):
-    rf = math.prod(tensor.shape[2:])
-    std = gain * math.sqrt(2.0 / (tensor.shape[0] * rf + tensor.shape[1] * rf))
-    with torch.no_grad():
-        tensor.uniform_(-std, std)  # xavier_normal_'s standard deviation used as the uniform bound
-    return tensor
-''',
-    "MLP": '''
-class MLP(nn.Module):
-    def __init__(self, num_inputs, hidden_sizes, num_outputs):
-        super().__init__()
-        layers = [nn.Flatten()]
-        for h in hidden_sizes:
-            layers += [nn.Linear(num_inputs, h), nn.ReLU()]
-            num_inputs = h
-        layers += [nn.Linear(num_inputs, num_outputs), nn.ReLU()]
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, X):
-        return self.net(X)
+    Z = X.clamp(-40, 40)
+    return torch.where(Z >= 0, (1 - torch.exp(-2 * Z)) / (1 + torch.exp(-2 * Z)),
+                       (torch.exp(2 * Z) - 1) / (torch.exp(2 * Z) + 1))
 ''',
 }
+
+WRONG_KNOWN = wrong_answers(ID, [
+    'the textbook 1 / (1 + exp(-x)): NaN gradient at -1000',
+    '(exp(2x) - 1) / (exp(2x) + 1): NaN at +1000',
+    "xavier_normal_'s standard deviation as the bound",
+    'a ReLU after the last Linear',
+])
 
 # Library activations reached without their usual names: the ATen operator, getattr, an alias kept from
 # before grading began, and torch.sigmoid rebound in the worker in the hope that the reference sees it.
@@ -165,16 +155,19 @@ def sigmoid(X):
 }
 
 
-def main() -> None:
-    write(fill(ID, SOLVED), HERE / "correct_solution.ipynb")
-    write(fill(ID, ALTERNATIVE), HERE / "correct_alternative.ipynb")
-    write(fill(ID, {k: SOLVED[k] for k in ("relu", "sigmoid", "tanh", "init_mlp_params")}), HERE / "half_done.ipynb")
-    write(fill(ID, {**SOLVED, **WRONG_KNOWN}), HERE / "wrong_known_mistakes.ipynb")
-    write(fill(ID, {**SOLVED, **CHEAT_HIDDEN_CALLS}), HERE / "cheat_hidden_library_calls.ipynb")
-    write(fill(ID, {**SOLVED, "init_mlp_params": CHEAT_FAKE_LEAF}), HERE / "cheat_fake_leaf.ipynb")
-    write(fill(ID, {**SOLVED, "xavier_uniform_": CHEAT_EXIT}), HERE / "cheat_exit_in_xavier.ipynb")
-    write(fill(ID, {**SOLVED, **CHEAT_PATCH_MONITOR}), HERE / "cheat_patch_monitor.ipynb")
+def examples() -> dict[str, dict]:
+    return {
+        "correct_solution": fill(ID, SOLVED),
+        "correct_alternative": fill(ID, ALTERNATIVE),
+        "correct_clamped": fill(ID, {**SOLVED, **CLAMPED}),
+        "half_done": fill(ID, {k: SOLVED[k] for k in ("relu", "sigmoid", "tanh", "init_mlp_params")}),
+        "wrong_known_mistakes": fill(ID, {**SOLVED, **WRONG_KNOWN}),
+        "cheat_hidden_library_calls": fill(ID, {**SOLVED, **CHEAT_HIDDEN_CALLS}),
+        "cheat_fake_leaf": fill(ID, {**SOLVED, "init_mlp_params": CHEAT_FAKE_LEAF}),
+        "cheat_exit_in_xavier": fill(ID, {**SOLVED, "xavier_uniform_": CHEAT_EXIT}),
+        "cheat_patch_monitor": fill(ID, {**SOLVED, **CHEAT_PATCH_MONITOR}),
+    }
 
 
 if __name__ == "__main__":
-    main()
+    write_examples(ID, examples())

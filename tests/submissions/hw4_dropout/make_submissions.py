@@ -1,4 +1,5 @@
-"""Rebuild hw4's example submissions from the released notebook: python tests/submissions/hw4_dropout/make_submissions.py
+"""Rebuild hw4's example submissions from the released notebook:
+python tests/submissions/hw4_dropout/make_submissions.py
 
 Each one is a notebook as a student would hand it in; expected.json holds the score each must get
 (reviewed by hand: change it only after reading the new report).
@@ -6,9 +7,8 @@ Each one is a notebook as a student would hand it in; expected.json holds the sc
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
-from helpers import fill, solution_cells, write  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/
+from helpers import fill, solution_cells, write_examples, wrong_answers  # noqa: E402
 
 ID = "hw4_dropout"
 SOLVED = solution_cells(ID)
@@ -124,36 +124,11 @@ class DropoutMLP(nn.Module):
 ''',
 }
 
-WRONG_KNOWN = {
-    "dropout_layer": '''
-def dropout_layer(X, dropout):
-    if dropout == 1:
-        return torch.zeros_like(X)
-    mask = (torch.rand(X.shape, device=X.device) > dropout).to(X.dtype)
-    return mask * X
-''',
-    "Dropout": '''
-class Dropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        self.p = p
-
-    def forward(self, X):
-        return dropout_layer(X, self.p)
-''',
-    "train_weight_decay": '''
-def train_weight_decay(lambd, train_features, train_labels, num_epochs=100, lr=0.003, batch_size=5):
-    w = torch.normal(0, 1, size=(train_features.shape[1], 1), dtype=train_features.dtype,
-                     device=train_features.device, requires_grad=True)
-    b = torch.zeros(1, dtype=train_features.dtype, device=train_features.device, requires_grad=True)
-    for epoch in range(num_epochs):
-        for X, y in data_iter(batch_size, train_features, train_labels):
-            l = squared_loss(linreg(X, w, b), y) + lambd * (l2_penalty(w) + l2_penalty(b))
-            l.sum().backward()
-            sgd([w, b], lr, batch_size)
-    return w, b
-''',
-}
+WRONG_KNOWN = wrong_answers(ID, [
+    'no 1/(1-p) scaling',
+    'self.training not checked (drops in eval mode)',
+    'the bias is decayed too',
+])
 
 # PyTorch's dropout reached by names the student hopes the grader does not know.
 CHEAT_FORBIDDEN_ALIAS = {
@@ -207,16 +182,18 @@ def DropoutMLP(num_inputs, num_outputs, num_hiddens1, num_hiddens2, dropout1, dr
 }
 
 
-def main() -> None:
-    write(fill(ID, SOLVED), HERE / "correct_solution.ipynb")
-    write(fill(ID, ALTERNATIVE), HERE / "correct_alternative.ipynb")
-    write(fill(ID, FUNCTIONAL_STYLE), HERE / "correct_functional_style.ipynb")
-    write(fill(ID, {k: SOLVED[k] for k in ("l2_penalty", "dropout_layer", "Dropout")}), HERE / "half_done.ipynb")
-    write(fill(ID, {**SOLVED, **WRONG_KNOWN}), HERE / "wrong_known_mistakes.ipynb")
-    write(fill(ID, {**SOLVED, **CHEAT_FORBIDDEN_ALIAS}), HERE / "cheat_forbidden_alias.ipynb")
-    write(fill(ID, {**SOLVED, **CHEAT_SEEDED_MASK}), HERE / "cheat_seeded_mask.ipynb")
-    write(fill(ID, {**SOLVED, **CHEAT_IMPORT_REFERENCE}), HERE / "cheat_import_reference.ipynb")
+def examples() -> dict[str, dict]:
+    return {
+        "correct_solution": fill(ID, SOLVED),
+        "correct_alternative": fill(ID, ALTERNATIVE),
+        "correct_functional_style": fill(ID, FUNCTIONAL_STYLE),
+        "half_done": fill(ID, {k: SOLVED[k] for k in ("l2_penalty", "dropout_layer", "Dropout")}),
+        "wrong_known_mistakes": fill(ID, {**SOLVED, **WRONG_KNOWN}),
+        "cheat_forbidden_alias": fill(ID, {**SOLVED, **CHEAT_FORBIDDEN_ALIAS}),
+        "cheat_seeded_mask": fill(ID, {**SOLVED, **CHEAT_SEEDED_MASK}),
+        "cheat_import_reference": fill(ID, {**SOLVED, **CHEAT_IMPORT_REFERENCE}),
+    }
 
 
 if __name__ == "__main__":
-    main()
+    write_examples(ID, examples())

@@ -1,0 +1,124 @@
+"""A Gradescope autograder bundle per assignment, and what its ``run_autograder`` runs in the container.
+
+``autograder gradescope <id>`` writes ``<id>-gradescope.zip``: ``setup.sh`` (Gradescope runs it once
+when it builds the image; choose the Ubuntu 24.04 base image, for Python 3.12), ``run_autograder`` (run
+for every submission), the course package (``course/``), and ``course_root/``: the harness, this
+assignment's graders and reference, and the released notebook (its autograded cells give the parts
+and points; the source notebook, with its solutions, is not shipped). Gradescope unpacks the zip into
+``/autograder/source/``, puts the student's upload in ``/autograder/submission/`` and reads
+``/autograder/results/results.json``. ``$GRADESCOPE_ROOT`` stands in for ``/autograder`` in tests.
+
+Which upload is graded: ``<id>.ipynb`` if there is one, else the most recently modified ``.ipynb``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+from .course import Course
+from .errors import UsageError
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image (base image: Ubuntu 24.04).
+set -euo pipefail
+cd /autograder/source
+export DEBIAN_FRONTEND=noninteractive
+apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip libseccomp2
+python3 -m venv /autograder/venv
+# CPU-only PyTorch wheels (the CUDA build is 6 GB and Gradescope's graders have no GPU)
+/autograder/venv/bin/pip install --index-url https://download.pytorch.org/whl/cpu \\
+    "torch>=2.11,<2.15" "torchvision>=0.26,<0.30"
+/autograder/venv/bin/pip install numpy matplotlib tqdm scikit-learn pytest "pyseccomp>=0.1.2"
+/autograder/venv/bin/pip install --no-deps ./course
+"""
+
+RUN = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. GRADESCOPE_ROOT stands in for /autograder (tests); PYTHON for
+# the interpreter setup.sh made. The harness is run from course_root/ and never installed, so that student
+# code cannot import it.
+set -u
+ROOT="${GRADESCOPE_ROOT:-/autograder}"
+PY="${PYTHON:-/autograder/venv/bin/python}"
+[ -x "$PY" ] || PY=python3
+cd "$ROOT/source/course_root"
+PYTHONPATH="$ROOT/source/course_root" exec "$PY" -m autograder.gradescope run --root "$ROOT" --assignment %(id)s
+"""
+
+
+def _harness_files(course: Course, assignment_id: str) -> dict[str, Path]:
+    """Bundle path -> file on disk, for everything the container needs besides the course package."""
+    assignment = course.assignment(assignment_id)
+    root = course.root
+    files = {f"course_root/autograder/{p.name}": p for p in sorted((root / "autograder").glob("*.py"))}
+    files["course_root/autograder/pytest.ini"] = root / "autograder" / "pytest.ini"
+    for p in sorted(assignment.graders_dir.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            files[f"course_root/autograder/{assignment_id}/{p.relative_to(assignment.graders_dir)}"] = p
+    files[f"course_root/solutions/{assignment_id}.py"] = assignment.solution_file
+    files[f"course_root/source/{assignment_id}/{assignment_id}.ipynb"] = assignment.release_notebook
+    files["course_root/nbgrader_config.py"] = root / "nbgrader_config.py"
+    for p in sorted((root / "course").rglob("*")):
+        skip = {"__pycache__", "build"} & set(p.parts) or any(part.endswith(".egg-info") for part in p.parts)
+        if p.is_file() and not skip:
+            files[f"course/{p.relative_to(root / 'course')}"] = p
+    return files
+
+
+def build_bundle(course: Course, assignment_id: str, out: Path) -> Path:
+    """Write the zip Gradescope's "Configure Autograder" page takes; returns its path."""
+    if not course.assignment(assignment_id).release_notebook.is_file():
+        raise UsageError(f"release/{assignment_id}/{assignment_id}.ipynb is missing: run `autograder release` first")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in (("setup.sh", SETUP), ("run_autograder", RUN % {"id": assignment_id})):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o100755 << 16  # executable, as Gradescope expects
+            zf.writestr(info, text)
+        for name, path in _harness_files(course, assignment_id).items():
+            zf.write(path, name)
+    return out
+
+
+def pick_upload(folder: Path, assignment_id: str) -> Path | None:
+    notebooks = sorted(folder.rglob("*.ipynb")) if folder.is_dir() else []
+    notebooks = [p for p in notebooks if ".ipynb_checkpoints" not in p.parts]
+    named = [p for p in notebooks if p.name == f"{assignment_id}.ipynb"]
+    if named:
+        return named[0]
+    return max(notebooks, key=lambda p: (p.stat().st_mtime, p.name), default=None)
+
+
+def run(root: Path, assignment_id: str, device: str = "cpu") -> int:
+    """In the container: grade the upload, write results/results.json (and feedback beside it)."""
+    results = root / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    notebook = pick_upload(root / "submission", assignment_id)
+    if notebook is None:
+        (results / "results.json").write_text(json.dumps({
+            "score": 0, "output": f"No notebook found in your submission: upload {assignment_id}.ipynb.",
+            "tests": []}, indent=2))
+        return 0
+    from .cli import main
+    return main(["grade", assignment_id, str(notebook), "--results", str(results / "results.json"),
+                 "--feedback", str(results / "feedback.md"), "--device", device,
+                 "--course-root", str(root / "source" / "course_root")])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope")
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--root", type=Path, default=Path(os.environ.get("GRADESCOPE_ROOT", "/autograder")))
+    parser.add_argument("--assignment", required=True)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    return run(args.root, args.assignment, args.device)
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)

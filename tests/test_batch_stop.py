@@ -1,0 +1,124 @@
+"""A TA's batch: progress with an ETA, and Ctrl-C / SIGTERM stopping it cleanly, with nothing half-graded kept."""
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder.progress import Progress
+from helpers import ROOT
+
+HW1 = "hw1_linear_regression"
+CORRECT = ROOT / "tests" / "submissions" / HW1 / "correct_solution.ipynb"
+STUDENTS = ["ann", "ben", "cat", "dan"]
+
+
+def test_does_progress_print_one_line_per_submission_with_an_eta_when_not_a_tty():
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(4, reused=1, stream=out, clock=lambda: now[0])
+    now[0] = 10.0
+    progress.done("ann", 90, 100, 9.5)
+    now[0] = 20.0
+    progress.done("ben", 100, 100, 9.9)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("1 submission(s) already graded") and lines[1] == "grading 4 submission(s)"
+    assert lines[2] == "[1/4] ann 90/100 in 9.5 s; elapsed 0:10, ETA 0:30"
+    assert lines[3] == "[2/4] ben 100/100 in 9.9 s; elapsed 0:20, ETA 0:20"
+    assert "\r" not in out.getvalue()
+
+
+def _children() -> set[int]:
+    """This process's living children (orphans come here: the test makes itself a subreaper)."""
+    found = set()
+    for task in os.listdir("/proc/self/task"):
+        try:
+            found |= {int(p) for p in open(f"/proc/self/task/{task}/children").read().split()}
+        except OSError:
+            pass
+    alive = set()
+    for pid in found:
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state == "Z":
+            os.waitpid(pid, os.WNOHANG)  # an orphan that has ended: reap it
+        else:
+            alive.add(pid)
+    return alive
+
+
+@pytest.fixture
+def subreaper():
+    libc = ctypes.CDLL(None)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: the batch's orphans become our children
+    yield
+    libc.prctl(36, 0, 0, 0, 0)
+
+
+def _batch(folder, out, jobs):
+    return subprocess.Popen([sys.executable, "-m", "autograder", "batch", HW1, str(folder), "--out", str(out),
+                             "--jobs", str(jobs), "--device", "cpu"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, jobs, whole_group", [(signal.SIGINT, 1, True), (signal.SIGTERM, 2, False)],
+                         ids=["ctrl-c-one-job", "sigterm-pool"])
+def test_does_a_signal_stop_the_batch_with_no_process_left_and_no_half_graded_result(
+        tmp_path, subreaper, signum, jobs, whole_group):
+    folder = tmp_path / "submitted"
+    for student in STUDENTS:  # nbgrader's layout: submitted/<student>/<id>/<id>.ipynb
+        target = folder / student / HW1 / f"{HW1}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(CORRECT.read_bytes())
+    out = tmp_path / "graded"
+    before = _children()
+    batch = _batch(folder, out, jobs)
+    seen, deadline = "", time.monotonic() + 300
+    while "[1/4]" not in seen:  # one submission saved, others being graded: now stop it
+        if not select.select([batch.stderr], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            batch.kill()
+            pytest.fail(f"no submission graded within 300 s: {seen}")
+        line = batch.stderr.readline()
+        assert line or batch.poll() is None, f"the batch ended first: {seen}"
+        seen += line
+    (os.killpg if whole_group else os.kill)(batch.pid, signum)  # Ctrl-C reaches the whole process group
+    try:
+        rest = batch.communicate(timeout=90)[1]
+    except subprocess.TimeoutExpired:
+        batch.kill()
+        pytest.fail("the batch did not stop within 90 s of the signal")
+    assert batch.returncode == 128 + signum, seen + rest
+    assert "none was saved half-graded" in rest and "Traceback" not in rest
+
+    deadline = time.monotonic() + 30
+    while _children() - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left = _children() - before
+    assert not left, [open(f"/proc/{p}/cmdline").read().replace("\0", " ")[:200] for p in left]
+
+    base = out / HW1
+    saved = sorted(p.parent.name for p in base.glob("*/result.json"))
+    assert 1 <= len(saved) < len(STUDENTS)
+    for student in saved:  # whatever was saved is complete and final
+        record = json.loads((base / student / "result.json").read_text())
+        assert record["score"] == 100 and not any(t["harness_error"] for t in record["tests"])
+    assert not list(base.rglob("*.tmp")) and not (base / "grades.csv").exists()
+
+    again = _batch(folder, out, jobs)
+    stdout, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    assert f"{len(saved)} submission(s) already graded" in stderr
+    assert sum(line.startswith("[") for line in stderr.splitlines()) == len(STUDENTS) - len(saved)  # the rest only
+    rows = (base / "grades.csv").read_text().splitlines()[1:]
+    assert sorted(r.split(",")[0] for r in rows) == STUDENTS and all(",100,100," in r for r in rows)

@@ -1,0 +1,115 @@
+"""compare.py, the one place tolerances and named mistakes live: no worker needed."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from autograder.compare import (
+    CheckFailed,
+    binomial_bound,
+    expect,
+    expect_like,
+    expect_number,
+    expect_tensor,
+    expect_unchanged,
+    inputs,
+    matches,
+    mean_bound,
+    read_number,
+    std_bound,
+    tolerance,
+)
+
+
+def failure(check, *args, **kwargs) -> CheckFailed:
+    with pytest.raises(CheckFailed) as info:
+        check(*args, **kwargs)
+    return info.value
+
+
+def test_does_expect_tensor_accept_values_within_the_dtypes_tolerance():
+    x = torch.randn(4, 3, dtype=torch.float64)
+    expect_tensor(x + 1e-12, x, "close in float64")
+    y = x.float()
+    expect_tensor(y * (1 + 1e-6), y, "close in float32")
+
+
+@pytest.mark.parametrize("got, why", [
+    (torch.zeros(4, 3, dtype=torch.float64), "expected"),
+    (torch.zeros(3, 4, dtype=torch.float64), "expected shape (4, 3), got (3, 4)"),
+    (torch.zeros(4, 3, dtype=torch.float32), "expected dtype torch.float64"),
+    ([[0.0] * 3] * 4, "expected a tensor"),
+])
+def test_does_expect_tensor_say_what_differs(got, why):
+    expected = torch.ones(4, 3, dtype=torch.float64)
+    exc = failure(expect_tensor, got, expected, "f(X) is all ones", inputs=inputs(X=expected), hint="try harder")
+    assert why in exc.comparison
+    assert exc.checked == "f(X) is all ones" and "tensor(4, 3) float64 on cpu" in exc.inputs
+
+
+def test_does_expect_tensor_report_nan_as_not_finite():
+    expected = torch.ones(5)
+    got = expected.clone()
+    got[2] = float("nan")
+    assert "NaN or inf" in failure(expect_tensor, got, expected, "finite").comparison
+
+
+def test_is_the_matching_mistake_named_and_only_that_one():
+    X = torch.randn(6, 2)
+    mistakes = {"forgot the bias": lambda: X.sum(1), "squared it": lambda: X ** 2, "raises": lambda: 1 / 0}
+    exc = failure(expect_tensor, X ** 2, X * 2, "2X", mistakes=mistakes)
+    assert exc.mistake == "squared it"
+    assert failure(expect_tensor, X * 3, X * 2, "2X", mistakes=mistakes).mistake is None
+
+
+def test_does_matches_ignore_dtype_but_not_shape():
+    x = torch.arange(6.0).reshape(2, 3)
+    assert matches(x.double(), x)
+    assert not matches(x.reshape(3, 2), x)
+    assert not matches("not a tensor", x)
+    assert matches(torch.tensor([float("nan")]), torch.tensor([float("nan")]))
+
+
+def test_does_a_scale_or_a_magnitude_widen_the_tolerance():
+    r, a = tolerance(torch.float32)
+    assert tolerance(torch.float32, scale=10) == pytest.approx((10 * r, 10 * a))
+    wide = tolerance(torch.float32, magnitude=1e4)[0]
+    assert wide == pytest.approx(8 * torch.finfo(torch.float32).eps * 1e4)
+    assert tolerance(torch.float64, rtol=0.5)[0] == 0.5
+
+
+def test_do_numbers_need_to_be_plain_numbers():
+    assert read_number(3, "n") == 3.0
+    assert "item()" in failure(read_number, torch.tensor(1.0), "n").hint
+    assert failure(read_number, True, "n")
+    assert failure(read_number, 2.5, "n", integer=True)
+
+
+def test_does_expect_number_name_a_scalar_mistake():
+    assert expect_number(0.5 + 1e-13, 0.5, "half") == pytest.approx(0.5)
+    exc = failure(expect_number, 1.0, 0.5, "half", mistakes={"not halved": 1.0, "doubled": lambda: 2.0})
+    assert exc.mistake == "not halved" and "expected 0.5, got 1" in exc.comparison
+    assert failure(expect_number, 0.5 + 1e-13, 0.5, "exactly half", exact=True)
+
+
+def test_do_expect_like_and_expect_unchanged_check_what_they_say():
+    t = torch.zeros(2, 3)
+    assert expect_like(t, "like", shape=(2, 3), dtype=torch.float32, device="cpu") is t
+    assert "expected shape (3, 2)" in failure(expect_like, t, "like", shape=(3, 2)).comparison
+    expect_unchanged(t, t.clone(), "X", "X kept")
+    assert "modified in place" in failure(expect_unchanged, t, t + 1, "X", "X kept").comparison
+    expect(True, "holds")
+    exc = failure(expect, False, "holds", expected="a", got="b", mistake="m", hint="h")
+    assert (exc.comparison, exc.mistake, exc.hint) == ("expected a, got b", "m", "h")
+
+
+def test_are_the_statistical_bounds_about_six_sigma():
+    assert mean_bound(1.0, 100) == pytest.approx(0.6)
+    assert std_bound(2.0, 50) == pytest.approx(6 * 2.0 / math.sqrt(100))
+    low, high = binomial_bound(10_000, 0.5)
+    assert low == pytest.approx(5000 - 300 - 1) and high == pytest.approx(5000 + 300 + 1)
+    torch.manual_seed(0)
+    drops = int((torch.rand(10_000) < 0.5).sum())
+    assert low <= drops <= high

@@ -1,0 +1,180 @@
+"""TAs' and instructors' outputs without a worker: one notebook per student, late penalties, grouped feedback
+and its HTML, Canvas's CSV, the class report and the similarity of submissions."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from autograder.batch import find_submissions
+from autograder.exports import load_graded, write_canvas_csv
+from autograder.feedback import render_html
+from autograder.intake import LatePolicy, one_per_student, parse_time
+from autograder.report import build_report
+from autograder.results import GradingResult, Message, render_feedback, write_grades_csv, write_reports
+from autograder.results import TestResult as Check  # not collected as a test class
+from autograder.similarity import compare, normalise, solution_code
+from helpers import ROOT
+
+HW1 = "hw1_linear_regression"
+NOT_DONE = Message("", comparison="sgd is not implemented yet (it raises NotImplementedError)",
+                   hint="replace `raise NotImplementedError()` in sgd with your code")
+
+
+def _result(student="ada", late=False) -> GradingResult:
+    tests = [Check(f"t{i}", "sgd", "test_sgd", f"Does sgd do thing {i}?", 0, 5, False, 100 + i,
+                   message=Message(f"Does sgd do thing {i}?", "", NOT_DONE.comparison, NOT_DONE.hint))
+             for i in range(8)]
+    tests.append(Check("w", "linreg", "test_linreg", "Is linreg right?", 0, 10, False, 7, message=Message(
+        "linreg", "X = tensor(2, 2) float32 on cpu = [[1.0, 2.0], [3.0, 4.0]]", "expected 1, got 2", "add b",
+        "the bias b is not added")))
+    tests.append(Check("p", "linreg", "test_linreg", "Is it fast?", 50, 50, True, 8))
+    r = GradingResult(HW1, "nb.ipynb", tests, 100, 0, student=student, protections=["separate worker process"])
+    if late:
+        r.submitted, r.due = "2026-03-02T10:00:00+00:00", "2026-03-01T00:00:00+00:00"
+        r.days_late, r.late_penalty = 2, 20
+    return r
+
+
+def test_does_the_feedback_show_eight_identical_failures_once_with_every_claim_and_seed():
+    text = render_feedback(_result())
+    assert text.count("not implemented yet") == 1 and "8 checks, the same failure (0/40)" in text
+    assert all(f"Does sgd do thing {i}?" in text for i in range(8))
+    assert "Replay: seeds 100, 101, 102, 103, 104, 105, 106, 107" in text
+    assert "- **FAIL** Is linreg right? (0/10)" in text and "Replay: seed 7" in text
+    assert "= [[1.0, 2.0], [3.0, 4.0]]" in text and "run seed 0" in text
+
+
+def test_are_failures_naming_the_same_mistake_shown_once_with_the_first_as_an_example():
+    r = _result()
+    twin = Message("linreg", "X = tensor(3,)", "expected 5, got 6", "reshape b", "the bias b is not added")
+    r.tests.insert(9, Check("w2", "linreg", "test_linreg", "Is it right in float64?", 0, 10, False, 9, message=twin))
+    text = render_feedback(r)
+    assert "2 checks, the same mistake (0/20)" in text and text.count("Likely mistake: the bias b is not added") == 1
+    assert "For example, the first of them:" in text and "Try: add b; reshape b" in text
+    assert "Replay: seeds 7, 9" in text and "expected 1, got 2" in text
+
+
+def test_is_the_feedback_html_one_page_with_its_attachments_embedded(tmp_path):
+    r = _result()
+    r.attachments["curve.png"] = b"\x89PNG fake"
+    write_reports(r, feedback=tmp_path / "feedback.md")
+    page = (tmp_path / "feedback.html").read_text()
+    assert "data:image/png;base64," in page and page.count("not implemented yet") == 1
+    assert "Likely mistake: the bias b is not added" in page and "<script" not in page
+    r.tests[0].message.comparison = "<script>alert(1)</script>"
+    assert "<script>alert" not in render_html(r)  # student-controlled text is escaped
+
+
+def test_do_two_notebooks_in_one_folder_give_one_row_and_a_warning(tmp_path):
+    folder = tmp_path / "submitted" / "ann" / HW1
+    folder.mkdir(parents=True)
+    for name in ("copy.ipynb", f"{HW1}.ipynb", "zzz.ipynb"):
+        (folder / name).write_text("{}")
+    os.utime(folder / "zzz.ipynb", (2e9, 2e9))
+    warnings = []
+    found = one_per_student(HW1, find_submissions(HW1, [tmp_path / "submitted"]), warnings.append)
+    assert found == [("ann", folder / f"{HW1}.ipynb")]
+    assert "ann submitted 3 notebooks" in warnings[0] and f"named {HW1}.ipynb" in warnings[0]
+    (folder / f"{HW1}.ipynb").unlink()
+    found = one_per_student(HW1, find_submissions(HW1, [tmp_path / "submitted"]), warnings.append)
+    assert found == [("ann", folder / "zzz.ipynb")] and "most recently modified" in warnings[1]
+
+
+def test_are_late_penalties_per_started_day_from_nbgraders_timestamp(tmp_path):
+    (tmp_path / "d2lcourse.toml").write_text(f'[due]\n{HW1} = "2026-03-01T23:59:00+08:00"\n'
+                                             '[late]\npenalty_per_day = 10\ngrace_minutes = 5\nmax_penalty = 30\n')
+    policy = LatePolicy.load(tmp_path, HW1)
+    assert policy.due == datetime(2026, 3, 1, 15, 59, tzinfo=timezone.utc)
+    assert parse_time("2026-03-01 16:03:00.123456 UTC") == datetime(2026, 3, 1, 16, 3, 0, 123456, tzinfo=timezone.utc)
+    assert policy.penalty(parse_time("2026-03-01 16:03:00 UTC"), 100) == (0, 0)  # within the grace
+    assert policy.penalty(parse_time("2026-03-01 16:05:00 UTC"), 100) == (1, 10)
+    assert policy.penalty(parse_time("2026-03-03 16:00:00 UTC"), 100) == (3, 30)
+    assert policy.penalty(parse_time("2026-03-09 16:00:00 UTC"), 50) == (9, 15)  # capped at 30 %
+    assert LatePolicy.load(tmp_path, "hw2_softmax_regression").penalty(parse_time("2030-01-01"), 100) == (0, 0)
+    nb = tmp_path / "submitted" / "ann" / HW1 / f"{HW1}.ipynb"
+    nb.parent.mkdir(parents=True)
+    (nb.parent / "timestamp.txt").write_text("2026-03-02 16:00:00.000000 UTC")
+    r = _result()
+    policy.apply(r, nb)
+    assert (r.days_late, r.late_penalty, r.final_score) == (2, 20, 30)
+    assert r.to_gradescope()["score"] == 30 and r.to_gradescope()["extra_data"]["late"]["penalty"] == 20
+    assert "late penalty -20 points" in render_feedback(r)
+    write_grades_csv(tmp_path / "grades.csv", [r])
+    rows = list(csv.reader((tmp_path / "grades.csv").open()))
+    assert rows[0][-2:] == ["late_penalty", "submitted"] and rows[1][2] == "30" and rows[1][-2] == "20"
+
+
+def _graded_folder(tmp_path: Path) -> Path:
+    out = tmp_path / "graded"
+    for student, late in (("ann", False), ("ben", True)):
+        r = _result(student, late)
+        write_reports(r, results_json=out / HW1 / student / "results.json", feedback=out / HW1 / student / "f.md",
+                      record=out / HW1 / student / "result.json", record_extra={"seed": 0})
+    return out
+
+
+def test_is_the_canvas_csv_in_canvas_import_format_matched_through_the_roster(tmp_path):
+    results = load_graded(_graded_folder(tmp_path), HW1)
+    assert [(r.student, r.final_score) for r in results] == [("ann", 50), ("ben", 30)]
+    roster = [{"Student": "Lee, Ann", "ID": "1001", "SIS User ID": "u1", "SIS Login ID": "ann", "Section": "A"}]
+    unmatched = write_canvas_csv(tmp_path / "canvas.csv", results, "HW1 (4242)", roster)
+    rows = list(csv.reader((tmp_path / "canvas.csv").open()))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "HW1 (4242)"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "100"]
+    assert rows[2] == ["Lee, Ann", "1001", "u1", "ann", "A", "50"] and unmatched == ["ben"]
+    write_canvas_csv(tmp_path / "plain.csv", results, HW1)
+    assert list(csv.reader((tmp_path / "plain.csv").open()))[3] == ["ben", "", "", "ben", "", "30"]
+
+
+def test_does_normalised_code_ignore_names_comments_and_docstrings():
+    a = 'def f(x, w):\n    """Docstring."""\n    # mine\n    return x @ w + 1.0\n'
+    b = "def g(inputs, weights):\n    return inputs @ weights + 2.5  # theirs\n"
+    assert [t for t, _ in normalise(a)] == [t for t, _ in normalise(b)]
+
+
+def test_does_the_report_plot_the_class_and_find_the_copied_pair(tmp_path):
+    out = _graded_folder(tmp_path)
+    body = "\n".join(f"    v{i} = X[{i}] * w + b * {i} - lr / (batch_size + {i})" for i in range(12))
+    copied = f"def sgd(params, lr, batch_size):\n{body}\n    return v0\n"
+    renamed = copied.replace("params", "ps").replace("lr", "rate") + "# my own work\n"
+    other = "def sgd(params, lr, batch_size):\n    with torch.no_grad():\n        for p in params:\n" \
+            "            p -= lr * p.grad / batch_size\n            p.grad.zero_()\n"
+    codes = {"ann": copied, "ben": renamed, "cat": other}
+    pairs = compare(codes, threshold=0.5)
+    assert [(p.a.student, p.b.student) for p in pairs] == [("ann", "ben")] and pairs[0].similarity > 0.9
+    for student, code in codes.items():  # notebooks for the report
+        nb = {"cells": [{"cell_type": "code", "source": code, "metadata": {"nbgrader": {"solution": True}}}]}
+        path = tmp_path / f"{student}.ipynb"
+        path.write_text(json.dumps(nb))
+        assert solution_code(path) == code
+        record = out / HW1 / student / "result.json"
+        if record.exists():
+            data = json.loads(record.read_text())
+            data["submission"] = str(path)
+            record.write_text(json.dumps(data))
+    from autograder.course import Course
+    page = build_report(Course.find(ROOT), HW1, out)
+    assert page.count("data:image/png;base64,") == 4  # grades, pass rates, mistakes, grading time
+    assert "<td>linreg: the bias b is not added</td><td>2</td>" in page
+    assert "separate worker process" in page and "ann and ben" in page and "class='shared'" in page
+
+
+@pytest.mark.parametrize("bad", ["", "{", '{"cells": 3}'])
+def test_does_an_unreadable_notebook_give_no_code_not_a_crash(tmp_path, bad):
+    (tmp_path / "x.ipynb").write_text(bad)
+    assert solution_code(tmp_path / "x.ipynb") == ""
+
+
+def test_is_a_saved_result_with_a_harness_error_graded_again_on_a_rerun(tmp_path):
+    from autograder.batch import _done_before
+    r = _result()
+    write_reports(r, record=tmp_path / "result.json", record_extra={"seed": 0})
+    assert _done_before(tmp_path, {"seed": 0}) is not None
+    r.tests[0].harness_error = True
+    write_reports(r, record=tmp_path / "result.json", record_extra={"seed": 0})
+    assert _done_before(tmp_path, {"seed": 0}) is None

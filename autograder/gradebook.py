@@ -26,6 +26,7 @@ import datetime
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 from .course import Course
@@ -62,7 +63,7 @@ def registered(course: Course, assignment_id: str) -> bool:
 
 
 # ----- what a student reads in an autograded cell ------------------------------------------------
-def cell_text(tests: list[TestResult], notices: list[str] = ()) -> str:
+def cell_text(tests: list[TestResult], notices: Sequence[str] = ()) -> str:
     """The feedback for one graded part: each hidden check, passed or failed with its message."""
     got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
     lines = [f"Hidden graders: {got:g} / {most:g} points"]
@@ -117,6 +118,7 @@ if _Base is not object:
 
         def preprocess(self, nb, resources):
             import nbformat
+
             from .grade import grade_submission
             from .launcher import Launcher
             info = resources["nbgrader"]
@@ -152,7 +154,7 @@ def record(course: Course, assignment_id: str, student: str, notebook: Path, res
     """Store one graded submission the way ``nbgrader autograde`` would: student, submission, the
     autograded notebook and each graded cell's auto score. Returns the autograded notebook's path."""
     with warnings.catch_warnings():
-        # nbgrader's own session warnings (SQLAlchemy autoflush) and nbformat's about old cell ids: not the TA's business
+        # nbgrader's own session warnings (SQLAlchemy autoflush), nbformat's about old cell ids: not for the TA
         warnings.simplefilter("ignore")
         return _record(course, assignment_id, student, notebook, result, cd)
 
@@ -160,8 +162,14 @@ def record(course: Course, assignment_id: str, student: str, notebook: Path, res
 def _record(course: Course, assignment_id: str, student: str, notebook: Path, result: GradingResult, cd=None) -> Path:
     import nbformat
     from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells,
-                                        OverwriteKernelspec, SaveAutoGrades)
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        OverwriteCells,
+        OverwriteKernelspec,
+        SaveAutoGrades,
+    )
     cd = cd or coursedir(course)
     with Gradebook(cd.db_url, cd.course_id) as gb:
         gb.update_or_create_student(student)
@@ -229,5 +237,6 @@ def set_manual_score(course: Course, assignment_id: str, student: str, cell_id: 
         gb.db.commit()
 
 
-__all__ = ["update_after_batch", "annotate", "cell_text", "coursedir", "gradebook_scores", "record", "record_batch", "registered",
+__all__ = ["update_after_batch", "annotate", "cell_text", "coursedir", "gradebook_scores", "record", "record_batch",
+           "registered",
            "set_manual_score"] + (["HiddenGraders"] if _Base is not object else [])

@@ -52,11 +52,12 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     """A graded hw2 course folder served by JupyterLab (formgrader included); yields (base url, token, root)."""
     sync_playwright = _playwright()  # skip before any setup when playwright is absent
+    from test_gradebook import EXAMPLES, make_course
+
     from autograder.course import Course
     from autograder.grade import grade_submission
     from autograder.gradebook import record
     from autograder.release import release
-    from test_gradebook import EXAMPLES, make_course
     root = make_course(tmp_path_factory.mktemp("browser") / "course", HW2)
     course = Course(root.resolve())
     release(course, HW2)
@@ -82,9 +83,10 @@ def server(tmp_path_factory):
             try:
                 urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
                 break
-            except OSError:
+            except OSError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("jupyter lab did not start:\n" + (root / "jupyter.log").read_text()[-3000:])
+                    log_tail = (root / "jupyter.log").read_text()[-3000:]
+                    raise RuntimeError(f"jupyter lab did not start:\n{log_tail}") from exc
                 time.sleep(0.5)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
@@ -139,6 +141,7 @@ def test_does_a_student_see_a_filled_in_function_pass_its_public_test(server):
 
 def test_does_a_ta_see_the_hidden_graders_scores_in_formgrader(server):
     from nbgrader.api import Gradebook
+
     from autograder.gradebook import coursedir
     cd = coursedir(server["course"])
     with Gradebook(cd.db_url, cd.course_id) as gb:
@@ -151,10 +154,11 @@ def test_does_a_ta_see_the_hidden_graders_scores_in_formgrader(server):
     total = page.locator("tbody td.score").first  # formgrader hides names: the one submission's row
     try:
         total.wait_for(timeout=60_000)
-    except Exception:
+    except Exception as exc:
         _shot(page, "formgrader_gradebook_hw2_failed")
-        api = page.request.get(f"{server['base']}/formgrader/api/submitted_notebooks/{HW2}/{HW2}?token={server['token']}")
-        raise AssertionError(f"no submission row in formgrader's gradebook at {page.url}: {api.status} {api.text()[:2000]}")
+        api = page.request.get(f"{server['base']}/formgrader/api/submitted_notebooks/{HW2}/{HW2}")
+        raise AssertionError(f"no submission row in formgrader's gradebook at {page.url}: "
+                             f"{api.status} {api.text()[:2000]}") from exc
     _shot(page, "formgrader_gradebook_hw2")
     assert total.inner_text().strip() == f"{result.score:g} / {result.max_score:g}"  # the hidden graders' total
 

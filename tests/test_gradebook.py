@@ -145,6 +145,7 @@ def test_does_nbgrader_autograde_score_with_the_hidden_graders(graded):
 def test_does_the_exchange_path_reach_the_gradebook(graded, tmp_path):
     """A local course's nbgrader exchange: release, fetch, submit, collect, then `autograder batch` on submitted/."""
     from nbgrader.utils import get_username
+
     from autograder.gradebook import gradebook_scores
     course, _, results = graded
     exchange = f"--Exchange.root={tmp_path / 'exchange'}"

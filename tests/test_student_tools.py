@@ -49,7 +49,8 @@ def test_does_the_release_carry_the_forbidden_names_and_nothing_else(assignment_
     assert data["forbidden"] == {k: list(v) for k, v in course.assignment(assignment_id).forbidden.items()}, \
         f"{path} is out of date: run `autograder release {assignment_id}`"
     assert set(data) == {"assignment", "about", "forbidden"}
-    assert all(isinstance(n, str) and "(" not in n and "\n" not in n for names in data["forbidden"].values() for n in names)
+    names = [n for ns in data["forbidden"].values() for n in ns]
+    assert all(isinstance(n, str) and "(" not in n and "\n" not in n for n in names)
 
 
 def test_does_the_reading_name_forbidden_calls_and_their_aliases(tmp_path):

@@ -48,7 +48,7 @@ class Report:
                  + (f": {p.detail}" if p.detail else "") for p in self.parts]
         for p in self.parts:
             if p.stderr:
-                lines.append(f"    note: running the public test of {p.task} printed on stderr (a warning to read):\n      "
+                lines.append(f"    note: the public test of {p.task} printed on stderr (a warning to read):\n      "
                              + p.stderr.strip().replace("\n", "\n      "))
         if self.warnings:
             lines += ["", f"Forbidden calls ({ADVISORY}):"] + [f"  - {w}" for w in self.warnings]

@@ -168,6 +168,42 @@ def number_attribute(obj: object, name: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def random_draws(n: int = 4) -> dict:
+    """A few numbers from each global generator (Python's ``random``, NumPy's, torch's CPU one and, where
+    there is a GPU, torch's CUDA one): equal draws after equal seeding show the generators were seeded."""
+    import random
+
+    import numpy
+    return {"python": [random.random() for _ in range(n)], "numpy": [float(v) for v in numpy.random.random(n)],
+            "torch": torch.rand(n), "cuda": torch.rand(n, device="cuda") if torch.cuda.is_available() else None}
+
+
+def run_epoch(model: nn.Module, loader: Any, loss_fn: Any, optimizer: torch.optim.Optimizer,
+              device: torch.device | str | None = None) -> int:
+    """A plain training epoch (train mode; zero_grad, forward, loss, backward, step per batch), for checks
+    that need training without depending on the student's loop; returns the number of batches."""
+    model.train()
+    batches = 0
+    for X, y in loader:
+        if device is not None:
+            X, y = X.to(device), y.to(device)
+        optimizer.zero_grad()
+        loss_fn(model(X), y).backward()
+        optimizer.step()
+        batches += 1
+    return batches
+
+
+def file_bytes(path: str, limit: int = 64 * 2**20) -> torch.Tensor:
+    """The bytes of a file the student's code wrote (at most ``limit``), as a uint8 tensor, so that the grader
+    can read it in its own process (e.g. with ``torch.load(..., weights_only=True)``)."""
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path} is larger than {limit} bytes")
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.zeros(0, dtype=torch.uint8)
+
+
 def best_seconds(name: str, *args: Any, repeats: int = 5, **kwargs: Any) -> float:
     """The shortest of ``repeats`` timed calls of the ``torch.`` function ``name``, after one untimed warm-up.
 

@@ -1,0 +1,329 @@
+"""The open part, the course's Fashion-MNIST homework, graded by training: build_model() and HYPERPARAMS.
+
+The grader loads the data itself, in this (trusted) process, through d2lcourse from the course's data
+root: Fashion-MNIST where it is there, the fallback data set otherwise. Only the TRAINING images and
+labels go to the worker (as tensors), split into training and validation; the worker never gets the data
+root. There the grader builds the student's model, the optimizer HYPERPARAMS names and the loaders, and
+calls the student's own ``fit`` under a time budget; a run that overruns is interrupted and scored on the
+weights it has then. The test images go to the model in batches and come back as logits; the labels
+never leave this process, and the accuracy is computed here.
+
+Credit for the accuracy: in steps of a tenth between the partial and the full threshold (Fashion-MNIST:
+0.80 and 0.90). The fallback's thresholds come from the reference model's measured accuracy on it
+(``benchmarks/hw7_open_part.py``: 0.975-0.986 on this course's CPU, by split seed), less 0.03 for full credit and
+0.13 for partial, the same width as on Fashion-MNIST.
+"""
+from __future__ import annotations
+
+import io
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from autograder.compare import CheckFailed, describe, expect
+from autograder.errors import StudentCodeError, StudentFailure
+from autograder.handles import RemoteFunction
+
+BUDGET_SECONDS = {"cpu": 60, "cuda": 120}  # the training run's budget per device kind (stated in the notebook)
+MARGIN_SECONDS = 60  # after the budget, how long the interrupted run may take to hand back control
+SECONDS = 60  # other calls (building the model, a forward pass)
+FASHION = "Fashion-MNIST"
+THRESHOLDS = {FASHION: (0.80, 0.90), "fallback": (0.85, 0.95)}  # (partial from, full from)
+STEPS = 10
+VAL_FRACTION = 0.1
+TEST_BATCH = 1000
+KEYS = ("lr", "batch_size", "epochs", "optimizer", "weight_decay")
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
+LIMITS = {"batch_size": (1, 4096), "epochs": (1, 500)}
+HP_HINT = ('in the cell of build_model, define HYPERPARAMS = {"lr": 0.002, "batch_size": 128, "epochs": 10, '
+           '"optimizer": "adam", "weight_decay": 1e-4}: '
+           "lr > 0, batch_size an int from 1 to 4096, epochs an int from 1 to 500, optimizer one of 'sgd', 'adam', "
+           "'adamw', weight_decay >= 0")
+
+
+# ----- HYPERPARAMS ----------------------------------------------------------------------------------------------
+def read_hyperparams(student: Any) -> dict:
+    """HYPERPARAMS read key by key in the worker (``HYPERPARAMS[key]``), each value checked here."""
+    names = student.defined_names()
+    expect("HYPERPARAMS" in names, "the notebook defines HYPERPARAMS", expected="a dict named HYPERPARAMS",
+           got="no such name", hint=HP_HINT)
+    expect(names["HYPERPARAMS"] == "dict", "HYPERPARAMS is a dict", expected="a dict",
+           got=f"a {names['HYPERPARAMS']}", hint=HP_HINT)
+    getter = RemoteFunction(student, "HYPERPARAMS", [], SECONDS, method="__getitem__", label="HYPERPARAMS[...]")
+    hp = {}
+    for key in KEYS:
+        try:
+            hp[key] = getter(key)
+        except StudentCodeError:
+            expect(False, "HYPERPARAMS has every key the grader needs", expected=", ".join(KEYS),
+                   got=f"no key {key!r}", hint=HP_HINT)
+    return validate_hyperparams(hp)
+
+
+def validate_hyperparams(hp: dict) -> dict:
+    """Every malformed value named at once (lr <= 0, a batch size of 0 or 1e9, 1e6 epochs, an unknown optimizer)."""
+    problems = []
+    if not (_num(hp["lr"]) and hp["lr"] > 0):
+        problems.append(f"lr should be a number greater than 0, got {describe(hp['lr'])}")
+    if not (_num(hp["weight_decay"]) and hp["weight_decay"] >= 0):
+        problems.append(f"weight_decay should be a number, 0 or more, got {describe(hp['weight_decay'])}")
+    for key, (low, high) in LIMITS.items():
+        value = hp[key]
+        if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
+            problems.append(f"{key} should be an integer from {low} to {high}, got {describe(value)}")
+    if not (isinstance(hp["optimizer"], str) and hp["optimizer"].lower() in OPTIMIZERS):
+        problems.append(f"optimizer should be 'sgd', 'adam' or 'adamw' (an optimizer the grader can build), "
+                        f"got {describe(hp['optimizer'])}")
+    if problems:
+        raise CheckFailed("HYPERPARAMS is well formed", inputs=f"HYPERPARAMS = {repr(hp)[:300]}",
+                          comparison="; ".join(problems), hint=HP_HINT,
+                          mistake="HYPERPARAMS names an optimizer the grader cannot build"
+                          if any(p.startswith("optimizer") for p in problems) else None)
+    return {**hp, "optimizer": hp["optimizer"].lower()}
+
+
+def _num(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# ----- the data, in this process -----------------------------------------------------------------------------
+def course_data_root(ref: Any) -> Path | None:
+    """$D2L_DATA_ROOT, else the course's d2lcourse.toml (beside solutions/), else d2lcourse's own order."""
+    from d2lcourse.config import ENV_VAR, _from_config
+    if os.environ.get(ENV_VAR):
+        return None  # d2lcourse reads it
+    return _from_config(Path(ref.__file__).resolve().parents[1] / "d2lcourse.toml")
+
+
+def load_data(ref: Any) -> tuple[str, tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """(source, (train X, y), (test X, y)): images (N, 1, 28, 28) float32 in [0, 1], labels int64."""
+    from d2lcourse.data import DataNotFound, fallback_datasets, fashion_mnist
+    try:
+        root = course_data_root(ref)
+        train, test = fashion_mnist(True, root), fashion_mnist(False, root)
+        as_tensors = [(d.data.unsqueeze(1).float() / 255, d.targets.long()) for d in (train, test)]
+        return FASHION, as_tensors[0], as_tensors[1]
+    except DataNotFound:
+        train, test = fallback_datasets()
+        return "fallback", tuple(train.tensors), tuple(test.tensors)
+
+
+# ----- the run -----------------------------------------------------------------------------------------------
+@dataclass
+class OpenRun:
+    source: str = ""
+    device: str = ""
+    hyperparams: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    budget: float = 0.0
+    cut_short: bool = False
+    history: list = field(default_factory=list)
+    accuracy: float | None = None
+    failure: BaseException | None = None  # why there is no accuracy (raised again by every test that needs one)
+
+    @property
+    def thresholds(self) -> tuple[float, float]:
+        return THRESHOLDS[self.source if self.source == FASHION else "fallback"]
+
+
+def built_model(student: Any, device: torch.device) -> Any:
+    """build_model() in the worker, on the device, checked to map (4, 1, 28, 28) to (4, 10) finite logits."""
+    model = student.function("build_model", timeout=SECONDS).handle()
+    kind = model.describe() if hasattr(model, "describe") else {"kind": describe(model)}
+    expect(kind.get("kind") == "module", "build_model() returns an nn.Module", expected="an nn.Module",
+           got=kind.get("type", kind.get("kind")), hint="return a new model, e.g. nn.Sequential(...)")
+    model = model.call("to", device)
+    model.call("eval")
+    X = torch.rand(4, 1, 28, 28, device=device)
+    logits = model(X)
+    model.call("train")
+    expect(isinstance(logits, torch.Tensor) and tuple(logits.shape) == (4, 10),
+           "the model maps images (N, 1, 28, 28) to logits (N, 10)", inputs="4 random images (4, 1, 28, 28)",
+           expected="a tensor of shape (4, 10)",
+           got=describe(logits) if not isinstance(logits, torch.Tensor) else f"shape {tuple(logits.shape)}",
+           hint="end with nn.Linear(..., 10) and no softmax; flatten before the first Linear (nn.Flatten())")
+    expect(bool(torch.isfinite(logits).all()), "the untrained model's logits are finite", inputs="4 random images",
+           expected="finite numbers", got="NaN or inf", hint="check the initialisation of your layers")
+    return model
+
+
+def split(X: torch.Tensor, y: torch.Tensor, seed: int) -> tuple:
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    n_val = int(round(VAL_FRACTION * len(y)))
+    return (X[order[n_val:]], y[order[n_val:]]), (X[order[:n_val]], y[order[:n_val]])
+
+
+def train(student: Any, ref: Any, device: torch.device, seed: int) -> OpenRun:
+    """Everything of the run; any failure is kept in ``failure`` (the tests that need the run raise it)."""
+    run = OpenRun(device=str(device), budget=BUDGET_SECONDS.get(device.type, BUDGET_SECONDS["cpu"]))
+    try:
+        run.hyperparams = read_hyperparams(student)
+        run.source, (X, y), test = load_data(ref)
+        (Xt, yt), (Xv, yv) = split(X, y, seed)
+        if device.type == "cpu":  # one thread: steady timing when several submissions are graded at once
+            student.construct("torch.set_num_threads", 1)
+        model = built_model(student, device)
+        hp = run.hyperparams
+        train_set = student.construct("torch.utils.data.TensorDataset", Xt, yt, timeout=SECONDS)
+        val_set = student.construct("torch.utils.data.TensorDataset", Xv, yv, timeout=SECONDS)
+        train_loader = student.construct("torch.utils.data.DataLoader", train_set, batch_size=hp["batch_size"],
+                                         shuffle=True)
+        val_loader = student.construct("torch.utils.data.DataLoader", val_set, batch_size=1024)
+        optimizer = student.construct(f"torch.optim.{OPTIMIZERS[hp['optimizer']]}", model.method("parameters").handle(),
+                                      lr=hp["lr"], weight_decay=hp["weight_decay"], timeout=SECONDS)
+        loss_fn = student.construct("torch.nn.CrossEntropyLoss")
+        started = time.perf_counter()
+        result = student.function("fit", timeout=run.budget + MARGIN_SECONDS).run(
+            (model, train_loader, val_loader, loss_fn, optimizer, hp["epochs"], device), {}, soft_timeout=run.budget)
+        run.seconds = time.perf_counter() - started
+        run.cut_short = bool(result.cut_short)
+        run.history = checked_history(result.value, run)
+        run.accuracy = measure_accuracy(model, test, device)
+    except (CheckFailed, StudentFailure) as exc:
+        run.failure = explained(exc)
+    return run
+
+
+def explained(exc: BaseException) -> BaseException:
+    """Out of memory, said plainly; everything else as it is."""
+    text = f"{getattr(exc, 'text', '')} {getattr(exc, 'reason', '')} {getattr(exc, 'type', '')}"
+    if "out of memory" in text.lower() or "MemoryError" in text or "memory" in getattr(exc, "reason", ""):
+        return CheckFailed("the model trains within the grader's memory",
+                           comparison=f"training ran out of memory ({text.strip()[:200]})",
+                           hint="make the model smaller (fewer channels or units) or the batch size smaller")
+    return exc
+
+
+def checked_history(value: Any, run: OpenRun) -> list:
+    """fit's history where it returned one (an interrupted run returns none); a NaN loss fails the run."""
+    if run.cut_short or not isinstance(value, list):
+        return []
+    rows = [h for h in value if isinstance(h, dict)]
+    for h in rows:
+        loss = h.get("train_loss")
+        if isinstance(loss, (int, float)) and not isinstance(loss, bool) and not math.isfinite(loss):
+            raise CheckFailed("the training loss stays finite", inputs=f"HYPERPARAMS = {run.hyperparams}",
+                              comparison=f"train_loss of epoch {h.get('epoch')} is {loss}",
+                              mistake="the loss became NaN (the learning rate is too high, or a layer divides by zero)",
+                              hint="lower the learning rate, or add batch normalisation")
+    return rows
+
+
+def measure_accuracy(model: Any, test: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> float:
+    """Test images to the model in batches; the labels stay here."""
+    X, y = test
+    model.call("eval")
+    correct = 0
+    for start in range(0, len(y), TEST_BATCH):
+        logits = model(X[start:start + TEST_BATCH].to(device))
+        n = len(y[start:start + TEST_BATCH])
+        expect(isinstance(logits, torch.Tensor) and tuple(logits.shape) == (n, 10),
+               "the trained model maps test images to (N, 10) logits", inputs=f"{n} test images",
+               expected=f"shape ({n}, 10)", got=describe(logits), hint="end with nn.Linear(..., 10)")
+        expect(bool(torch.isfinite(logits).all()), "the trained model's logits are finite", inputs=f"{n} test images",
+               expected="finite numbers", got="NaN or inf", mistake="the loss became NaN during training",
+               hint="lower the learning rate, or add batch normalisation")
+        correct += int((logits.detach().cpu().argmax(dim=1) == y[start:start + TEST_BATCH]).sum())
+    return correct / len(y)
+
+
+@pytest.fixture
+def open_run(request: pytest.FixtureRequest, student: Any, ref: Any, device: torch.device, seed: int,
+             report: Any) -> OpenRun:
+    """The training run, done once per grading (by the first test that needs it) and reported once."""
+    cache = request.session.__dict__.setdefault("_hw7_open_run", {})
+    if "run" not in cache:
+        cache["run"] = run = train(student, ref, device, seed % 2**31)
+        describe_run(run, report)
+    return cache["run"]
+
+
+# ----- the report ------------------------------------------------------------------------------------------------
+def describe_run(run: OpenRun, report: Any) -> None:
+    partial, full = run.thresholds
+    data = run.source or "not loaded"
+    if run.source and run.source != FASHION:
+        data += " (Fashion-MNIST is not in this grader's data root)"
+    report.note(f"data: {data}; thresholds: full credit from {full:.2f}, partial from {partial:.2f}; device: "
+                f"{run.device}; budget {run.budget:g} s")
+    if run.hyperparams:
+        report.note("hyperparameters: " + ", ".join(f"{k} = {v}" for k, v in run.hyperparams.items()))
+    if run.failure is None:
+        if run.cut_short:
+            done = (f"cut short at the {run.budget:g} s budget ({run.seconds:.1f} s): scored on the weights the "
+                    "model had then (fit returned no history, so there are no curves)")
+        else:
+            done = f"{len(run.history)} epochs in {run.seconds:.1f} s"
+        report.note(f"training: {done}; test accuracy {run.accuracy:.4f}")
+        report.leaderboard("accuracy", round(run.accuracy, 4))
+        report.leaderboard("training_time", round(run.seconds, 2), order="asc")
+        if run.history:
+            report.attach("curves.png", curves_png(run))
+
+
+def curves_png(run: OpenRun) -> bytes:
+    """Loss and accuracy, training against validation, from the grader's own run (matplotlib's Agg, here)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.2))
+    epochs = [h.get("epoch") for h in run.history]
+    for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy")):
+        for part in ("train", "val"):
+            values = [h.get(f"{part}_{metric}") for h in run.history]
+            if all(_num(v) for v in values) and all(_num(e) for e in epochs):
+                ax.plot(epochs, values, marker="o", label=f"{part} {metric}")
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"{run.source}, {run.device}, {run.seconds:.1f} s, test accuracy {run.accuracy:.4f}", fontsize=9)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=80)
+    return out.getvalue()
+
+
+# ----- the tests ------------------------------------------------------------------------------------------------
+@pytest.mark.points(2)
+def test_is_hyperparams_well_formed(student):
+    """Is HYPERPARAMS a dict with lr > 0, batch_size and epochs in range, a known optimizer and weight_decay >= 0?"""
+    read_hyperparams(student)
+
+
+@pytest.mark.points(3)
+def test_does_build_model_map_images_to_ten_logits(student, device):
+    """Does build_model() return an nn.Module mapping (N, 1, 28, 28) images to (N, 10) logits?"""
+    built_model(student, device)
+
+
+@pytest.mark.points(5)
+def test_does_the_training_run_finish_without_errors(open_run):
+    """Does your fit train your model with your HYPERPARAMS within the budget (or until stopped there), loss finite?"""
+    if open_run.failure is not None:
+        raise open_run.failure
+
+
+@pytest.mark.points(20)
+@pytest.mark.parametrize("step", range(1, STEPS + 1), ids=[f"step{k}" for k in range(1, STEPS + 1)])
+def test_does_the_trained_model_reach_the_test_accuracy(open_run, step):
+    """Does the trained model's test accuracy reach this step (ten steps from the partial to the full threshold)?"""
+    partial, full = open_run.thresholds
+    needed = round(partial + (full - partial) * step / STEPS, 4)
+    expect(open_run.failure is None, "the trained model's test accuracy",
+           inputs=f"data: {open_run.source}", expected=f"an accuracy of {needed:.2f} or more",
+           got="no accuracy: the training run of build_model() with HYPERPARAMS did not complete (see the "
+               "training-run check above)",
+           hint="fix what the training-run check reports first")
+    expect(open_run.accuracy >= needed, f"test accuracy of at least {needed:.2f}",
+           inputs=f"data: {open_run.source}; full credit from {full:.2f}, partial from {partial:.2f}",
+           expected=f"{needed:.2f} or more", got=f"{open_run.accuracy:.4f}",
+           hint="look at your curves: underfitting (both losses high) wants a bigger model or more epochs; "
+                "overfitting (validation loss rising) wants dropout, weight decay or early stopping")

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=["pool", "ray"], default="pool",
                    help="pool: processes on this machine (default); ray: tasks on a Ray cluster (pip install '.[ray]')")
     b.add_argument("--address", help="with --engine ray: the cluster to join (default: start one on 127.0.0.1)")
+    b.add_argument("--no-gradebook", action="store_true",
+                   help="do not record the scores in nbgrader's gradebook (recorded when the assignment is released)")
     _common(b)
 
     v = sub.add_parser("validate", help="check that source notebooks score full marks and releases zero")
@@ -169,6 +171,9 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
                           seed=args.seed, force=args.force, engine=args.engine, address=args.address)
     print_table(results)
+    if not args.no_gradebook:
+        from .gradebook import update_after_batch
+        print(update_after_batch(course, args.assignment, submissions, results))
     print(f"reports: {args.out / args.assignment}/<student>/feedback.md; gradebook: "
           f"{args.out / args.assignment / 'grades.csv'}")
     return 2 if any(r.harness_errors for r in results) else 0

@@ -56,6 +56,7 @@ class Limits:
     retry_seconds: float = 2.0  # a later call of a function that already overran once
     load_seconds: float = 120.0  # running all of a notebook's definition cells
     cell_seconds: float = 10.0  # one of those cells: definitions take milliseconds
+    train_seconds: float | None = None  # caps the time budget of parts graded by training (None: the assignment's)
     cpu_seconds: int = 900  # whole worker
     file_bytes: int = 64 << 20  # any file the worker writes, its stdout log included
     open_files: int = 512

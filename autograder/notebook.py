@@ -174,8 +174,10 @@ def _module_of(node: ast.AST, aliases: dict[str, str]) -> str | None:
         if node.attr in ("sys", "os") and owner is not None:
             return node.attr  # os.sys, importlib.sys, ...
         return f"{owner}.{node.attr}" if owner in ("torch",) and node.attr in ("multiprocessing",) else None
-    if isinstance(node, ast.Call) and _is_dynamic(node) and _literal_args(node) and isinstance(node.args[0].value, str):
-        return node.args[0].value
+    if isinstance(node, ast.Call) and node.args and _is_dynamic(node):
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value
     return None
 
 

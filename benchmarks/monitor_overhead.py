@@ -47,6 +47,7 @@ def kernel_cost(calls: int = 200, blocks: int = 10) -> tuple[float, float]:
     """Microseconds per torch.softmax call without and with the check registered (not armed): the best
     of several blocks, which a loaded machine disturbs least."""
     import torch
+
     from gradeworker.dispatch import install
     X = torch.randn(64, 10)
 

@@ -1,4 +1,5 @@
-"""``python -m d2lcourse``: where the data is, fetch it, or build a data root from the CSV sample."""
+"""``python -m d2lcourse``: check a notebook before submitting it; where the data is, fetch it, or build a
+data root from the CSV sample."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,10 @@ from .data import DataNotFound, download, fashion_mnist, read_csv_sample, write_
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m d2lcourse", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
+    check = sub.add_parser("validate", help="run a notebook's public tests in a fresh kernel and read it for "
+                           "forbidden calls (advisory) before you submit")
+    check.add_argument("notebook", type=Path)
+    check.add_argument("--timeout", type=int, default=600, help="seconds any one cell may run (default 600)")
     where = sub.add_parser("where", help="show the data root and whether Fashion-MNIST is there")
     where.add_argument("--root")
     get = sub.add_parser("download", help="download Fashion-MNIST into the data root (needs internet)")
@@ -22,12 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     csv.add_argument("--test-fraction", type=float, default=0.2)
     args = parser.parse_args(argv)
 
+    if args.cmd == "validate":
+        from .validate import main as validate_main
+        return validate_main(args.notebook, timeout=args.timeout)
     if args.cmd == "where":
         root, source = resolve_data_root(args.root)
         print(f"data root: {root} (from {source})")
-        try:
-            print(f"Fashion-MNIST: {len(fashion_mnist(True, root))} training and {len(fashion_mnist(False, root))} "
-                  "test images")
+        try:  # the setting as given, so that the message names the same source as the line above
+            print(f"Fashion-MNIST: {len(fashion_mnist(True, args.root))} training and "
+                  f"{len(fashion_mnist(False, args.root))} test images")
         except DataNotFound as exc:
             print(exc)
             return 1

@@ -117,8 +117,11 @@ def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root: st
     except DataNotFound as exc:
         if not fallback:
             raise
-        print(f"[d2lcourse] {str(exc).splitlines()[0]}\n[d2lcourse] Using the {FALLBACK_NAME} instead: same "
-              "shapes and ten classes, but accuracies are not comparable with Fashion-MNIST.", file=sys.stderr)
+        lines = str(exc).splitlines()
+        fix = next((line.strip() for line in lines if "python -m d2lcourse download" in line), "")
+        print(f"[d2lcourse] {lines[0]}\n[d2lcourse] To get it, on a machine with internet: {fix}\n"
+              f"[d2lcourse] Using the {FALLBACK_NAME} instead: same shapes and ten classes, but accuracies are "
+              "not comparable with Fashion-MNIST.", file=sys.stderr)
         train, test = fallback_datasets(resize)
         source = FALLBACK_NAME
     loaders = []

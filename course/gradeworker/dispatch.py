@@ -135,7 +135,7 @@ def install(names: Iterable[str]) -> tuple[Callable[[Iterable[str]], None], Call
 
     def arm(task_names: Iterable[str]) -> None:
         wanted = list(task_names)  # in the task's order: the first name of an operator labels it
-        labels = {}
+        labels: dict[str, str] = {}
         for name in wanted:
             for packet in per_name.get(name, ()):
                 labels.setdefault(packet, f"torch.ops.aten.{packet} (the operator behind {name})")

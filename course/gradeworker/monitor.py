@@ -244,7 +244,7 @@ def prepare(names: list[str]) -> tuple[Any, list[str]]:
     classes, methods or globals later (``sys.modules['gradeworker.monitor']``) changes none of it.
     """
     sealed_set, sealed_monitor = _sealed()
-    forbidden = sealed_set.from_names(names)
+    forbidden = sealed_set.from_names(names)  # type: ignore[attr-defined]
     arm, disarm = dispatch.install(names)
 
     def monitor_for(task_names: list[str]) -> CallMonitor:
@@ -263,7 +263,7 @@ def _sealed() -> tuple[type, type]:
             if key in ("__dict__", "__weakref__"):
                 continue
             if isinstance(value, (classmethod, staticmethod)):
-                value = type(value)(_rebound(value.__func__, snapshot))
+                value = type(value)(_rebound(value.__func__, snapshot))  # type: ignore[arg-type]
             elif isinstance(value, types.FunctionType):
                 value = _rebound(value, snapshot)
             body[key] = value

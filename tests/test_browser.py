@@ -1,0 +1,177 @@
+"""In a real browser: a student's JupyterLab, and a TA's formgrader showing the hidden graders' scores.
+
+Playwright drives Debian's chromium (``apt-get install chromium``; no browser is downloaded). A
+JupyterLab server is started on 127.0.0.1 with a token in a temporary course folder: hw2 released
+into its gradebook, one example submission graded by the hidden graders, and a student's copy of the
+released notebook. Screenshots go to ``build/screenshots/``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "build" / "screenshots"
+HW2 = "hw2_softmax_regression"
+TA_EXAMPLE = "wrong_known_mistakes"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--no-first-run", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium at /usr/bin/chromium (apt-get install -y chromium)"),
+]
+
+
+def _playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install playwright; it is in the staff extra)")
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A graded hw2 course folder served by JupyterLab (formgrader included); yields (base url, token, root)."""
+    sync_playwright = _playwright()  # skip before any setup when playwright is absent
+    from test_gradebook import EXAMPLES, make_course
+
+    from autograder.course import Course
+    from autograder.grade import grade_submission
+    from autograder.gradebook import record
+    from autograder.release import release
+    root = make_course(tmp_path_factory.mktemp("browser") / "course", HW2)
+    course = Course(root.resolve())
+    release(course, HW2)
+    result = grade_submission(HW2, EXAMPLES / f"{TA_EXAMPLE}.ipynb", course=course, device="cpu", student=TA_EXAMPLE)
+    record(course, HW2, TA_EXAMPLE, EXAMPLES / f"{TA_EXAMPLE}.ipynb", result)
+    work = root / "work"
+    work.mkdir()
+    shutil.copy(course.assignment(HW2).release_notebook, work / f"{HW2}.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+           "JUPYTER_CONFIG_DIR": str(root / ".jupyter"), "D2L_DATA_ROOT": str(root / "no-data"),
+           "TQDM_DISABLE": "1", "MPLBACKEND": "Agg"}
+    log = open(root / "jupyter.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+                             f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+                             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                             *(["--allow-root"] if os.getuid() == 0 else [])],
+                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
+                break
+            except OSError as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_tail = (root / "jupyter.log").read_text()[-3000:]
+                    raise RuntimeError(f"jupyter lab did not start:\n{log_tail}") from exc
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+            yield {"base": base, "token": token, "course": course, "result": result, "browser": browser}
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+SOFTMAX = ("def softmax(X):\n"
+           "    X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)\n"
+           "    return X_exp / X_exp.sum(dim=1, keepdim=True)\n")
+
+
+def test_does_a_student_see_a_filled_in_function_pass_its_public_test(server):
+    page = server["browser"].new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server['base']}/lab/tree/work/{HW2}.ipynb?token={server['token']}")
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    cells.nth(4).wait_for(timeout=60_000)
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
+    solution = cells.nth(3)
+    assert "raise NotImplementedError" in solution.inner_text()
+    solution.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(SOFTMAX)  # as typed text, without the editor's auto-indent
+    page.keyboard.press("Escape")
+    cells.nth(0).click()
+    for _ in range(5):  # run the title, the imports, the explanation, softmax and its public test, as a student does
+        page.keyboard.press("Shift+Enter")
+    test_cell = cells.nth(4)
+    test_cell.locator(".jp-OutputArea-output", has_text="public tests passed").wait_for(timeout=90_000)
+    test_cell.scroll_into_view_if_needed()
+    shot = _shot(page, "student_softmax_public_test_passes")
+    output = test_cell.locator(".jp-OutputArea").inner_text()
+    assert "softmax: public tests passed" in output
+    assert "Error" not in output and "Warning" not in output
+    assert shot.stat().st_size > 10_000
+    page.close()
+
+
+def test_does_a_ta_see_the_hidden_graders_scores_in_formgrader(server):
+    from nbgrader.api import Gradebook
+
+    from autograder.gradebook import coursedir
+    cd = coursedir(server["course"])
+    with Gradebook(cd.db_url, cd.course_id) as gb:
+        submission_id = gb.find_submission_notebook(HW2, HW2, TA_EXAMPLE).id
+    result = server["result"]
+    # formgrader's pages fetch their data from its API: the token goes with every request, as a header
+    page = server["browser"].new_page(viewport={"width": 1400, "height": 1000},
+                                      extra_http_headers={"Authorization": f"token {server['token']}"})
+    page.goto(f"{server['base']}/formgrader/gradebook/{HW2}/{HW2}?token={server['token']}")
+    total = page.locator("tbody td.score").first  # formgrader hides names: the one submission's row
+    try:
+        total.wait_for(timeout=60_000)
+    except Exception as exc:
+        _shot(page, "formgrader_gradebook_hw2_failed")
+        api = page.request.get(f"{server['base']}/formgrader/api/submitted_notebooks/{HW2}/{HW2}")
+        raise AssertionError(f"no submission row in formgrader's gradebook at {page.url}: "
+                             f"{api.status} {api.text()[:2000]}") from exc
+    _shot(page, "formgrader_gradebook_hw2")
+    assert total.inner_text().strip() == f"{result.score:g} / {result.max_score:g}"  # the hidden graders' total
+
+    page.goto(f"{server['base']}/formgrader/submissions/{submission_id}/?token={server['token']}")
+    first = next(iter(result.task_scores()))
+    # formgrader shows the auto score as the score box's placeholder; a manual score would be its value
+    page.wait_for_function(f"document.querySelector('input.score#{first}') && "
+                           f"document.querySelector('input.score#{first}').placeholder !== ''", timeout=60_000)
+    text = page.locator("body").inner_text()
+    page.locator(f"input.score#{first}").scroll_into_view_if_needed()
+    _shot(page, "formgrader_submission_per_part_scores")
+    for cell_id, (got, most) in result.task_scores().items():
+        box = page.locator(f"input.score#{cell_id}")
+        assert float(box.get_attribute("placeholder")) == pytest.approx(got) and box.input_value() == "", cell_id
+        assert f"Hidden graders: {got:g} / {most:g} points" in text, cell_id
+    page.close()

@@ -100,6 +100,9 @@ def _build_root(spec: dict, root: str) -> None:
         host = f"/etc/{name}"
         if os.path.isfile(host):
             _bind(host, _touch_target(root, host, False))
+    # The private /tmp first: a bind below it (an environment in /tmp/ci/.venv) must land on top, not be hidden.
+    size = int(spec.get("tmpfs_bytes", 1 << 30))
+    _mount("tmpfs", _touch_target(root, "/tmp", True), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
     for source, target in spec.get("binds", []):
         if os.path.exists(source):
             _bind(source, _touch_target(root, target, os.path.isdir(source)))
@@ -107,9 +110,7 @@ def _build_root(spec: dict, root: str) -> None:
     for name in (*_DEVICES, *spec.get("devices", [])):
         if os.path.exists(f"/dev/{name}"):
             _bind(f"/dev/{name}", _touch_target(root, f"/dev/{name}", False), writable=True)
-    size = int(spec.get("tmpfs_bytes", 1 << 30))
-    for tmp in ("/tmp", "/dev/shm"):
-        _mount("tmpfs", _touch_target(root, tmp, True), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
+    _mount("tmpfs", _touch_target(root, "/dev/shm", True), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
     os.makedirs(f"{root}/proc", exist_ok=True)
 
 

@@ -11,9 +11,15 @@ env: $(STAMP)
 # The course package (student helpers + grading worker) and the staff tools, both editable. The `compat`
 # mode writes a plain .pth path instead of an import hook: nothing importable in site-packages leads a
 # student's worker to the hidden graders.
+# pip unpacks into TMPDIR: keep that on the venv's own disk (a small /tmp must not fail a 6 GB install) and keep
+# no cache copies of the wheels.
+PIP    := TMPDIR=$(abspath $(VENV))/.pip-tmp $(PY) -m pip install --quiet --no-cache-dir
+
 $(STAMP): pyproject.toml course/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ./course -e '.[staff]' --config-settings editable_mode=compat
+	mkdir -p $(VENV)/.pip-tmp
+	$(PIP) -e ./course -e '.[staff]' --config-settings editable_mode=compat
+	rm -rf $(VENV)/.pip-tmp
 	touch $(STAMP)
 
 # Ray, for `autograder batch --engine ray` and its tests: an optional extra, installed for the test suite.
@@ -22,7 +28,9 @@ RAY_STAMP := $(VENV)/.installed-ray
 ray: $(RAY_STAMP)
 
 $(RAY_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[ray]' --config-settings editable_mode=compat
+	mkdir -p $(VENV)/.pip-tmp
+	$(PIP) -e '.[ray]' --config-settings editable_mode=compat
+	rm -rf $(VENV)/.pip-tmp
 	touch $(RAY_STAMP)
 
 demo: env

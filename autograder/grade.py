@@ -21,11 +21,13 @@ from .results import Extras, GradingResult, Message, TestResult
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return resolve_device("cuda" if torch.cuda.is_available() else "cpu")
     if name not in ("cpu", "cuda"):
         raise UsageError(f"--device must be auto, cpu or cuda, not {name!r}")
     if name == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda was asked for, but torch sees no CUDA device here; use --device auto or cpu")
+    if name == "cuda":
+        torch.cuda.init()  # now, so that each test's seed reaches the CUDA generators too (see plugin)
     return torch.device(name)
 
 

@@ -54,9 +54,15 @@ class RemoteFunction:
         result = self.run(args, kwargs, collect=limit)
         return result.value, bool(result.exhausted)
 
+    def collect_repeated(self, times: int, *args: Any, limit: int = 10_000, **kwargs: Any) -> tuple[list[list], bool]:
+        """``collect`` made ``times`` times in one request (each call on fresh copies of the arguments):
+        the lists of items, and whether every call ran out. For graders that need many draws."""
+        result = self.run(args, kwargs, collect=limit, repeat=times)
+        return result.value, bool(result.exhausted)
+
     def run(self, args: tuple = (), kwargs: dict | None = None, *, ret: str = "value", wrt: list[int] | None = None,
             grad_output: Any = None, return_args: bool = False, collect: int | None = None,
-            soft_timeout: float | None = None) -> CallResult:
+            soft_timeout: float | None = None, repeat: int | None = None) -> CallResult:
         """Call with every option: gradients w.r.t. positional args ``wrt``, the arguments after the call
         (``return_args``), the result iterated in the worker (``collect`` items at most), or a time budget
         after which the student's code is interrupted and the call reported ``cut_short`` (``soft_timeout``;
@@ -64,7 +70,7 @@ class RemoteFunction:
         reply = self.submission.request(
             Op.CALL, self.label, timeout=self.timeout, inherit=self.forbidden, forbidden=self.forbidden, target=self.target,
             method=self.method, args=list(args), kwargs=kwargs or {}, ret=ret, wrt=wrt, grad_output=grad_output,
-            return_args=return_args, collect=collect, soft_timeout=soft_timeout)
+            return_args=return_args, collect=collect, soft_timeout=soft_timeout, repeat=repeat)
         self.submission.raise_for(self.label, reply)
         return CallResult(reply.value, reply.grads, reply.grad_error, reply.args_after, float(reply.seconds),
                           reply.exhausted, reply.cut_short)

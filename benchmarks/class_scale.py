@@ -186,6 +186,9 @@ def nbgrader_batch(notebooks: list[Path]) -> float:
 
 
 # ----- the floor: the same graders, in this process, no isolation (UNSAFE: benchmark only) ---------------
+_FLOOR_MONITOR: dict = {}  # assignment id -> the worker's monitor factory, installed once per process
+
+
 def floor_seconds(course, notebooks: list[Path]) -> list[float]:
     """Each notebook's grading time with its cells exec'd in this process and the graders calling them
     directly (through the worker's own request handlers and an in-memory codec round trip, so values and
@@ -207,7 +210,12 @@ def floor_seconds(course, notebooks: list[Path]) -> list[float]:
         def __init__(self, cells, assignment):
             super().__init__(None, cells, assignment.forbidden, assignment.private_modules)
             self.server = Worker(None, {})
-            self.server.op_prepare(sorted({n for names in self.forbidden.values() for n in names}))
+            # The dispatcher's check is installed once per process, as in a real worker: installing it again
+            # would wrap the previous kernels, and freeing those later breaks the operators (lstsq).
+            if _FLOOR_MONITOR.get(assignment.id) is None:
+                self.server.op_prepare(sorted({n for names in self.forbidden.values() for n in names}))
+                _FLOOR_MONITOR[assignment.id] = self.server.monitor_for
+            self.server.monitor_for = _FLOOR_MONITOR[assignment.id]
             loaded = self.server.op_load([{"index": c.index, "source": c.source} for c in cells], 10.0).value
             self.load_report = LoadReport(cells=loaded["cells"], names=sorted(self.server.op_names().value))
             self.generation = 1
@@ -237,7 +245,7 @@ def floor_seconds(course, notebooks: list[Path]) -> list[float]:
         plugin = run_graders(assignment, submission, torch.device("cpu"), 0, None, None)
         times.append(time.perf_counter() - started)
         score = sum(r.points for r in plugin.results)
-        failed = [r.name for r in plugin.results if not r.passed]
+        failed = [(r.name, str(r.detail)[-600:]) for r in plugin.results if not r.passed]
         assert score == 100, f"the floor graded {nb.name} {score}, not 100: {failed}"
         torch.set_num_threads(threads)
     return times

@@ -36,9 +36,12 @@ def test_do_tensors_of_every_dtype_come_back_equal(dtype):
 
 def test_do_odd_layouts_come_back_as_dense_equal_tensors():
     base = torch.arange(24.0).reshape(4, 6)
-    for t in (base.T, base[:, ::2], base[-1], torch.tensor(3.5), torch.empty(0, 5), base.expand(2, 4, 6)):
+    odd = (base.T, base[:, ::2], base[-1], torch.tensor(3.5), torch.empty(0, 5), base.expand(2, 4, 6),
+           base.T[:1, :1], base.T[:, :1], base[::2, 1::3].T,  # size-1 dims with any stride count as contiguous
+           base.to(torch.bfloat16).T, torch.complex(base, -base).conj(), (-base)._neg_view())
+    for t in odd:
         back = roundtrip(t)
-        assert back.shape == t.shape and torch.equal(back, t)
+        assert back.dtype == t.dtype and back.shape == t.shape and torch.equal(back, t.resolve_conj().resolve_neg())
 
 
 def test_are_containers_and_scalars_kept_apart():

@@ -43,6 +43,8 @@ _DTYPES = {str(d): d for d in (
     torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool,
 )}
 
+_DTYPE_NAMES = {d: name for name, d in _DTYPES.items()}
+
 
 def tensor_meta(t: torch.Tensor) -> dict:
     """What the trusted side may want to know about a tensor besides its values."""
@@ -92,16 +94,22 @@ def _is_numpy_scalar_or_array(value: Any) -> bool:
 def _encode_tensor(t: torch.Tensor, blobs: list[bytes]) -> dict:
     if t.layout != torch.strided:
         raise ProtocolError(f"cannot send a tensor with layout {t.layout}; use .to_dense()")
-    if str(t.dtype) not in _DTYPES:
+    dtype_name = _DTYPE_NAMES.get(t.dtype)
+    if dtype_name is None:
         raise ProtocolError(f"cannot send a tensor of dtype {t.dtype}")
     meta = tensor_meta(t)
     # Send the tensor's storage as it is, not what a subclass's __torch_function__ says it is.
     with torch._C.DisableTorchFunctionSubclass():
-        flat = torch.empty(t.numel(), dtype=t.dtype)  # a fresh dense buffer, whatever t's strides
-        flat.copy_(t.detach().cpu().reshape(-1))
-        data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
+        if (type(t) is torch.Tensor and t.device.type == "cpu" and t.dtype is not torch.bfloat16
+                and not (t.is_conj() or t.is_neg())):
+            # A plain CPU tensor: NumPy's tobytes copies it out in C order, whatever its strides.
+            data = t.detach().numpy().tobytes() if t.numel() else b""
+        else:
+            flat = torch.empty(t.numel(), dtype=t.dtype)  # a fresh dense buffer, whatever t's strides
+            flat.copy_(t.detach().cpu().reshape(-1))
+            data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
     blobs.append(data)
-    return {"$t": "tensor", "blob": len(blobs) - 1, "dtype": str(t.dtype), "shape": list(t.shape), **meta}
+    return {"$t": "tensor", "blob": len(blobs) - 1, "dtype": dtype_name, "shape": list(t.shape), **meta}
 
 
 def encode(message: Any, to_handle: Callable[[Any], Handle] | None = None) -> bytes:
@@ -162,15 +170,15 @@ def _decode_tensor(node: dict, blobs: list[memoryview], device_map: Callable[[st
     numel = 1
     for s in shape:
         numel *= s
-    itemsize = torch.empty((), dtype=dtype).element_size()
-    if len(raw) != numel * itemsize:
+    if len(raw) != numel * dtype.itemsize:
         raise ProtocolError("tensor byte count does not match its shape")
     device = device_map(_check_device(str(node.get("device", "cpu"))))
     if numel == 0:
         t = torch.empty(shape, dtype=dtype)
     else:  # a view of the message's own buffer (writable, read once): no copy on the way
         t = torch.frombuffer(raw, dtype=torch.uint8).view(dtype).reshape(shape)
-    t = t.to(device)
+    if device != "cpu":
+        t = t.to(device)
     # Remember what the tensor was on the other side; the values themselves are a plain copy.
     t.remote_meta = {k: node.get(k) for k in ("requires_grad", "grad_fn", "is_leaf", "cls", "device")}
     return t

@@ -60,12 +60,24 @@ def operators_of(name: str, packets: list[str], by_base: dict[str, list[str]]) -
     return []
 
 
+_INDEX: list = []  # [(packets, by_base)] once built: the fork server builds it, every worker inherits it
+
+
+def operator_index() -> tuple[list[str], dict[str, list[str]]]:
+    """All ATen operator names, and them by base name; built once per process (~30 ms), before any
+    student code (the fork server calls this, so a worker's ``install`` only looks names up)."""
+    if not _INDEX:
+        packets = aten_packets()
+        by_base: dict[str, list[str]] = {}
+        for packet in packets:
+            by_base.setdefault(op_base(packet), []).append(packet)
+        _INDEX.append((packets, by_base))
+    return _INDEX[0]
+
+
 def operators_behind(names: Iterable[str]) -> dict[str, list[str]]:
     """name -> the ATen operators it stands for (see ``operators_of``)."""
-    packets = aten_packets()
-    by_base: dict[str, list[str]] = {}
-    for packet in packets:
-        by_base.setdefault(op_base(packet), []).append(packet)
+    packets, by_base = operator_index()
     return {name: operators_of(name, packets, by_base) for name in names}
 
 

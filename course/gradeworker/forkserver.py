@@ -137,6 +137,8 @@ def main(config: dict) -> None:
     import numpy  # noqa: F401
     import d2lcourse  # noqa: F401
     from . import server  # noqa: F401
+    from .dispatch import operator_index
+    operator_index()  # the table every worker's forbidden-operator check looks names up in
     from .jail import preload
     preload()
     ctl = socket.socket(fileno=int(config["ctl_fd"]))

@@ -2,7 +2,8 @@
 
 Both sides import this module: the trusted grader (``autograder.remote``) and the untrusted worker
 (``gradeworker.server``). It imports nothing from ``autograder``. Messages travel as ``codec`` frames;
-a request is ``{"op": Op, "id": int, **fields}`` and its reply is a ``Reply`` carrying the same id. The
+a request is ``{"op": Op, "id": int, **fields}`` (any request may also carry ``"reseed": int``, which the
+worker applies first, as ``RESEED`` would: a test's seed rides on its first request) and its reply is a ``Reply`` carrying the same id. The
 trusted side rebuilds every reply with ``Reply.from_wire``, which refuses anything not of this shape:
 a worker can send garbage, never an object the grader would trust.
 """
@@ -23,7 +24,7 @@ class Op(str, Enum):
     FORK = "fork"  # (a loaded worker) fork a fresh copy of itself for the next test
     STATUS = "status"  # (a loaded worker) how a copy it forked ended
     KILL = "kill"  # (a loaded worker) end a copy it forked
-    RESEED = "reseed"
+    RESEED = "reseed"  # seed random, torch (and NumPy) for the next test
     CALL = "call"  # call a student function, or a method of an object behind a handle
     PUT = "put"  # keep a value in the worker, behind a handle
     GET = "get"

@@ -120,7 +120,9 @@ class Worker:
                 self.send(error_reply(self.request_id, ErrorKind.BAD_REQUEST, "ProtocolError", f"unknown op {op!r}"))
                 continue
             try:
-                reply = handler(**{k: v for k, v in request.items() if k not in ("op", "id")})
+                if request.get("reseed") is not None:  # a test's seed rides on its first request
+                    self.op_reseed(int(request["reseed"]))
+                reply = handler(**{k: v for k, v in request.items() if k not in ("op", "id", "reseed")})
             except Exception as exc:  # a bad request or a student object misbehaving in a query
                 reply = error_reply(self.request_id, ErrorKind.STUDENT_EXCEPTION, **_error(exc))
             self.send(reply)  # after a fork, the copy sends its first reply on its own new channel
@@ -210,7 +212,10 @@ class Worker:
 
     def op_reseed(self, seed: int) -> Reply:
         random.seed(seed)
-        torch.manual_seed(seed)
+        if torch.cuda.is_initialized():
+            torch.manual_seed(seed)
+        else:  # CPU only: torch.manual_seed would queue a lazy CUDA seeding, and its stack capture costs ms
+            torch.default_generator.manual_seed(seed)
         try:
             import numpy
             numpy.random.seed(seed % 2**32)
@@ -227,9 +232,15 @@ class Worker:
 
     def op_call(self, target: Any, args: list, kwargs: dict, method: str | None = None, ret: str = "value",
                 wrt: list[int] | None = None, grad_output: Any = None, forbidden: list[str] = (),
-                return_args: bool = False, collect: int | None = None, soft_timeout: float | None = None) -> Reply:
+                return_args: bool = False, collect: int | None = None, soft_timeout: float | None = None,
+                repeat: int | None = None) -> Reply:
         """Call a student function (or a method of a handle); ``collect``: iterate the result up to N items;
-        ``soft_timeout``: interrupt the student's code after that many seconds and report it cut short."""
+        ``soft_timeout``: interrupt the student's code after that many seconds and report it cut short;
+        ``repeat``: make the call that many times, each with fresh copies of the tensor arguments, in this one
+        request (the value is the list of results; ``exhausted`` whether every one ran out)."""
+        if repeat is not None and (wrt or return_args or ret != "value" or not 0 < int(repeat) <= 100_000):
+            return error_reply(self.request_id, ErrorKind.BAD_REQUEST, "ValueError",
+                               "repeat takes 1..100000 calls returning values, without wrt or return_args")
         try:
             fn = self.lookup(target)
         except LookupError:
@@ -247,10 +258,13 @@ class Worker:
         grads, grad_error, exhausted, value, cut_short = None, None, None, None, False
         try:
             with _budget(soft_timeout), monitor:
-                value = fn(*args, **kwargs)
+                if repeat is not None:
+                    value, exhausted = _repeated(fn, args, kwargs, int(repeat), collect)
+                else:
+                    value = fn(*args, **kwargs)
                 if wrt:
                     grads, grad_error = _grads(value, [args[i] for i in wrt], grad_output)
-                if collect is not None:
+                if collect is not None and repeat is None:
                     value, exhausted = _collect(value, collect)
         except BudgetExceeded:
             cut_short, value = True, None
@@ -357,6 +371,32 @@ def _raise_budget(signum: int, frame: types.FrameType | None) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0.001)
         return
     raise BudgetExceeded()
+
+
+def _repeated(fn: Any, args: list, kwargs: dict, times: int, collect: int | None) -> tuple[list, bool | None]:
+    """``times`` calls, each on its own copies of the tensor arguments (as separate requests would decode
+    them), so a call that changes its inputs in place cannot change the next one's."""
+    values, all_ran_out = [], True
+    for _ in range(times):
+        fresh_args, fresh_kwargs = _fresh_copies(args), _fresh_copies(kwargs)
+        value = fn(*fresh_args, **fresh_kwargs)
+        if collect is not None:
+            value, ran_out = _collect(value, collect)
+            all_ran_out = all_ran_out and ran_out
+        values.append(value)
+    return values, (all_ran_out if collect is not None else None)
+
+
+def _fresh_copies(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone().requires_grad_(value.requires_grad) if value.is_leaf else value
+    if isinstance(value, list):
+        return [_fresh_copies(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_fresh_copies(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _fresh_copies(v) for k, v in value.items()}
+    return value
 
 
 def _collect(iterable: Any, limit: int) -> tuple[list, bool]:

@@ -107,7 +107,7 @@ def grade_job(job: Job) -> tuple[dict, dict[str, bytes]]:
     from .grade import grade_submission
     from .launcher import Launcher
     if _launcher is None:
-        _launcher = Launcher(slot=_slot)
+        _launcher = Launcher(slot=_slot, spares=True)  # a slot grades one submission after another
         atexit.register(_launcher.close)
     course = Course.find(job.course_root)
     try:
@@ -216,6 +216,8 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
                 if stop.signum:  # cut short (pytest swallows the interrupt): not a result
                     break
                 done(job, *graded)
+            if _launcher is not None:
+                _launcher.drop_spares()  # this process goes on (a notebook, a test): leave nothing running
         else:
             for job in _run_pool(todo, workers, done, stop=stop):
                 if not stop.signum:  # a process killed by the stop is no harness failure to record

@@ -68,6 +68,14 @@ class Cgroup:
                 continue
         return False
 
+    def signal_all(self) -> None:
+        """SIGKILL every process in it once, without waiting for them to end."""
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
     def kill_all(self, timeout: float = 5.0) -> None:
         """SIGKILL every process in it until none is left (a fork loop cannot outrun this for long)."""
         deadline = time.monotonic() + timeout

@@ -15,12 +15,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -132,6 +134,7 @@ class WorkerProcess:
     status_of: object = field(repr=False, default=None)  # callable(pid) -> str, where known
     kill_with: object = field(repr=False, default=None)  # callable(pid): how to end it, when not by its pid
     cgroup: Cgroup | None = field(repr=False, default=None)  # owned: emptied and removed on kill
+    reaper: "Reaper | None" = field(repr=False, default=None)  # finishes emptying the cgroup, off the grading's time
 
     def kill(self) -> None:
         self.chan.close()
@@ -144,8 +147,12 @@ class WorkerProcess:
             except (ProcessLookupError, PermissionError):
                 pass
         if self.cgroup is not None:
-            self.cgroup.kill_all()
-            self.cgroup.remove()
+            if self.reaper is not None:
+                self.cgroup.signal_all()  # every process in it is killed now; waiting for them is the reaper's
+                self.reaper.put(self.cgroup)
+            else:
+                self.cgroup.kill_all()
+                self.cgroup.remove()
 
     def exit_status(self) -> str:
         """How the worker ended, for messages only (never for scoring)."""
@@ -169,12 +176,56 @@ class WorkerProcess:
             return ""
 
 
+class Reaper:
+    """Empties and removes the cgroups of killed workers in a thread of its own: the kernel takes some
+    milliseconds to end a process that holds torch, and no grading has to wait for that. ``close`` waits
+    until every cgroup handed over is gone."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Cgroup | None] = queue.Queue()
+        self.thread: threading.Thread | None = None
+
+    def put(self, cgroup: Cgroup) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="autograder-reaper", daemon=True)
+            self.thread.start()
+        self.queue.put(cgroup)
+
+    def _run(self) -> None:
+        while (cgroup := self.queue.get()) is not None:
+            cgroup.kill_all()
+            cgroup.remove()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+
+
+@dataclass
+class _Spare:
+    """A worker started ahead of need (``Launcher(spares=True)``): forked, placed in its cgroup and behind
+    its walls while the previous submission is still being graded. It has run nothing of a student's."""
+
+    pending: "_PendingSpawn"
+    log: Path
+    workdir: Path
+    cgroup: Cgroup | None
+
+
 class Launcher:
-    """Starts workers for one grading process; reuse it across submissions to amortise start-up."""
+    """Starts workers for one grading process; reuse it across submissions to amortise start-up.
+
+    ``spares=True`` (a batch's slots) keeps one worker started ahead for the next submission, so its fork,
+    cgroup and walls overlap the grading before it instead of adding to its time."""
 
     def __init__(self, limits: Limits | None = None, use_forkserver: bool = True, threads: int | None = None,
-                 slot: int = 0, jail: bool = True, strict: bool = False):
+                 slot: int = 0, jail: bool = True, strict: bool = False, spares: bool = False):
         self.limits = limits or Limits()
+        self.keep_spares = spares
+        self._spares: dict[bool, _Spare] = {}
+        self.reaper = Reaper()
         self.threads = threads
         # refuse to grade without the filesystem, pid and network walls (--strict sets this for pool processes too)
         self.strict = strict or os.environ.get("AUTOGRADER_STRICT") == "1"
@@ -204,8 +255,7 @@ class Launcher:
         """The walls --strict needs that did not hold for a worker that reported ``layers``."""
         return [need for need in NEEDED_LAYERS if not any(layer.startswith(need) for layer in layers)]
 
-    def start(self, allow_fork: bool = False) -> WorkerProcess:
-        """A submission's first process, in a cgroup of its own, behind the walls this host allows."""
+    def _prepare_start(self, allow_fork: bool) -> tuple[dict, Path, Path, Cgroup | None]:
         self.count += 1
         workdir = self.tmp / f"work-{self.count}"
         workdir.mkdir()
@@ -213,12 +263,50 @@ class Launcher:
         cgroup = self.cgroups.create()
         config = {**self._base_config(), "workdir": str(workdir), "allow_fork": allow_fork,
                   "cgroup_procs": cgroup.procs_files if cgroup else []}
+        return config, log, workdir, cgroup
+
+    def start(self, allow_fork: bool = False) -> WorkerProcess:
+        """A submission's first process, in a cgroup of its own, behind the walls this host allows."""
+        worker = self._take_spare(allow_fork)
+        if worker is None:
+            worker = self._start_now(allow_fork)
+        if self.keep_spares and self.forkserver is not None:
+            self._start_spare(allow_fork)
+        return worker
+
+    def _start_spare(self, allow_fork: bool) -> None:
+        config, log, workdir, cgroup = self._prepare_start(allow_fork)
+        try:
+            pending = self.forkserver.spawn_later(config, log)  # type: ignore[union-attr]
+        except OSError:
+            if cgroup is not None:
+                cgroup.remove()
+            return
+        self._spares[allow_fork] = _Spare(pending, log, workdir, cgroup)
+
+    def _take_spare(self, allow_fork: bool) -> WorkerProcess | None:
+        spare = self._spares.pop(allow_fork, None)
+        if spare is None or self.forkserver is None:
+            return None
+        try:
+            pid = self.forkserver.answer(spare.pending)
+        except (OSError, HarnessError, ValueError, KeyError):
+            if spare.cgroup is not None:
+                spare.cgroup.kill_all()
+                spare.cgroup.remove()
+            return None
+        return WorkerProcess(pid, spare.pending.chan, spare.log, spare.workdir, self.forkserver.status,
+                             cgroup=spare.cgroup, reaper=self.reaper)
+
+    def _start_now(self, allow_fork: bool) -> WorkerProcess:
+        config, log, workdir, cgroup = self._prepare_start(allow_fork)
         for attempt in (1, 2):
             if self.forkserver is None:
                 break
             try:
                 pid, chan = self.forkserver.spawn(config, log)
-                return WorkerProcess(pid, chan, log, workdir, self.forkserver.status, cgroup=cgroup)
+                return WorkerProcess(pid, chan, log, workdir, self.forkserver.status, cgroup=cgroup,
+                                     reaper=self.reaper)
             except (OSError, HarnessError, ValueError) as exc:
                 # A worker may have killed its parent; start a new fork server once, then go direct.
                 print(f"autograder: fork server failed ({exc})", file=sys.stderr)
@@ -243,11 +331,21 @@ class Launcher:
         def status(pid: int) -> str:
             code = proc.poll()
             return "running" if code is None else (f"signal {-code}" if code < 0 else f"exit {code}")
-        return WorkerProcess(proc.pid, ours, log, workdir, status, cgroup=cgroup)
+        return WorkerProcess(proc.pid, ours, log, workdir, status, cgroup=cgroup, reaper=self.reaper)
+
+    def drop_spares(self) -> None:
+        """End the workers started ahead (a batch is over): nothing of ours stays running."""
+        for allow_fork in list(self._spares):
+            spare = self._take_spare(allow_fork)
+            if spare is not None:
+                spare.reaper = None  # wait for it here
+                spare.kill()
 
     def close(self) -> None:
+        self.drop_spares()
         if self.forkserver is not None:
             self.forkserver.close()
+        self.reaper.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self) -> "Launcher":
@@ -255,6 +353,12 @@ class Launcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass
+class _PendingSpawn:
+    chan: socket.socket
+    pid: int | None = None
 
 
 class _ForkServerClient:
@@ -271,6 +375,7 @@ class _ForkServerClient:
         theirs.close()
         self.timeout = timeout
         self._ready = False
+        self._unanswered: list[_PendingSpawn] = []
 
     def _recv(self) -> dict:
         self.ctl.settimeout(self.timeout)
@@ -284,6 +389,11 @@ class _ForkServerClient:
         return json.loads(data)
 
     def spawn(self, config: dict, log: Path) -> tuple[int, socket.socket]:
+        pending = self.spawn_later(config, log)
+        return self.answer(pending), pending.chan
+
+    def spawn_later(self, config: dict, log: Path) -> "_PendingSpawn":
+        """Ask for a worker without waiting for the answer (``answer`` reads it)."""
         if not self._ready:
             self._recv()  # {"ready": true}: torch is imported over there
             self._ready = True
@@ -292,10 +402,25 @@ class _ForkServerClient:
             message = json.dumps({"cmd": "spawn", "config": {**config, "mode": "worker"}}).encode()
             socket.send_fds(self.ctl, [message], [theirs.fileno(), out.fileno()])
         theirs.close()
-        return int(self._recv()["pid"]), ours
+        pending = _PendingSpawn(ours)
+        self._unanswered.append(pending)
+        return pending
+
+    def answer(self, pending: "_PendingSpawn") -> int:
+        """The pid of an asked-for worker (answers come in the order asked)."""
+        self._read_answers(until=pending)
+        if pending.pid is None:
+            raise HarnessError("the fork server did not start the worker")
+        return pending.pid
+
+    def _read_answers(self, until: "_PendingSpawn | None" = None) -> None:
+        while self._unanswered and (until is None or until.pid is None):
+            first = self._unanswered.pop(0)
+            first.pid = int(self._recv()["pid"])
 
     def status(self, pid: int) -> str:
         try:
+            self._read_answers()  # the spawn answers still on the way come first
             self.ctl.send(json.dumps({"cmd": "status", "pid": pid}).encode())
             return str(self._recv()["status"])
         except (OSError, HarnessError, ValueError, KeyError):

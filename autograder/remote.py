@@ -176,11 +176,22 @@ class Submission:
         return [*layers, *(f"NOT in force: {m}" for m in missing)]
 
     def close(self) -> None:
+        if self.worker is not None and self.worker is not self.loaded and self._loaded_ends_its_forks():
+            self.worker.chan.close()  # no KILL round trip: ending the loaded copy ends this one with it
+            self.worker = None
         for role in ("worker", "loaded"):
             proc = getattr(self, role)
             if proc is not None:
                 proc.kill()
                 setattr(self, role, None)
+
+    def _loaded_ends_its_forks(self) -> bool:
+        """Whether killing the loaded copy kills every process it forked: they share its cgroup (emptied on
+        kill), or its pid namespace (whose first process it is: the kernel ends the rest when it ends)."""
+        if self.loaded is None:
+            return False
+        layers = (self.load_report.isolation.get("layers") if self.load_report else None) or []
+        return self.loaded.cgroup is not None or any("pid namespace" in layer for layer in layers)
 
     def _drop(self, role: str) -> WorkerProcess:
         proc = getattr(self, role)

@@ -59,6 +59,14 @@ def count_forever(counter):
     while True:
         counter.steps += 1
 
+def shuffled_in_place(x):
+    perm = torch.randperm(len(x))
+    x[:] = x[perm]  # changes its input: the next call must not see that
+    yield x.clone()
+
+def draw():
+    return torch.rand(3)
+
 def inject():
     import os, stat
     from gradeworker import codec
@@ -217,3 +225,41 @@ def test_is_a_monitored_call_cut_at_its_budget_not_taken_for_tampering(launcher)
             assert result.cut_short
     finally:
         sub.close()
+
+
+def test_does_collect_repeated_make_each_call_on_fresh_arguments_in_one_request(submission):
+    x = torch.arange(6.0)
+    asked = submission._next_id
+    passes, ran_out = submission.shuffled_in_place.collect_repeated(200, x, limit=5)
+    assert submission._next_id == asked + 1 and ran_out and len(passes) == 200
+    orders = {tuple(items[0].tolist()) for items in passes}
+    assert all(sorted(order) == list(range(6)) for order in orders)  # each call saw the input untouched
+    assert len(orders) > 50  # and drew its own order
+    with pytest.raises(Exception, match="repeat"):
+        submission.same.run((x,), wrt=[0], repeat=3)
+
+
+def test_does_the_seed_ride_on_the_tests_first_request(submission):
+    asked = submission._next_id
+    submission.reset(123)
+    assert submission._next_id == asked  # no round trip of its own
+    first = submission.draw()
+    submission.reset(123)
+    assert torch.equal(submission.draw(), first)
+    submission.reset(124)
+    assert not torch.equal(submission.draw(), first)
+
+
+def test_does_a_spare_worker_serve_the_next_submission_and_leave_nothing_behind():
+    from autograder.launcher import Launcher
+    with Launcher(spares=True) as launcher:
+        scores = []
+        for value in (1, 2, 3):
+            sub = Submission(launcher, [CodeCell(1, f"def f():\n    return {value}\n")], {})
+            sub.reset(0)
+            scores.append(sub.f())
+            sub.close()
+        assert scores == [1, 2, 3]
+        assert launcher._spares  # one started ahead for a fourth
+        cgroups = [spare.cgroup for spare in launcher._spares.values() if spare.cgroup is not None]
+    assert not any(d.exists() for c in cgroups for d in c.dirs)  # emptied and removed on close

@@ -3,9 +3,9 @@
 Both sides import this module: the trusted grader (``autograder.remote``) and the untrusted worker
 (``gradeworker.server``). It imports nothing from ``autograder``. Messages travel as ``codec`` frames;
 a request is ``{"op": Op, "id": int, **fields}`` (any request may also carry ``"reseed": int``, which the
-worker applies first, as ``RESEED`` would: a test's seed rides on its first request) and its reply is a ``Reply`` carrying the same id. The
-trusted side rebuilds every reply with ``Reply.from_wire``, which refuses anything not of this shape:
-a worker can send garbage, never an object the grader would trust.
+worker applies first, as ``RESEED`` would: a test's seed rides on its first request) and its reply is a
+``Reply`` carrying the same id. The trusted side rebuilds every reply with ``Reply.from_wire``, which
+refuses anything not of this shape: a worker can send garbage, never an object the grader would trust.
 """
 from __future__ import annotations
 

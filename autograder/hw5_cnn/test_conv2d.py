@@ -104,6 +104,8 @@ def test_vectorised_within_budget(student, ref, device):
                inputs=where + " (float32; best of 5 runs after a warm-up, in the same process as F.conv2d)",
                expected=f"at most {budget * 1e3:.2f} ms (F.conv2d: {float(reference) * 1e3:.3f} ms)",
                got=f"{best * 1e3:.2f} ms",
-               mistake="a Python loop over the examples or the output pixels" if best > 2 * budget else None,
+               # named only when clearly over (the budget's fixed 3 ms dominates on a fast CPU: a loop can
+               # land at 1.5x the budget there), so a borderline vectorised version is not called a loop
+               mistake="a Python loop over the examples or the output pixels" if best > 1.25 * budget else None,
                hint="no Python loop over examples or pixels: F.unfold builds every window at once, then one matrix "
                     "product (or torch.einsum) computes all outputs")

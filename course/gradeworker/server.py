@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 import types
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -247,6 +247,7 @@ class Worker:
             return error_reply(self.request_id, ErrorKind.MISSING_NAME, "NameError", str(target))
         if method is not None:
             fn = getattr(fn, method)
+        sent = (args, kwargs)  # as decoded: a repeated call gets fresh copies of these tensors, not of handles
         args, kwargs = self.resolve(args), self.resolve(kwargs)
         for i in wrt or []:
             args[i] = args[i].detach().requires_grad_(True)
@@ -259,7 +260,7 @@ class Worker:
         try:
             with _budget(soft_timeout), monitor:
                 if repeat is not None:
-                    value, exhausted = _repeated(fn, args, kwargs, int(repeat), collect)
+                    value, exhausted = _repeated(fn, lambda: self.resolve(_fresh_copies(sent)), int(repeat), collect)
                 else:
                     value = fn(*args, **kwargs)
                 if wrt:
@@ -373,12 +374,14 @@ def _raise_budget(signum: int, frame: types.FrameType | None) -> None:
     raise BudgetExceeded()
 
 
-def _repeated(fn: Any, args: list, kwargs: dict, times: int, collect: int | None) -> tuple[list, bool | None]:
-    """``times`` calls, each on its own copies of the tensor arguments (as separate requests would decode
-    them), so a call that changes its inputs in place cannot change the next one's."""
+def _repeated(fn: Any, arguments: Callable[[], tuple[list, dict]], times: int,
+              collect: int | None) -> tuple[list, bool | None]:
+    """``times`` calls, each on arguments as a separate request would have them: fresh copies of the tensors
+    that came with the request (a call changing its inputs in place cannot change the next one's), the very
+    objects behind handles (as every request resolves them)."""
     values, all_ran_out = [], True
     for _ in range(times):
-        fresh_args, fresh_kwargs = _fresh_copies(args), _fresh_copies(kwargs)
+        fresh_args, fresh_kwargs = arguments()
         value = fn(*fresh_args, **fresh_kwargs)
         if collect is not None:
             value, ran_out = _collect(value, collect)
@@ -388,8 +391,9 @@ def _repeated(fn: Any, args: list, kwargs: dict, times: int, collect: int | None
 
 
 def _fresh_copies(value: Any) -> Any:
+    """A decoded request's values with every tensor copied (handles stay handles)."""
     if isinstance(value, torch.Tensor):
-        return value.detach().clone().requires_grad_(value.requires_grad) if value.is_leaf else value
+        return value.clone()  # decoded from the wire: a plain leaf
     if isinstance(value, list):
         return [_fresh_copies(v) for v in value]
     if isinstance(value, tuple):

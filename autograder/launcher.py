@@ -135,6 +135,7 @@ class WorkerProcess:
     kill_with: object = field(repr=False, default=None)  # callable(pid): how to end it, when not by its pid
     cgroup: Cgroup | None = field(repr=False, default=None)  # owned: emptied and removed on kill
     reaper: "Reaper | None" = field(repr=False, default=None)  # finishes emptying the cgroup, off the grading's time
+    prepared_ahead: bool = False  # a spare that was sent this submission's PREPARE while the last one was graded
 
     def kill(self) -> None:
         self.chan.close()
@@ -212,6 +213,7 @@ class _Spare:
     log: Path
     workdir: Path
     cgroup: Cgroup | None
+    ahead: bytes | None = None  # the request already sent to it (see Launcher.start), if any
 
 
 class Launcher:
@@ -265,16 +267,20 @@ class Launcher:
                   "cgroup_procs": cgroup.procs_files if cgroup else []}
         return config, log, workdir, cgroup
 
-    def start(self, allow_fork: bool = False) -> WorkerProcess:
-        """A submission's first process, in a cgroup of its own, behind the walls this host allows."""
-        worker = self._take_spare(allow_fork)
+    def start(self, allow_fork: bool = False, ahead: bytes | None = None) -> WorkerProcess:
+        """A submission's first process, in a cgroup of its own, behind the walls this host allows.
+
+        ``ahead`` (an encoded request: the submission's PREPARE) is sent to the next spare as soon as it
+        is started, so that it works on it while this submission is graded; a spare taken here that was sent the
+        same request comes back with ``prepared_ahead`` set: its reply is waiting to be read."""
+        worker = self._take_spare(allow_fork, ahead)
         if worker is None:
             worker = self._start_now(allow_fork)
         if self.keep_spares and self.forkserver is not None:
-            self._start_spare(allow_fork)
+            self._start_spare(allow_fork, ahead)
         return worker
 
-    def _start_spare(self, allow_fork: bool) -> None:
+    def _start_spare(self, allow_fork: bool, ahead: bytes | None) -> None:
         config, log, workdir, cgroup = self._prepare_start(allow_fork)
         try:
             pending = self.forkserver.spawn_later(config, log)  # type: ignore[union-attr]
@@ -282,9 +288,19 @@ class Launcher:
             if cgroup is not None:
                 cgroup.remove()
             return
-        self._spares[allow_fork] = _Spare(pending, log, workdir, cgroup)
+        spare = _Spare(pending, log, workdir, cgroup)
+        if ahead is not None:
+            try:  # read by the worker once it is up, after its hello
+                pending.chan.sendall(ahead)
+                spare.ahead = ahead
+            except OSError:
+                pass  # a spare that died early: _take_spare finds out and starts one now
+        self._spares[allow_fork] = spare
 
-    def _take_spare(self, allow_fork: bool) -> WorkerProcess | None:
+    def _take_spare(self, allow_fork: bool, ahead: bytes | None = None, any_kind: bool = False
+                    ) -> WorkerProcess | None:
+        """The spare, answered; None if there is none or it died. One sent another request ahead (another
+        assignment's PREPARE: a second one would wrap the dispatcher's check twice) is ended, unless ``any_kind``."""
         spare = self._spares.pop(allow_fork, None)
         if spare is None or self.forkserver is None:
             return None
@@ -295,8 +311,12 @@ class Launcher:
                 spare.cgroup.kill_all()
                 spare.cgroup.remove()
             return None
-        return WorkerProcess(pid, spare.pending.chan, spare.log, spare.workdir, self.forkserver.status,
-                             cgroup=spare.cgroup, reaper=self.reaper)
+        worker = WorkerProcess(pid, spare.pending.chan, spare.log, spare.workdir, self.forkserver.status,
+                               cgroup=spare.cgroup, reaper=self.reaper, prepared_ahead=spare.ahead is not None)
+        if not any_kind and spare.ahead is not None and spare.ahead != ahead:
+            worker.kill()
+            return None
+        return worker
 
     def _start_now(self, allow_fork: bool) -> WorkerProcess:
         config, log, workdir, cgroup = self._prepare_start(allow_fork)
@@ -336,7 +356,7 @@ class Launcher:
     def drop_spares(self) -> None:
         """End the workers started ahead (a batch is over): nothing of ours stays running."""
         for allow_fork in list(self._spares):
-            spare = self._take_spare(allow_fork)
+            spare = self._take_spare(allow_fork, any_kind=True)
             if spare is not None:
                 spare.reaper = None  # wait for it here
                 spare.kill()

@@ -25,6 +25,9 @@ from .handles import RemoteFunction, RemoteObject, unwrap, wrap
 from .launcher import Launcher, WorkerProcess
 from .notebook import CodeCell
 
+# The id of a PREPARE sent to a spare worker ahead of its submission (Launcher.start); never one of _new_id's.
+PREPARED_AHEAD = 2**31 - 1
+
 
 @dataclass
 class LoadReport:
@@ -76,7 +79,10 @@ class Submission:
 
     def _launch(self) -> None:
         """A new process with nothing loaded yet, prepared: the forbidden calls resolved before student code."""
-        self.loaded = self.launcher.start(self.allow_fork)
+        fields = {"forbidden": sorted({n for names in self.forbidden.values() for n in names}),
+                  "private_modules": list(self.private_modules)}
+        ahead = codec.encode({"op": Op.PREPARE.value, "id": PREPARED_AHEAD, **fields})
+        self.loaded = self.launcher.start(self.allow_fork, ahead=ahead)
         hello = self._ask("loaded", Op.PREPARE, "starting the worker", self.launcher.limits.load_seconds,
                           expect_hello=True)
         layers = list(((hello.value or {}).get("isolation") or {}).get("layers") or [])
@@ -85,9 +91,12 @@ class Submission:
             self.close()
             raise HarnessError(f"--strict: this host did not allow {', '.join(missing)}; refusing to grade. "
                                "Run `autograder probe` to see which walls hold here.")
-        prepared = self._ask("loaded", Op.PREPARE, "preparing the worker", self.launcher.limits.load_seconds,
-                             forbidden=sorted({n for names in self.forbidden.values() for n in names}),
-                             private_modules=self.private_modules).value
+        if self.loaded.prepared_ahead:  # a spare that was sent this same request while the last submission ran
+            prepared = self._ask("loaded", None, "preparing the worker", self.launcher.limits.load_seconds,
+                                 request_id=PREPARED_AHEAD).value
+        else:
+            prepared = self._ask("loaded", Op.PREPARE, "preparing the worker", self.launcher.limits.load_seconds,
+                                 **fields).value
         if prepared.get("reachable"):
             self.close()
             raise HarnessError(f"student code could import {', '.join(prepared['reachable'])}; refusing to grade. "

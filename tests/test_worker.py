@@ -263,3 +263,29 @@ def test_does_a_spare_worker_serve_the_next_submission_and_leave_nothing_behind(
         assert launcher._spares  # one started ahead for a fourth
         cgroups = [spare.cgroup for spare in launcher._spares.values() if spare.cgroup is not None]
     assert not any(d.exists() for c in cgroups for d in c.dirs)  # emptied and removed on close
+
+
+def test_is_the_spare_prepared_ahead_only_for_the_same_forbidden_calls():
+    """The spare is sent the last submission's PREPARE while that one is graded; the next submission reads the
+    reply if it needs the same one, and gets a new worker (never a second PREPARE) if it needs another."""
+    from autograder.launcher import Launcher
+    source = "import torch\ndef f(x):\n    return torch.sigmoid(x)\n"
+    with Launcher(spares=True) as launcher:
+        forbids = {"f": ["torch.sigmoid"]}
+        first = Submission(launcher, [CodeCell(1, source)], forbids)
+        first.reset(0)
+        with pytest.raises(ForbiddenCallUsed):
+            first.f.run((torch.zeros(1),))
+        assert not first.loaded.prepared_ahead  # nothing was started ahead of the first
+        first.close()
+        second = Submission(launcher, [CodeCell(1, source)], forbids)
+        second.reset(0)
+        assert second.loaded.prepared_ahead
+        with pytest.raises(ForbiddenCallUsed):  # the check the spare installed ahead holds
+            second.f.run((torch.zeros(1),))
+        second.close()
+        third = Submission(launcher, [CodeCell(1, source)], {})  # another assignment: nothing forbidden
+        third.reset(0)
+        assert not third.loaded.prepared_ahead
+        assert float(third.f(torch.zeros(1))) == 0.5
+        third.close()

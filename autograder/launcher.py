@@ -127,21 +127,17 @@ def _worker_env(workdir: str) -> dict[str, str]:
 class WorkerProcess:
     """A started worker: its pid (a process group leader), its channel and its output log."""
 
-    pid: int  # for a worker forked by a loaded copy: its pid in that copy's namespace, never signalled here
+    pid: int  # as the fork server sees it (with a pid namespace: the namespace's keeper)
     chan: socket.socket
     log: Path
     workdir: Path
     status_of: object = field(repr=False, default=None)  # callable(pid) -> str, where known
-    kill_with: object = field(repr=False, default=None)  # callable(pid): how to end it, when not by its pid
     cgroup: Cgroup | None = field(repr=False, default=None)  # owned: emptied and removed on kill
     reaper: "Reaper | None" = field(repr=False, default=None)  # finishes emptying the cgroup, off the grading's time
     prepared_ahead: bool = False  # a spare that was sent this submission's PREPARE while the last one was graded
 
     def kill(self) -> None:
         self.chan.close()
-        if self.kill_with is not None:
-            self.kill_with(self.pid)
-            return
         for kill in (os.killpg, os.kill):
             try:
                 kill(self.pid, signal.SIGKILL)

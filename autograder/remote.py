@@ -1,14 +1,11 @@
 """Drive a student's code in worker processes from the trusted side.
 
-``Submission`` owns one student's notebook code and the processes running it. It loads the notebook
-once into a *loaded copy* (cell by cell: a cell that hangs is stopped, one that kills its process is
-skipped), then forks the worker that runs the tests from that copy, with every definition in place and
-no cell run again. A crash, a timeout or garbage on the channel costs one test: the next one gets a
-fresh fork. Graders see it as ``student``: ``student.linreg(X, w, b)`` runs the student's ``linreg``
-in the worker and returns plain data; objects that are not data come back as ``RemoteObject``.
-
-Where the notebook initialised CUDA while loading, forking is unsafe; then each new worker reloads
-the cells instead (still skipping those that hung or killed their process).
+``Submission`` owns one student's notebook code and the process running it. It loads the notebook
+into a new sandboxed process cell by cell (a cell that hangs is stopped, one that kills its process is
+skipped), then that process serves the tests, with every definition in place. A crash, a timeout or
+garbage on the channel costs one test: the next one gets a new process that loads only the good cells.
+Graders see it as ``student``: ``student.linreg(X, w, b)`` runs the student's ``linreg`` in the worker
+and returns plain data; objects that are not data come back as ``RemoteObject``.
 """
 from __future__ import annotations
 
@@ -45,7 +42,7 @@ class LoadReport:
 
 
 class Submission:
-    """One student's notebook code: a loaded copy, and the worker forked from it for the current test."""
+    """One student's notebook code: the process it is loaded into, which then serves the tests."""
 
     def __init__(self, launcher: Launcher, cells: list[CodeCell], forbidden: dict[str, list[str]],
                  private_modules: list[str] = ("autograder", "solutions"), allow_fork: bool = False):
@@ -54,12 +51,11 @@ class Submission:
         self.cells = cells
         self.forbidden = forbidden
         self.private_modules = list(private_modules)  # the worker must not be able to import these
-        self.loaded: WorkerProcess | None = None  # the notebook, loaded once; forks a worker per test
-        self.worker: WorkerProcess | None = None
+        self.loaded: WorkerProcess | None = None  # a process loading the notebook (it becomes ``worker``)
+        self.worker: WorkerProcess | None = None  # the process serving the tests
         self.generation = 0
         self.load_report: LoadReport | None = None
         self.good: list[CodeCell] = []  # cells that neither hung nor killed their process
-        self.replay = False  # CUDA was initialised while loading: reload instead of forking
         self.timed_out: set[str] = set()  # functions that overran their time once
         self.restarts = 0
         self._next_id = 0
@@ -71,10 +67,8 @@ class Submission:
             return
         if self.loaded is None:
             self._load()
-        if self.replay:  # the loaded copy serves this test itself; the next one reloads
-            self.worker, self.loaded = self.loaded, None
-        else:
-            self.worker = self._fork()
+        self._ask("loaded", Op.SERVE, "starting the worker", self.launcher.limits.load_seconds)
+        self.worker, self.loaded = self.loaded, None
         self.generation += 1
 
     def _launch(self) -> None:
@@ -137,70 +131,20 @@ class Submission:
         reply = self._ask("loaded", Op.LOAD, "loading your notebook", timeout,
                           cells=[{"index": c.index, "source": c.source} for c in cells],
                           cell_timeout=self.launcher.limits.cell_seconds)
-        self.replay = self.replay or bool(reply.value.get("cuda_initialized"))
         return reply.value["cells"]
 
-    def _fork(self) -> WorkerProcess:
-        """A fresh worker forked from the loaded copy: every definition in place, nothing run again."""
-        loaded = self.loaded
-        request_id = self._new_id()
-        try:
-            loaded.chan.settimeout(self.launcher.limits.load_seconds)
-            loaded.chan.sendall(codec.encode({"op": Op.FORK.value, "id": request_id}))
-            _, fds, _, _ = socket.recv_fds(loaded.chan, 1, 1)
-            if len(fds) != 1:
-                raise OSError("no channel came with the fork")
-            chan = socket.socket(fileno=fds[0])
-            pid = Reply.from_wire(codec.read_message(_receiver(loaded.chan, 30.0)), request_id).value["pid"]
-        except (OSError, EOFError, codec.ProtocolError, TypeError, KeyError) as exc:
-            self._drop("loaded")
-            raise HarnessError(f"the loaded notebook could not fork a worker ({exc})") from None
-        worker = WorkerProcess(int(pid), chan, loaded.log, loaded.workdir, self._status_from_loaded,
-                               kill_with=self._kill_via_loaded, cgroup=loaded.cgroup)
-        self.worker = worker
-        self._ask("worker", None, "starting the worker", 30.0, request_id=request_id)  # the copy's first word
-        return worker
-
-    def _status_from_loaded(self, pid: int) -> str:
-        if self.loaded is None:
-            return "unknown"
-        try:
-            return str(self._ask("loaded", Op.STATUS, "asking how a worker ended", 5.0, pid=pid).value)
-        except (WorkerLost, HarnessError):
-            return "unknown"
-
-    def _kill_via_loaded(self, pid: int) -> None:
-        """Only the loaded copy can name the worker it forked; if it does not answer, it goes too."""
-        if self.loaded is None:
-            return
-        try:
-            self._ask("loaded", Op.KILL, "ending a worker", 5.0, pid=pid)
-        except (WorkerLost, HarnessError):
-            pass
-
     def protections(self) -> list[str]:
-        """The walls that held around this submission's processes, as its loaded copy reported them."""
+        """The walls that held around this submission's processes, as its first process reported them."""
         layers = (self.load_report.isolation.get("layers") if self.load_report else None) or []
         missing = self.launcher.missing_walls(layers)
         return [*layers, *(f"NOT in force: {m}" for m in missing)]
 
     def close(self) -> None:
-        if self.worker is not None and self.worker is not self.loaded and self._loaded_ends_its_forks():
-            self.worker.chan.close()  # no KILL round trip: ending the loaded copy ends this one with it
-            self.worker = None
         for role in ("worker", "loaded"):
             proc = getattr(self, role)
             if proc is not None:
                 proc.kill()
                 setattr(self, role, None)
-
-    def _loaded_ends_its_forks(self) -> bool:
-        """Whether killing the loaded copy kills every process it forked: they share its cgroup (emptied on
-        kill), or its pid namespace (whose first process it is: the kernel ends the rest when it ends)."""
-        if self.loaded is None:
-            return False
-        layers = (self.load_report.isolation.get("layers") if self.load_report else None) or []
-        return self.loaded.cgroup is not None or any("pid namespace" in layer for layer in layers)
 
     def _drop(self, role: str) -> WorkerProcess:
         proc = getattr(self, role)
@@ -215,7 +159,7 @@ class Submission:
 
     def _ask(self, role: str, op: Op | None, function: str, timeout: float | None = None, *,
              expect_hello: bool = False, request_id: int | None = None, **fields: Any) -> Reply:
-        """Send a request to the worker or the loaded copy (``op`` None: only read) and read its reply.
+        """Send a request to the worker or the process still loading (``op`` None: only read) and read its reply.
 
         Any way the exchange can go wrong (a timeout, the process gone, bytes that are not a reply to
         this request) ends that process and raises ``WorkerLost`` with the kind of failure.
@@ -237,9 +181,11 @@ class Submission:
             reason, kind = "the worker process ended", ErrorKind.WORKER_LOST
         except codec.ProtocolError as exc:
             reason, kind = f"the worker sent an invalid reply ({str(exc)[:200]})", ErrorKind.INVALID_REPLY
+        # A process that ended on its own is asked how before it is killed (after, it would read "signal 9").
+        ended = proc.exit_status() if kind is ErrorKind.WORKER_LOST else None
         lost = self._drop(role)
         self.restarts += 1
-        raise WorkerLost(function, reason, lost.exit_status(), lost.output_tail(), kind=kind)
+        raise WorkerLost(function, reason, ended or lost.exit_status(), lost.output_tail(), kind=kind)
 
     def request(self, op: Op | str, function: str, timeout: float | None = None,
                 inherit: list[str] | None = None, **fields: Any) -> Reply:

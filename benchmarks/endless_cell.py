@@ -5,7 +5,7 @@ cell that trains for 60 s (a student's training loop left without the `demo` tag
 
 Both are graded in one process by a fresh `autograder grade`-like run (own launcher each). Goal: the
 second within the first plus the cell limit (10 s) plus 5 s: the cell is stopped once, while loading,
-and no test's worker runs it again (they are forked from the loaded notebook).
+and no test's worker runs it again (a replaced worker loads only the cells that did not hang).
 """
 from __future__ import annotations
 

@@ -276,16 +276,16 @@ def test_is_the_spare_prepared_ahead_only_for_the_same_forbidden_calls():
         first.reset(0)
         with pytest.raises(ForbiddenCallUsed):
             first.f.run((torch.zeros(1),))
-        assert not first.loaded.prepared_ahead  # nothing was started ahead of the first
+        assert not first.worker.prepared_ahead  # nothing was started ahead of the first
         first.close()
         second = Submission(launcher, [CodeCell(1, source)], forbids)
         second.reset(0)
-        assert second.loaded.prepared_ahead
+        assert second.worker.prepared_ahead
         with pytest.raises(ForbiddenCallUsed):  # the check the spare installed ahead holds
             second.f.run((torch.zeros(1),))
         second.close()
         third = Submission(launcher, [CodeCell(1, source)], {})  # another assignment: nothing forbidden
         third.reset(0)
-        assert not third.loaded.prepared_ahead
+        assert not third.worker.prepared_ahead
         assert float(third.f(torch.zeros(1))) == 0.5
         third.close()

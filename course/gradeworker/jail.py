@@ -212,7 +212,11 @@ def _keep_namespace() -> None:
             continue
         except ChildProcessError:
             os._exit(1)
-    os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+    if os.WIFSIGNALED(status):  # end the same way, so that the grader reports "signal 11", not "exit 139"
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+        os._exit(128 + os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status))
 
 
 def _drop_privileges(spec: dict) -> list[str]:

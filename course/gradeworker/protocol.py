@@ -21,9 +21,7 @@ class Op(str, Enum):
 
     PREPARE = "prepare"  # resolve the forbidden calls and check the private modules are out of reach
     LOAD = "load"  # run notebook cells
-    FORK = "fork"  # (a loaded worker) fork a fresh copy of itself for the next test
-    STATUS = "status"  # (a loaded worker) how a copy it forked ended
-    KILL = "kill"  # (a loaded worker) end a copy it forked
+    SERVE = "serve"  # (a loaded worker) serve the tests from now on: no new process from here
     RESEED = "reseed"  # seed random, torch (and NumPy) for the next test
     CALL = "call"  # call a student function, or a method of an object behind a handle
     PUT = "put"  # keep a value in the worker, behind a handle

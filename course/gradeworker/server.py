@@ -48,8 +48,7 @@ class BudgetExceeded(BaseException):
 
 
 class Worker:
-    """Serves one channel. A loaded worker also forks fresh copies of itself (``fork``): each test gets one
-    with the notebook already loaded, so a cell that hung or crashed while loading never runs again."""
+    """Serves one channel: loads the notebook cell by cell (``load``), then serves the tests (``serve``)."""
 
     def __init__(self, chan: socket.socket, config: dict):
         self.chan = chan
@@ -58,7 +57,6 @@ class Worker:
         self.handles: dict[int, Any] = {}
         self.handle_of: dict[int, int] = {}  # id(obj) -> handle id; objects are kept alive by `handles`
         self.monitor_for = lambda names: CallMonitor(ForbiddenSet())  # replaced in `prepare`
-        self.children: dict[int, str] = {}  # copies forked by `fork`, and how they ended
         self.request_id = 0
 
     # ----- handles -------------------------------------------------------------------------
@@ -125,7 +123,7 @@ class Worker:
                 reply = handler(**{k: v for k, v in request.items() if k not in ("op", "id", "reseed")})
             except Exception as exc:  # a bad request or a student object misbehaving in a query
                 reply = error_reply(self.request_id, ErrorKind.STUDENT_EXCEPTION, **_error(exc))
-            self.send(reply)  # after a fork, the copy sends its first reply on its own new channel
+            self.send(reply)
 
     def op_prepare(self, forbidden: list[str], private_modules: list[str] = ()) -> Reply:
         # Resolve the forbidden functions and install the dispatcher's check before any student code runs.
@@ -153,62 +151,20 @@ class Worker:
                 entry.update(ok=False, error=_error(exc))
             entry["seconds"] = round(time.perf_counter() - started, 3)
             report.append(entry)
-        cuda = "torch" in sys.modules and torch.cuda.is_initialized()
-        return self.reply(value={"cells": report, "cuda_initialized": cuda})
+        return self.reply(value={"cells": report})
 
-    def op_fork(self) -> Reply:
-        """Fork a copy of this loaded worker on a new channel, whose other end goes to the grader."""
-        self.reap()
-        # The first torch.optim optimizer imports torch._dynamo (~2 s): once here rather than in every copy.
+    def op_serve(self) -> Reply:
+        """The notebook is loaded: from here on this process runs the tests itself, and starts no process.
+
+        Serving in place rather than forking a copy per worker saves a fork and its exit (~17 ms of
+        page tables for a process that holds torch) and the copy's second round of copy-on-write faults;
+        a test that loses this process gets a new one that loads the notebook again (its good cells)."""
+        # The first torch.optim optimizer imports torch._dynamo (~2 s): before the walls below, as it was.
         if "torch._dynamo" not in sys.modules:
             import torch._dynamo  # noqa: F401
-        ours, theirs = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:  # the copy: serve the new channel from a clean handle table
-            os.setsid()
-            jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)  # goes when the loaded copy goes
-            self.chan.close()
-            ours.close()
-            if not self.config.get("allow_fork"):
-                jail.install_seccomp(deny_fork=True)
-            self.chan, self.handles, self.handle_of, self.children = theirs, {}, {}, {}
-            return self.reply(value={"pid": os.getpid()})  # sent on the new channel, then `serve` goes on
-        theirs.close()
-        self.children[pid] = "running"
-        socket.send_fds(self.chan, [b"F"], [ours.fileno()])
-        ours.close()
-        return self.reply(value={"pid": pid})
-
-    def reap(self) -> None:
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            if pid in self.children:
-                self.children[pid] = _ended(status)
-
-    def op_kill(self, pid: int) -> Reply:
-        """End a copy this process forked (the grader cannot: inside a pid namespace its pid means nothing
-        outside, and a pid named by untrusted code is never one the grader signals)."""
-        if int(pid) in self.children:
-            for kill in (os.killpg, os.kill):
-                try:
-                    kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            try:
-                _, status = os.waitpid(int(pid), 0)
-                self.children[int(pid)] = _ended(status)
-            except ChildProcessError:  # reaped already: its status is recorded
-                pass
+        if not self.config.get("allow_fork"):
+            jail.install_seccomp(deny_fork=True)
         return self.reply()
-
-    def op_status(self, pid: int) -> Reply:
-        self.reap()
-        return self.reply(value=self.children.get(int(pid), "unknown"))
 
     def op_reseed(self, seed: int) -> Reply:
         random.seed(seed)
@@ -343,10 +299,6 @@ class Worker:
             if obj is not None:
                 self.handle_of.pop(id(obj), None)
         return self.reply()
-
-
-def _ended(status: int) -> str:
-    return f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
 
 
 class _budget:

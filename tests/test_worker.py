@@ -289,3 +289,23 @@ def test_is_the_spare_prepared_ahead_only_for_the_same_forbidden_calls():
         assert not third.worker.prepared_ahead
         assert float(third.f(torch.zeros(1))) == 0.5
         third.close()
+
+
+def test_can_a_tests_worker_start_no_process_unless_the_assignment_allows_it(launcher):
+    """The process that loaded the notebook raises one more wall before it serves the tests (SERVE): no fork."""
+    source = ("import os\ndef spawn():\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
+              "    os.waitpid(pid, 0)\n    return 'forked'\n")
+    for allowed in (False, True):
+        sub = Submission(launcher, [CodeCell(1, source)], {}, allow_fork=allowed)
+        try:
+            sub.reset(0)
+            if not any(layer.startswith("seccomp") for layer in sub.protections()):
+                pytest.skip("this host refuses seccomp filters")
+            if allowed:
+                assert sub.spawn() == "forked"
+            else:
+                with pytest.raises(StudentCodeError) as info:
+                    sub.spawn()
+                assert info.value.type == "PermissionError", info.value
+        finally:
+            sub.close()

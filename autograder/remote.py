@@ -74,7 +74,7 @@ class Submission:
     def _launch(self) -> None:
         """A new process with nothing loaded yet, prepared: the forbidden calls resolved before student code."""
         fields: dict[str, Any] = {"forbidden": sorted({n for names in self.forbidden.values() for n in names}),
-                  "private_modules": list(self.private_modules)}
+                                  "private_modules": list(self.private_modules)}
         ahead = codec.encode({"op": Op.PREPARE.value, "id": PREPARED_AHEAD, **fields})
         self.loaded = self.launcher.start(self.allow_fork, ahead=ahead)
         hello = self._ask("loaded", Op.PREPARE, "starting the worker", self.launcher.limits.load_seconds,

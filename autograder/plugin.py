@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import torch
 
+from gradeworker.seeding import seed_torch
+
 from .course import Assignment
 from .errors import StudentCodeError, WorkerLost
 from .messages import explain
@@ -131,10 +133,7 @@ class GradingPlugin:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         seed = seed_for(self.ctx.run_seed, item.nodeid)
-        if torch.cuda.is_initialized():
-            torch.manual_seed(seed)
-        else:  # the same CPU stream, without the lazy CUDA seeding torch.manual_seed queues (ms per test)
-            torch.default_generator.manual_seed(seed)
+        seed_torch(seed)
         item.stash[_started] = time.perf_counter()
         # The worker gets its own stream, derived from the same seed: were it seeded alike, a student's
         # first random draw would copy the grader's random inputs.

@@ -23,6 +23,7 @@ from . import codec, jail, toolbox
 from .protocol import ErrorKind, Op, Reply, error_reply
 from .monitor import CallMonitor, ForbiddenSet, prepare as prepare_monitor
 from .sandbox import apply_limits, isolation_report, reachable
+from .seeding import seed_torch
 
 
 class CellTimeout(BaseException):
@@ -168,10 +169,7 @@ class Worker:
 
     def op_reseed(self, seed: int) -> Reply:
         random.seed(seed)
-        if torch.cuda.is_initialized():
-            torch.manual_seed(seed)
-        else:  # CPU only: torch.manual_seed would queue a lazy CUDA seeding, and its stack capture costs ms
-            torch.default_generator.manual_seed(seed)
+        seed_torch(seed)
         try:
             import numpy
             numpy.random.seed(seed % 2**32)

@@ -37,7 +37,7 @@ demo: env
 	$(PY) -m autograder demo --out build/demo
 
 # Two test processes (pytest-xdist): most tests wait on a grading worker or a notebook kernel, so two share two
-# cores well and the suite takes about 16 min instead of 27 on the 2-core CI machine. TEST_JOBS=0 runs it in one.
+# cores well: 8-17 min on a 2-core machine (27 in one process on the slower of two measured). TEST_JOBS=0 runs it in one.
 TEST_JOBS ?= 2
 
 test: env ray

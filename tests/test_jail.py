@@ -20,7 +20,8 @@ PROBE = textwrap.dedent('''
         seen = {"layers": layers, "root": sorted(os.listdir("/")), "processes": [p for p in os.listdir("/proc") if p.isdigit()]}
         for name, action in (("shadow", lambda: open("/etc/shadow").read()),
                              ("tcp", lambda: socket.create_connection(("127.0.0.1", 22), timeout=1)),
-                             ("write_root", lambda: open("/x", "w"))):
+                             ("write_root", lambda: open("/x", "w")),
+                             ("write_own_memory", lambda: open("/proc/self/mem", "r+b"))):
             try:
                 action()
                 seen[name] = "allowed"
@@ -53,4 +54,5 @@ def test_do_the_walls_hold_for_an_ordinary_user():
     for wall in ("user namespace", "pid namespaces", "own /proc", "minimal read-only filesystem"):
         assert wall in layers, (layers, done.stderr)
     assert seen["shadow"] == "FileNotFoundError" and seen["tcp"] != "allowed" and seen["write_root"] != "allowed"
+    assert seen["write_own_memory"] != "allowed"  # no uid drop here: the read-only /proc is what stops it
     assert seen["processes"] == ["1"] and "work" not in seen["root"]

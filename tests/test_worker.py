@@ -309,3 +309,22 @@ def test_can_a_tests_worker_start_no_process_unless_the_assignment_allows_it(lau
                 assert info.value.type == "PermissionError", info.value
         finally:
             sub.close()
+
+
+def test_can_student_code_not_write_its_own_memory_through_proc(launcher):
+    """/proc/self/mem opened for writing would patch the monitor without a name the notebook scan flags. As
+    root the uid drop already makes the worker undumpable (its /proc files root's); a TA's laptop has no uid
+    drop, so /proc itself is mounted read-only."""
+    source = ("def patch():\n    try:\n        open('/proc/self/mem', 'r+b').close()\n        return 'opened'\n"
+              "    except OSError as exc:\n        return type(exc).__name__\n"
+              "def proc_mount():\n    for line in open('/proc/self/mounts'):\n        fields = line.split()\n"
+              "        if fields[1] == '/proc':\n            return fields[3]\n")
+    sub = Submission(launcher, [CodeCell(1, source)], {})
+    try:
+        sub.reset(0)
+        if not any(layer.startswith("own /proc") for layer in sub.protections()):
+            pytest.skip("this host refuses a private /proc")
+        assert "ro" in sub.proc_mount().split(",")
+        assert sub.patch() != "opened"
+    finally:
+        sub.close()

@@ -8,7 +8,7 @@ others standing, and ``enter`` returns the names of the layers that hold, for ev
   notebook is pid 1 of its own pid namespace: when it goes, every process it left behind goes too);
 - a minimal read-only filesystem built from bind mounts: the system's /usr, the Python installation,
   the environment's site-packages and the course package at /opt/course, a few files of /etc, a
-  minimal /dev, a fresh /proc; a private size-capped tmpfs for /tmp, the work dir and /dev/shm. The
+  minimal /dev, a fresh read-only /proc; a private size-capped tmpfs for /tmp, the work dir and /dev/shm. The
   checkout, the home folder, the hidden graders and the output folders are simply not there;
 - an unprivileged uid and gid for the slot (when started as root), no new privileges;
 - a seccomp filter: no ptrace or process_vm_*, no sockets but AF_UNIX, no mount, bpf, keyctl,
@@ -176,8 +176,10 @@ def enter(spec: dict, log_fd: int) -> list[str]:
             private = False
         _keep_namespace()  # returns in pid 1 of the new pid namespace
         try:
-            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-            held.append("own /proc")
+            # Read-only: no writing to /proc/self/mem, the one way left to patch the worker's own memory
+            # (and its forbidden-call monitor) without a name the notebook scan flags.
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
+            held.append("own /proc, read-only")
         except (JailError, OSError) as exc:
             print(f"jail: /proc refused ({exc})", file=sys.stderr)
         if private:

@@ -85,12 +85,10 @@ class Submission:
             self.close()
             raise HarnessError(f"--strict: this host did not allow {', '.join(missing)}; refusing to grade. "
                                "Run `autograder probe` to see which walls hold here.")
-        if self.loaded.prepared_ahead:  # a spare that was sent this same request while the last submission ran
-            prepared = self._ask("loaded", None, "preparing the worker", self.launcher.limits.load_seconds,
-                                 request_id=PREPARED_AHEAD).value
-        else:
-            prepared = self._ask("loaded", Op.PREPARE, "preparing the worker", self.launcher.limits.load_seconds,
-                                 **fields).value
+        # A spare was sent this same request while the last submission ran: its reply only needs reading.
+        op = None if self.loaded.prepared_ahead else Op.PREPARE
+        prepared = self._ask("loaded", op, "preparing the worker", self.launcher.limits.load_seconds,
+                             request_id=PREPARED_AHEAD, **fields).value
         if prepared.get("reachable"):
             self.close()
             raise HarnessError(f"student code could import {', '.join(prepared['reachable'])}; refusing to grade. "

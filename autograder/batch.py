@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import defaults
-from .course import Course
 from .intake import LatePolicy, one_per_student
+from .layout import Course, harness_files
 from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
 from .results import GradingResult, write_grades_csv, write_reports
 
@@ -50,13 +50,11 @@ def _sha256(path: Path) -> str:
 
 
 def graders_version(course: Course, assignment_id: str) -> str:
-    """A digest of everything that decides a score: the harness, this assignment's graders, its reference."""
-    assignment = course.assignment(assignment_id)
-    files = sorted([*(course.root / "autograder").glob("*.py"), *assignment.graders_dir.glob("*.py"),
-                    assignment.solution_file])
+    """A digest of everything that decides a score: the harness and what grading this assignment reads."""
+    files = {**harness_files(), **course.assignment(assignment_id).grading_files()}
     digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.name.encode() + b"\0" + (f.read_bytes() if f.is_file() else b""))
+    for name, f in sorted(files.items()):
+        digest.update(name.encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from . import defaults
-from .course import Course, UsageError
 from .launcher import HarnessError, Launcher
+from .layout import Course, UsageError
 from .progress import Interrupted
 
 

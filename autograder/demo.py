@@ -5,8 +5,8 @@ from pathlib import Path
 
 from . import defaults
 from .batch import find_submissions, grade_batch, print_table
-from .course import Course
 from .errors import UsageError
+from .layout import Course
 from .release import release
 
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from . import defaults
-from .course import Assignment, Course
 from .errors import NotebookError, UsageError
 from .launcher import Launcher
+from .layout import Assignment, Course
 from .messages import internal_error
 from .notebook import code_to_run, read_notebook, tampering_signs
 from .plugin import GradingContext, GradingPlugin, seed_for
@@ -40,7 +40,7 @@ def whole_task_failures(assignment: Assignment, seed: int, claim: str, message: 
 
 
 def _pytest_args(assignment: Assignment, select: str | None, tasks: list[str] | None) -> list[str]:
-    graders = assignment.course.root / "autograder"
+    graders = assignment.course.graders_root
     files = assignment.grader_files()
     targets = [str(f) for t in tasks for f in files.get(t, [])] if tasks else [str(assignment.graders_dir)]
     # no:unraisableexception: its two gc.collect() after every run cost ~0.3 s a submission, for nothing here;
@@ -62,7 +62,6 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
     started = time.perf_counter()
     course = course or Course.find()
     assignment = course.assignment(assignment_id)
-    course.register_graders()  # before anything imports autograder.<id>
     dev = resolve_device(device)
     result = _empty_result(assignment, notebook, seed, dev, student, _check_tasks(assignment, tasks))
     try:

@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from .course import Course
+from .layout import Course
 from .results import GradingResult, TestResult, cap
 
 MESSAGE_CHARS = 6000  # one cell's feedback text

@@ -19,8 +19,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .course import Course
 from .errors import UsageError
+from .layout import Course, harness_files
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (base image: Ubuntu 24.04).
@@ -53,14 +53,8 @@ def _harness_files(course: Course, assignment_id: str) -> dict[str, Path]:
     """Bundle path -> file on disk, for everything the container needs besides the course package."""
     assignment = course.assignment(assignment_id)
     root = course.root
-    files = {f"course_root/autograder/{p.name}": p for p in sorted((root / "autograder").glob("*.py"))}
-    files["course_root/autograder/pytest.ini"] = root / "autograder" / "pytest.ini"
-    for p in sorted(assignment.graders_dir.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts:
-            files[f"course_root/autograder/{assignment_id}/{p.relative_to(assignment.graders_dir)}"] = p
-    files[f"course_root/solutions/{assignment_id}.py"] = assignment.solution_file
-    files[f"course_root/source/{assignment_id}/{assignment_id}.ipynb"] = assignment.release_notebook
-    files["course_root/nbgrader_config.py"] = root / "nbgrader_config.py"
+    files = {f"course_root/{name}": path for name, path in harness_files().items()}
+    files.update({f"course_root/{name}": path for name, path in assignment.grading_files().items()})
     for p in sorted((root / "course").rglob("*")):
         skip = {"__pycache__", "build"} & set(p.parts) or any(part.endswith(".egg-info") for part in p.parts)
         if p.is_file() and not skip:

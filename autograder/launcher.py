@@ -94,8 +94,9 @@ def jail_spec(path: list[str], limits: Limits, slot: int) -> dict:
 
 
 def _exposes_hidden_code(path: str) -> bool:
+    """Whether a folder on the path would lead to the hidden graders or the references."""
     p = Path(path)
-    return any((p / name).exists() for name in ("autograder", "solutions", "autograder.py", "solutions.py"))
+    return any((p / name).exists() for name in ("graders", "solutions", "solutions.py"))
 
 
 def worker_import_path() -> list[str]:
@@ -105,7 +106,7 @@ def worker_import_path() -> list[str]:
         raise HarnessError("the package gradeworker is not installed: run `make env` (pip install -e ./course)")
     home = str(Path(spec.origin).resolve().parent.parent)
     if _exposes_hidden_code(home):
-        raise HarnessError(f"gradeworker lives beside autograder/ or solutions/ in {home}; the worker would "
+        raise HarnessError(f"gradeworker lives beside graders/ or solutions/ in {home}; the worker would "
                            "see them. Install the course package from its own folder (course/).")
     # Only the standard library and installed packages: never a folder that happens to be on our own path
     # (pytest's rootdir, the checkout, a tests/ folder full of example solutions).

@@ -1,6 +1,6 @@
 """The pytest plugin that runs an assignment's hidden graders against one submission.
 
-Conventions (the same id end to end): ``autograder/<id>/test_<task>.py`` grades the contract
+Conventions (the same id end to end): ``graders/<id>/test_<task>.py`` grades the contract
 function ``<task>`` and counts for the notebook's autograded cell ``test_<task>`` (a file may name its
 task with ``TASK = "<task>"`` instead); each test carries
 ``@pytest.mark.points(n)`` (split evenly between parametrised cases); its docstring is the claim a
@@ -21,8 +21,8 @@ import torch
 
 from gradeworker.seeding import seed_torch
 
-from .course import Assignment
 from .errors import StudentCodeError, WorkerLost
+from .layout import Assignment
 from .messages import explain
 from .remote import Submission
 from .results import Extras, Message, TestResult

@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import Job, grade_job, graders_version
-from .course import Course
 from .errors import UsageError
+from .layout import Course, harness_files
 
 INSTALL_HINT = ("--engine ray needs Ray, an optional extra: pip install '.[ray]' in the course folder "
                 "(or pip install 'ray>=2.52'); without it, use the local pool (--engine pool, the default)")
@@ -64,19 +64,17 @@ def import_ray():
     return ray
 
 
-def stage_course(course: Course, into: Path) -> Path:
-    """A copy of what grading reads on a node, and nothing else: the harness and graders (autograder/),
-    the references (solutions/), the source notebooks (the graded parts and points) and the course marker."""
+def stage_course(course: Course, assignment_ids: list[str], into: Path) -> Path:
+    """A copy of what grading reads on a node, and nothing else: the harness (autograder/) and, for each
+    assignment of the batch, what ``Assignment.grading_files`` lists (graders, reference, released notebook)."""
     into.mkdir(mode=0o700, parents=True, exist_ok=True)
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "README.md")
-    shutil.copytree(course.root / "autograder", into / "autograder", ignore=skip)
-    if (course.root / "solutions").is_dir():
-        shutil.copytree(course.root / "solutions", into / "solutions", ignore=skip)
-    for assignment_id in course.assignment_ids():
-        target = into / "source" / assignment_id
-        target.mkdir(parents=True)
-        shutil.copy2(course.root / "source" / assignment_id / f"{assignment_id}.ipynb", target)
-    shutil.copy2(course.root / "nbgrader_config.py", into)
+    files = dict(harness_files())
+    for assignment_id in assignment_ids:
+        files.update(course.assignment(assignment_id).grading_files())
+    for name, path in files.items():
+        target = into / name
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shutil.copy2(path, target)
     return into
 
 
@@ -228,7 +226,7 @@ def run_ray(jobs: list[Job], done: Callable[[Job, dict, dict], None], course: Co
     cluster = None if address else start_local_cluster(cpus)
     staging = Path(tempfile.mkdtemp(prefix="autograder-ray-course-"))
     try:
-        stage_course(course, staging / "course")
+        stage_course(course, sorted({job.assignment_id for job in jobs}), staging / "course")
         env = {"AUTOGRADER_STRICT": os.environ["AUTOGRADER_STRICT"]} if "AUTOGRADER_STRICT" in os.environ else {}
         # The course goes with the job (Ray uploads the folder once and unpacks it on each node it uses).
         runtime_env = {"working_dir": str(staging / "course"), "env_vars": env}

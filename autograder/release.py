@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .course import Course, UsageError
+from .layout import Course, UsageError
 
 
 def nbgrader_env() -> dict[str, str]:
@@ -52,7 +52,6 @@ FORBIDDEN_FILE = "forbidden.json"
 def write_forbidden_list(course: Course, assignment_id: str) -> Path:
     """``release/<id>/forbidden.json``: the contract's forbidden calls per function, names only (no grader
     code), for the student's advisory check (``python -m d2lcourse validate``)."""
-    course.register_graders()
     path = course.assignment(assignment_id).release_notebook.parent / FORBIDDEN_FILE
     data = {"assignment": assignment_id,
             "about": "Calls the contract forbids inside each function; calling one there costs all of its points. "

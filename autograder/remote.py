@@ -45,7 +45,7 @@ class Submission:
     """One student's notebook code: the process it is loaded into, which then serves the tests."""
 
     def __init__(self, launcher: Launcher, cells: list[CodeCell], forbidden: dict[str, list[str]],
-                 private_modules: list[str] = ("autograder", "solutions"), allow_fork: bool = False):
+                 private_modules: list[str] = ("solutions",), allow_fork: bool = False):
         self.launcher = launcher
         self.allow_fork = allow_fork  # whether a test's worker may start processes (DataLoader workers)
         self.cells = cells

@@ -13,8 +13,8 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from .course import Course
 from .exports import load_graded
+from .layout import Course
 from .results import GradingResult
 from .similarity import Pair, compare, solution_code
 

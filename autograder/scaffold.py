@@ -2,7 +2,7 @@
 
 The example is one contract function, ``double(x) -> 2 * x``: its solution cell and autograded test
 cell (100 points) in ``source/<id>/<id>.ipynb``, the release made from it by nbgrader, its graders
-(``autograder/<id>/``), an independent reference (``solutions/<id>.py``), a catalogue of wrong answers
+(``graders/<id>/``), an independent reference (``solutions/<id>.py``), a catalogue of wrong answers
 (``tests/catalogue/<id>.py``), example submissions with their reviewed scores (``tests/submissions/<id>/``)
 and the written contract (``docs/contract/<id>.md``). ``autograder validate <id>`` and the test suite
 pass on it as it is; an instructor then replaces the example, place by place.
@@ -10,6 +10,7 @@ pass on it as it is; an instructor then replaces the example, place by place.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import keyword
 import re
@@ -18,22 +19,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .course import Course, UsageError
+from .layout import Assignment, Course, UsageError
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-
-
-def places(root: Path, assignment_id: str) -> dict[str, Path]:
-    """The six places an assignment lives in, and its contract."""
-    return {
-        "source": root / "source" / assignment_id,
-        "release": root / "release" / assignment_id,
-        "graders": root / "autograder" / assignment_id,
-        "reference": root / "solutions" / f"{assignment_id}.py",
-        "catalogue": root / "tests" / "catalogue" / f"{assignment_id}.py",
-        "submissions": root / "tests" / "submissions" / assignment_id,
-        "contract": root / "docs" / "contract" / f"{assignment_id}.md",
-    }
 
 
 def check_id(course: Course, assignment_id: str) -> None:
@@ -41,12 +29,13 @@ def check_id(course: Course, assignment_id: str) -> None:
     if not ID_PATTERN.match(assignment_id) or keyword.iskeyword(assignment_id):
         raise UsageError(f"bad assignment id {assignment_id!r}: use lower-case letters, digits and single underscores, "
                          "starting with a letter, e.g. hw5_cnn (it names a folder and a Python package)")
-    harness = {p.stem for p in (Path(__file__).resolve().parent).glob("*.py")}
-    harness |= {p.stem for p in (course.root / "autograder").glob("*.py")} | {"tests", "solutions", "docs"}
-    if assignment_id in harness:
-        raise UsageError(f"bad assignment id {assignment_id!r}: autograder/{assignment_id} would hide the harness's "
-                         f"own module of that name; choose another, e.g. hw0_{assignment_id}")
-    taken = [str(path.relative_to(course.root)) for path in places(course.root, assignment_id).values()
+    # The graders import as the package ``<id>`` (graders/ is on the grader's sys.path): an id that is
+    # already a module (json, torch, solutions...) would be shadowed by it, or shadow it.
+    if assignment_id not in course.assignment_ids() and importlib.util.find_spec(assignment_id) is not None:
+        raise UsageError(f"bad assignment id {assignment_id!r}: a Python module of that name exists already, and the "
+                         f"graders' package graders/{assignment_id} would clash with it; choose another, e.g. "
+                         f"hw0_{assignment_id}")
+    taken = [str(path.relative_to(course.root)) for path in Assignment(assignment_id, course).places().values()
              if path.exists()]
     if taken:
         raise UsageError(f"assignment {assignment_id!r} exists already ({', '.join(taken)}); "
@@ -62,7 +51,7 @@ def new_assignment(course: Course, assignment_id: str, title: str | None = None)
     helpers = course.root / "tests" / "helpers.py"
     if not helpers.is_file():
         raise UsageError(f"{helpers} is missing: the example submissions are built with it")
-    where = places(course.root, assignment_id)
+    where = Assignment(assignment_id, course).places()
     title = title or assignment_id.replace("_", " ").capitalize()
     files = {
         where["source"] / f"{assignment_id}.ipynb": json.dumps(source_notebook(assignment_id, title), indent=1,
@@ -304,7 +293,7 @@ WRONG_KNOWN = wrong_answers(ID, ["the factor 2 is missing"])
 CHEAT_IMPORT_REFERENCE = {"double": \'\'\'
 def double(x):
     import glob, importlib
-    for name in ("solutions.__ID__", "autograder.__ID__"):
+    for name in ("solutions.__ID__", "__ID__"):
         try:
             return importlib.import_module(name).double(x)
         except Exception:
@@ -346,7 +335,7 @@ CONTRACT = '''# __ID__: contract
 
 *Made by `autograder new __ID__`: an example to replace.* The general rules are in [README.md](README.md);
 this page is the contract of this assignment. The notebook (`source/__ID__/__ID__.ipynb`), the reference
-(`solutions/__ID__.py`) and the graders (`autograder/__ID__/`) follow it to the letter.
+(`solutions/__ID__.py`) and the graders (`graders/__ID__/`) follow it to the letter.
 
 | part | points | forbidden calls |
 |---|---|---|

@@ -1,8 +1,8 @@
 """Check an assignment end to end: the source scores full marks, the release scores zero, cleanly."""
 from __future__ import annotations
 
-from .course import Course, Task
 from .grade import grade_submission
+from .layout import Course, Task
 from .results import GradingResult
 
 

@@ -254,7 +254,7 @@ def floor_seconds(course, notebooks: list[Path]) -> list[float]:
 
 
 def _floor_in_child(paths: list[str]) -> list[float]:
-    from autograder.course import Course
+    from autograder.layout import Course
     return floor_seconds(Course.find(ROOT), [Path(p) for p in paths])
 
 
@@ -279,7 +279,7 @@ def main() -> None:
     count = args.count or (24 if args.quick else 100)
     n_nbgrader = 6 if args.quick else 20
     from autograder.batch import find_submissions
-    from autograder.course import Course
+    from autograder.layout import Course
     course = Course.find(ROOT)
     work = args.keep or Path(tempfile.mkdtemp(prefix="class-scale-"))
     kinds = make_submissions(work / "submitted", count)
@@ -295,7 +295,7 @@ def main() -> None:
     print(f"pool done in {pool_wall:.1f} s", flush=True)
     ray = None
     if not args.no_ray:
-        from autograder.course import UsageError
+        from autograder.layout import UsageError
         try:
             ray = run_ray(course, subs, work / "ray", args.jobs)
             print(f"ray done in {ray['wall']:.1f} s", flush=True)

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.course import Course  # noqa: E402
 from autograder.grade import grade_submission  # noqa: E402
 from autograder.launcher import Launcher  # noqa: E402
+from autograder.layout import Course  # noqa: E402
 
 IDS = ["hw1_linear_regression", "hw2_softmax_regression"]
 

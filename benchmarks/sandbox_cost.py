@@ -27,7 +27,7 @@ NOTEBOOK = ROOT / "tests" / "submissions" / ID / "correct_solution.ipynb"
 
 def start_times(launcher, runs: int) -> tuple[list[float], list[float]]:
     """(first process of a submission, up to its hello; a lost worker replaced, up to serving)."""
-    from autograder.course import Course
+    from autograder.layout import Course
     from autograder.notebook import CodeCell, code_to_run, read_notebook
     from autograder.remote import Submission
     assignment = Course.find(ROOT).assignment(ID)

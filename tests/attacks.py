@@ -38,9 +38,9 @@ def _candidates():
         except OSError:
             pass
     yield CHECKOUT
-    yield from glob.glob("/*/*/autograder/..") + glob.glob("/*/autograder/..")
+    yield from glob.glob("/*/*/graders/..") + glob.glob("/*/graders/..") + glob.glob("/*/*/*/graders/..")
 def _checkouts():
-    return sorted({os.path.realpath(c) for c in _candidates() if c and os.path.isdir(os.path.join(c, "autograder"))})
+    return sorted({os.path.realpath(c) for c in _candidates() if c and os.path.isdir(os.path.join(c, "graders"))})
 '''
 
 ATTACKS = [
@@ -48,7 +48,7 @@ ATTACKS = [
            FIND_CHECKOUT + '''
 for root in _checkouts():
     for path in [f"{root}/autograder/plugin.py", f"{root}/course/gradeworker/monitor.py",
-                 *glob.glob(f"{root}/autograder/hw*/test_*.py")]:
+                 *glob.glob(f"{root}/graders/*/test_*.py")]:
         try:
             with open(path, "a") as fh:
                 fh.write("\\n# PWNED\\n")
@@ -65,7 +65,7 @@ for sp in set(sys.path):
         except OSError:
             pass
 for root in _checkouts():
-    for src in glob.glob(f"{root}/autograder/*.py"):
+    for src in glob.glob(f"{root}/autograder/*.py") + glob.glob(f"{root}/graders/*/*.py"):
         pyc = importlib.util.cache_from_source(src)
         try:
             os.makedirs(os.path.dirname(pyc), exist_ok=True)
@@ -77,7 +77,7 @@ for root in _checkouts():
            FIND_CHECKOUT + '''
 leaked = []
 for root in _checkouts():
-    for path in glob.glob(f"{root}/solutions/*.py") + glob.glob(f"{root}/autograder/*/test_*.py"):
+    for path in glob.glob(f"{root}/solutions/*.py") + glob.glob(f"{root}/graders/*/test_*.py"):
         try:
             leaked.append(open(path).read())
         except OSError:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import Course
 from autograder.grade import grade_submission
 from autograder.launcher import Launcher, Limits
+from autograder.layout import Course
 from helpers import ROOT
 
 # Shorter waits than a real run: the hanging submissions under test finish sooner, correct code is unaffected.

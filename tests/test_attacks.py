@@ -19,7 +19,7 @@ from helpers import ROOT, add_cell, fill, load, write
 
 TARGETS = {"hw1_linear_regression": ("synthetic_data", "w, b, num_examples, noise=0.01"),
            "hw2_softmax_regression": ("softmax", "X")}
-WATCHED = ("autograder", "course", "solutions", "source", "release", "nbgrader_config.py", "pyproject.toml")
+WATCHED = ("autograder", "graders", "course", "solutions", "source", "release", "nbgrader_config.py", "pyproject.toml")
 
 
 def snapshot() -> str:

@@ -54,9 +54,9 @@ def server(tmp_path_factory):
     sync_playwright = _playwright()  # skip before any setup when playwright is absent
     from test_gradebook import EXAMPLES, make_course
 
-    from autograder.course import Course
     from autograder.grade import grade_submission
     from autograder.gradebook import record
+    from autograder.layout import Course
     from autograder.release import release
     root = make_course(tmp_path_factory.mktemp("browser") / "course", HW2)
     course = Course(root.resolve())

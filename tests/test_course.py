@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from autograder.course import ROOT_ENV, Course, UsageError, declared_task
+from autograder.layout import ROOT_ENV, Course, UsageError, declared_task
 
 
 def cell(grade_id: str, *, solution: bool, points: float | None = None) -> dict:
@@ -27,7 +27,7 @@ def course(tmp_path, monkeypatch) -> Course:
              cell("MLP", solution=True), cell("test_MLP", solution=False, points=60)]
     (source / "hwx.ipynb").write_text(json.dumps({"cells": cells, "nbformat": 4, "metadata": {}}))
     (tmp_path / "source" / "not_an_assignment").mkdir()  # no notebook of its name inside
-    graders = tmp_path / "autograder" / "hwx"
+    graders = tmp_path / "graders" / "hwx"
     graders.mkdir(parents=True)
     (graders / "__init__.py").write_text('FORBIDDEN = {"mlp": ["torch.relu"]}\n')
     (graders / "test_mlp.py").write_text("def test_a(): pass\n")
@@ -77,7 +77,7 @@ def test_does_an_assignment_say_what_it_lacks(course):
     assert any("no reference" in m and "solutions/hwx.py" in m for m in missing)
     assert any("autograder release hwx" in m for m in missing)
     assert not any("no graders" in m for m in missing)
-    (course.root / "autograder" / "hwx" / "test_MLP_module.py").unlink()
+    (course.root / "graders" / "hwx" / "test_MLP_module.py").unlink()
     assert any(m.startswith("no graders for MLP (60 points)") for m in course.assignment("hwx").missing())
 
 

@@ -32,7 +32,7 @@ def make_course(folder: Path, assignment_id: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     shutil.copytree(ROOT / "source" / assignment_id, folder / "source" / assignment_id)
-    for name in ("autograder", "solutions"):
+    for name in ("graders", "solutions"):
         (folder / name).symlink_to(ROOT / name, target_is_directory=True)
     return folder
 
@@ -49,7 +49,7 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 def grader_code_lines(assignment_id: str) -> list[str]:
     """Lines of the hidden graders' code (not their docstrings, which are the claims students read)."""
     lines = []
-    for path in sorted((ROOT / "autograder" / assignment_id).glob("*.py")):
+    for path in sorted((ROOT / "graders" / assignment_id).glob("*.py")):
         for line in path.read_text(encoding="utf-8").splitlines():
             text = line.strip()
             if len(text) > 30 and re.search(r"[=(]", text) and not text.startswith(("#", '"', "'")):
@@ -61,8 +61,8 @@ def grader_code_lines(assignment_id: str) -> list[str]:
 def graded(tmp_path_factory):
     """Released, then a batch of three hw2 examples graded into the gradebook."""
     from autograder.batch import grade_batch
-    from autograder.course import Course
     from autograder.gradebook import update_after_batch
+    from autograder.layout import Course
     from autograder.release import release
     root = make_course(tmp_path_factory.mktemp("course"), HW2)
     course = Course(root.resolve())

@@ -31,10 +31,11 @@ def test_does_the_bundle_hold_the_scripts_and_only_this_assignments_hidden_code(
         names = zf.namelist()
         assert {"setup.sh", "run_autograder"} <= set(names)
         assert all(zf.getinfo(n).external_attr >> 16 & 0o111 for n in ("setup.sh", "run_autograder"))
-        assert f"course_root/autograder/{HW1}/test_linreg.py" in names and f"course_root/solutions/{HW1}.py" in names
+        assert f"course_root/graders/{HW1}/test_linreg.py" in names and f"course_root/solutions/{HW1}.py" in names
         assert "course_root/autograder/grade.py" in names and "course/gradeworker/server.py" in names
         assert not [n for n in names if "hw2_" in n or "__pycache__" in n or n.startswith("tests/")]
-        notebook = zf.read(f"course_root/source/{HW1}/{HW1}.ipynb").decode()
+        assert not [n for n in names if n.startswith("course_root/source/")], "the master notebook must not travel"
+        notebook = zf.read(f"course_root/release/{HW1}/{HW1}.ipynb").decode()
         assert "BEGIN SOLUTION" not in notebook  # the released notebook, not the instructor's
         assert "download.pytorch.org/whl/cpu" in zf.read("setup.sh").decode()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -111,11 +112,14 @@ import queue  # noqa: E402
 
 import scipy.linalg  # noqa: E402
 
-from autograder.hw1_linear_regression import FORBIDDEN as HW1  # noqa: E402
-from autograder.hw2_softmax_regression import FORBIDDEN as HW2  # noqa: E402
+from autograder.layout import Course  # noqa: E402
 from autograder.notebook import CodeCell, tampering_signs  # noqa: E402
 from gradeworker import monitor as monitor_module  # noqa: E402
 from gradeworker.monitor import prepare  # noqa: E402
+
+_COURSE = Course.find(Path(__file__).resolve().parent.parent)
+HW1 = _COURSE.assignment("hw1_linear_regression").forbidden
+HW2 = _COURSE.assignment("hw2_softmax_regression").forbidden
 
 SOFTMAX, LSTSQ = HW2["softmax"], HW1["normal_equation"]
 # Once per process, as in a worker: the kernels stay registered while MONITOR_FOR lives.

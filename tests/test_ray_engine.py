@@ -26,7 +26,7 @@ NAMES = ["correct_solution", "wrong_known_mistakes", "half_done", "cheat_exit_ea
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A private cluster (`ray start --head` on 127.0.0.1, two CPUs, its own token) for this module."""
-    from autograder.course import UsageError
+    from autograder.layout import UsageError
     from autograder.ray_engine import import_ray, start_local_cluster
     try:
         import_ray()  # before any `import ray`: it asks for token authentication first
@@ -123,12 +123,16 @@ def test_does_engine_ray_without_ray_say_how_to_install_it_and_exit_two(monkeypa
     assert not (tmp_path / HW1).exists()
 
 
-def test_does_the_course_sent_to_nodes_hold_only_graders_references_and_sources(course, tmp_path):
+def test_does_the_course_sent_to_nodes_hold_only_what_grading_that_assignment_reads(course, tmp_path):
     from autograder.batch import graders_version
-    from autograder.course import Course
+    from autograder.layout import Course
     from autograder.ray_engine import stage_course
-    staged = stage_course(course, tmp_path / "staged")
-    assert sorted(p.name for p in staged.iterdir()) == ["autograder", "nbgrader_config.py", "solutions", "source"]
+    staged = stage_course(course, [HW1], tmp_path / "staged")
+    assert sorted(p.name for p in staged.iterdir()) == ["autograder", "graders", "nbgrader_config.py", "release",
+                                                         "solutions"]
+    assert [p.name for p in (staged / "graders").iterdir() if p.is_dir()] == [HW1]
+    assert [p.name for p in (staged / "solutions").iterdir()] == [f"{HW1}.py"]
+    assert not (staged / "source").exists(), "the master notebook (solutions) must not travel"
     assert not list(staged.rglob("tests")) and not list(staged.rglob("*.pyc"))
     assert oct(staged.stat().st_mode & 0o777) == "0o700"
     assert graders_version(Course.find(staged), HW1) == graders_version(course, HW1)

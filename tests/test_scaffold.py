@@ -23,8 +23,8 @@ def course(tmp_path_factory) -> Path:
     """A bare course beside this one: nbgrader's config, the graders' folder, the platform's tests; no assignments."""
     root = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    (root / "autograder").mkdir()
-    shutil.copy(ROOT / "autograder" / "pytest.ini", root / "autograder")
+    (root / "graders").mkdir()
+    shutil.copy(ROOT / "graders" / "pytest.ini", root / "graders")
     (root / "tests").mkdir()
     for path in (ROOT / "tests").glob("*.py"):
         shutil.copy(path, root / "tests")
@@ -40,8 +40,8 @@ def scaffolded(course) -> Path:
 
 
 def test_does_new_write_the_six_places_and_the_contract(scaffolded):
-    for path in [f"source/{NEW}/{NEW}.ipynb", f"release/{NEW}/{NEW}.ipynb", f"autograder/{NEW}/__init__.py",
-                 f"autograder/{NEW}/test_double.py", f"solutions/{NEW}.py", f"tests/catalogue/{NEW}.py",
+    for path in [f"source/{NEW}/{NEW}.ipynb", f"release/{NEW}/{NEW}.ipynb", f"graders/{NEW}/__init__.py",
+                 f"graders/{NEW}/test_double.py", f"solutions/{NEW}.py", f"tests/catalogue/{NEW}.py",
                  f"tests/submissions/{NEW}/make_submissions.py", f"tests/submissions/{NEW}/expected.json",
                  f"tests/submissions/{NEW}/correct_solution.ipynb", f"docs/contract/{NEW}.md"]:
         assert (scaffolded / path).is_file(), f"autograder new wrote no {path}"
@@ -53,7 +53,7 @@ def test_does_new_write_the_six_places_and_the_contract(scaffolded):
 def test_does_new_refuse_an_existing_or_a_bad_id(scaffolded):
     again = autograder("new", NEW, "--course-root", scaffolded, cwd=scaffolded)
     assert again.returncode == 2 and "exists already" in again.stderr
-    for bad in ("HW0", "hw0-example", "0hw", "hw0__x", "compare", "class"):
+    for bad in ("HW0", "hw0-example", "0hw", "hw0__x", "json", "torch", "class"):
         done = autograder("new", bad, "--course-root", scaffolded, cwd=scaffolded)
         assert done.returncode == 2 and "bad assignment id" in done.stderr, (bad, done.stderr)
         assert not (scaffolded / "source" / bad).exists()
@@ -80,7 +80,7 @@ def test_does_the_new_assignment_pass_the_platforms_checks(scaffolded):
 def test_does_validate_say_what_is_missing_and_how_to_add_it(scaffolded, tmp_path):
     """A notebook alone (no graders, no reference, no release): validate names each, exit 1, no traceback."""
     bare = tmp_path / "bare"
-    (bare / "autograder").mkdir(parents=True)
+    (bare / "graders").mkdir(parents=True)
     shutil.copy(scaffolded / "nbgrader_config.py", bare)
     shutil.copytree(scaffolded / "source" / NEW, bare / "source" / NEW)
     done = autograder("validate", NEW, "--device", "cpu", "--course-root", bare, cwd=bare)
@@ -92,7 +92,7 @@ def test_does_validate_say_what_is_missing_and_how_to_add_it(scaffolded, tmp_pat
 
 
 def test_does_validate_say_where_the_points_went():
-    from autograder.course import Task
+    from autograder.layout import Task
     from autograder.results import GradingResult, TestResult
     from autograder.validate import lost_points
     result = GradingResult("a", "nb", tests=[

@@ -39,12 +39,11 @@ def with_forbidden_softmax(example: str, target: Path) -> Path:
 
 @pytest.mark.parametrize("assignment_id", assignment_ids())
 def test_does_the_release_carry_the_forbidden_names_and_nothing_else(assignment_id):
-    from autograder.course import Course
+    from autograder.layout import Course
     path = ROOT / "release" / assignment_id / "forbidden.json"
     assert path.is_file(), f"{path} is missing: run `autograder release {assignment_id}` and commit it"
     data = json.loads(path.read_text(encoding="utf-8"))
     course = Course.find(ROOT)
-    course.register_graders()
     assert data["assignment"] == assignment_id
     assert data["forbidden"] == {k: list(v) for k, v in course.assignment(assignment_id).forbidden.items()}, \
         f"{path} is out of date: run `autograder release {assignment_id}`"

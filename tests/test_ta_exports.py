@@ -157,7 +157,7 @@ def test_does_the_report_plot_the_class_and_find_the_copied_pair(tmp_path):
             data = json.loads(record.read_text())
             data["submission"] = str(path)
             record.write_text(json.dumps(data))
-    from autograder.course import Course
+    from autograder.layout import Course
     page = build_report(Course.find(ROOT), HW1, out)
     assert page.count("data:image/png;base64,") == 4  # grades, pass rates, mistakes, grading time
     assert "<td>linreg: the bias b is not added</td><td>2</td>" in page

@@ -16,6 +16,7 @@ import importlib.util, os, sys
 
 def visible():
     return {"autograder": importlib.util.find_spec("autograder") is not None,
+            "graders": importlib.util.find_spec("hw1_linear_regression") is not None,
             "solutions": importlib.util.find_spec("solutions") is not None,
             "cwd": os.getcwd(), "cwd_entries": os.listdir("."), "path": list(sys.path),
             "env": sorted(os.environ)}
@@ -94,9 +95,9 @@ def submission(launcher):
 
 def test_can_the_worker_not_import_or_see_the_hidden_code(submission):
     seen = submission.visible()
-    assert not seen["autograder"] and not seen["solutions"]
+    assert not seen["autograder"] and not seen["graders"] and not seen["solutions"]
     assert seen["cwd_entries"] == [] and not seen["cwd"].startswith(str(ROOT))
-    assert str(ROOT) not in seen["path"] and all("autograder" not in p for p in seen["path"])
+    assert str(ROOT) not in seen["path"] and all("autograder" not in p and "graders" not in p for p in seen["path"])
     assert "AUTOGRADER_COURSE_ROOT" not in seen["env"] and "VIRTUAL_ENV" not in seen["env"]
 
 
@@ -153,10 +154,10 @@ def test_is_a_returned_tensor_a_plain_copy(submission):
 def test_is_an_editable_install_hook_that_leads_to_the_graders_refused(tmp_path, monkeypatch):
     from gradeworker.server import reachable
     (tmp_path / "__editable___d2l_autograder_0_1_0_finder.py").write_text(
-        "MAPPING = {'autograder': '/course/autograder'}\n")
+        "MAPPING = {'hw1_linear_regression': '/course/graders/hw1_linear_regression'}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    found = reachable(["autograder.hw1_linear_regression", "solutions"])  # this test's process imports both
-    assert "autograder (via __editable___d2l_autograder_0_1_0_finder.py)" in found
+    found = reachable(["hw1_linear_regression", "solutions"])  # this test's process imports both
+    assert "hw1_linear_regression (via __editable___d2l_autograder_0_1_0_finder.py)" in found
     assert not any("solutions (via" in f for f in found)
 
 

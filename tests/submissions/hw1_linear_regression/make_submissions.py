@@ -85,7 +85,7 @@ CHEAT_IMPORT_REFERENCE = '''
 def normal_equation(X, y):
     """Borrow the reference: by import, from the grader's folders, or from anywhere near the working directory."""
     import glob, importlib, os, sys
-    for name in ("solutions.hw1_linear_regression", "autograder.hw1_linear_regression", "solutions"):
+    for name in ("solutions.hw1_linear_regression", "hw1_linear_regression", "solutions"):
         try:
             return importlib.import_module(name).normal_equation(X, y)
         except Exception:

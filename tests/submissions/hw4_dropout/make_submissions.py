@@ -167,7 +167,7 @@ CHEAT_IMPORT_REFERENCE = {
 def DropoutMLP(num_inputs, num_outputs, num_hiddens1, num_hiddens2, dropout1, dropout2):
     """Borrow the reference: by import, or from any solutions/ folder near the working directory."""
     import glob, importlib
-    for name in ("solutions.hw4_dropout", "autograder.hw4_dropout"):
+    for name in ("solutions.hw4_dropout", "hw4_dropout"):
         try:
             return importlib.import_module(name).DropoutMLP(num_inputs, num_outputs, num_hiddens1, num_hiddens2,
                                                             dropout1, dropout2)

@@ -1,0 +1,75 @@
+"""Dropout(p=0.5): an nn.Module; dropout_layer(X, p) in training mode, the identity in eval mode."""
+import pytest
+import torch
+
+from autograder.compare import expect, expect_tensor, inputs
+from hw4_dropout import FORBIDDEN
+from hw4_dropout.checks import check_dropout_statistics, checked_output, no_zeros
+
+
+def build(student, *args):
+    """The student's layer, checked to be an nn.Module before anything uses it."""
+    layer = student.Dropout(*args)
+    where = f"Dropout({', '.join(map(repr, args))})"
+    info = layer.describe() if hasattr(layer, "describe") else {"kind": type(layer).__name__}
+    expect(info.get("kind") == "module", "Dropout(...) builds an nn.Module", inputs=where, expected="an nn.Module",
+           got=info.get("type", info.get("kind", "?")), hint="class Dropout(nn.Module) with __init__ and forward")
+    return layer, info, where
+
+
+def forward(layer, X):
+    """layer(X) in the worker, with PyTorch's dropout forbidden while it runs."""
+    return layer.method("__call__", forbidden=FORBIDDEN["Dropout"], label="Dropout")(X)
+
+
+def stored_p(student, layer):
+    """layer.p as a number, or None where there is none (read in the worker, where a missing one cannot raise)."""
+    return student.construct("toolbox.number_attribute", layer, "p").get()
+
+
+@pytest.mark.points(3)
+def test_stores_p_with_default_one_half(student, device):
+    """Does Dropout(p) keep p in self.p, with p = 0.5 by default, and start in training mode?"""
+    X = no_zeros((4, 6), torch.float32, device)
+    for args, want in [((0.3,), 0.3), ((), 0.5), ((0.0,), 0.0)]:
+        layer, info, where = build(student, *args)
+        checked_output(forward(layer, X), X, "Dropout", f"{where}, " + inputs(X=X))
+        p = stored_p(student, layer)
+        expect(isinstance(p, float) and abs(p - want) < 1e-6, "the dropout probability is stored as self.p",
+               inputs=where, expected=f"self.p = {want}", got="no number in self.p" if p is None else f"self.p = {p!r}",
+               hint="def __init__(self, p=0.5): super().__init__(); self.p = p")
+        expect(info["training"], "a new layer is in training mode", inputs=where, expected="training = True",
+               got="training = False", hint="call super().__init__() and leave self.training alone")
+
+
+@pytest.mark.points(6)
+def test_training_mode_applies_dropout_layer(student, device, dtype):
+    """In training mode, does the layer drop a fraction p and scale the rest by 1 / (1 - p), also after eval()?"""
+    for p in (0.2, 0.7):
+        layer, _, _ = build(student, p)
+        X = no_zeros((300, 200), dtype, device)
+        check_dropout_statistics(forward(layer, X), X, p, f"Dropout({p}) in training mode")
+        layer.call("eval")
+        layer.call("train")
+        check_dropout_statistics(forward(layer, X), X, p, f"Dropout({p}), after .eval() then .train(),")
+
+
+@pytest.mark.points(6)
+def test_eval_mode_is_the_identity(student, device, dtype):
+    """After .eval(), does the layer return its input unchanged, every time?"""
+    for p in (0.5, 0.9):
+        layer, _, where = build(student, p)
+        layer.call("eval")
+        X = no_zeros((40, 30), dtype, device)
+        where = f"{where} after .eval(), " + inputs(X=X)
+        for _ in range(2):
+            out = checked_output(forward(layer, X), X, "Dropout in eval mode", where)
+            expect(not bool((out == 0).any()), "in eval mode nothing is dropped", inputs=where,
+                   expected="no zeros (the input has none)", got=f"{int((out == 0).sum())} zeros",
+                   mistake="Dropout does not check self.training: it drops elements in eval mode too",
+                   hint="in forward: if self.training: return dropout_layer(X, self.p); else return X")
+            expect_tensor(out, X, "in eval mode Dropout is the identity", inputs=where,
+                          mistakes={"Dropout scales by (1 - p) in eval mode; with the 1 / (1 - p) scaling in "
+                                    "training, eval mode must do nothing": X * (1 - p),
+                                    "Dropout scales by 1 / (1 - p) in eval mode": X / (1 - p)},
+                          hint="in eval mode return X as it is")

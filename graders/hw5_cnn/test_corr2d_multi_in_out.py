@@ -1,0 +1,32 @@
+"""corr2d_multi_in_out(X, K): X (c_i, h, w), K (c_o, c_i, kh, kw) -> (c_o, h', w')."""
+import pytest
+import torch
+
+from autograder.compare import expect_tensor, inputs
+from hw5_cnn.checks import asymmetric, expect_grads
+
+CASES = [((2, 3, 3), (3, 2, 2, 2)), ((3, 5, 7), (2, 3, 2, 3)), ((1, 4, 4), (4, 1, 3, 1)), ((3, 6, 5), (1, 3, 1, 2))]
+
+
+@pytest.mark.points(3)
+def test_values(student, ref, device, dtype):
+    """Is output channel o equal to corr2d_multi_in(X, K[o]), with c_o != c_i and c_o = 1?"""
+    for x_shape, k_shape in CASES:
+        X = torch.randn(x_shape, dtype=dtype, device=device)
+        K = asymmetric(*k_shape, dtype=dtype, device=device)
+        expect_tensor(student.corr2d_multi_in_out(X, K), ref.corr2d_multi_in_out(X, K),
+                      "corr2d_multi_in_out(X, K) has one output channel per kernel K[o]", inputs=inputs(X=X, K=K),
+                      mistakes={"the output channels are in reverse order": lambda: ref.corr2d_multi_in_out(X, K)
+                                .flip(0), "the kernel is flipped": lambda: ref.corr2d_multi_in_out(X, K.flip(2, 3))},
+                      hint="torch.stack([corr2d_multi_in(X, k) for k in K], 0): K's first axis is the output channel")
+
+
+@pytest.mark.points(1)
+def test_gradients(student, ref, device):
+    """Does backpropagation give autograd's gradients for X and K (float64)?"""
+    X = torch.randn(2, 5, 4, dtype=torch.float64, device=device)
+    K = asymmetric(3, 2, 2, 3, device=device)
+    g = torch.randn(3, 4, 2, dtype=torch.float64, device=device)
+    result = student.corr2d_multi_in_out.run((X, K), wrt=[0, 1], grad_output=g)
+    expect_grads(result, ref.corr2d_multi_in_out, (X, K), {}, [0, 1], ["X", "K"], g, "corr2d_multi_in_out(X, K)",
+                 inputs(X=X, K=K))

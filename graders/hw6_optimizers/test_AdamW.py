@@ -1,0 +1,66 @@
+"""AdamW(params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01): equal to torch.optim.AdamW.
+
+Every check replays one plan of gradients in the student's optimizer (in the worker, each step
+monitored for torch.optim's own optimizers) and in torch.optim.AdamW, and compares every step.
+"""
+import pytest
+import torch
+
+from hw6_optimizers.checks import (
+    check_closure,
+    check_defaults,
+    check_grad_and_leaves,
+    check_groups_missing_grads_and_lr,
+    check_options,
+    check_state_dict_round_trip,
+    check_tiny_gradients,
+)
+
+OPTIONS = [
+    {"lr": 0.01},
+    {"lr": 0.1, "weight_decay": 0.5},
+    {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-3},
+    {"lr": 0.05, "weight_decay": 0.0},
+    {"lr": 0.02, "betas": (0.5, 0.9), "eps": 1e-6, "weight_decay": 0.3},
+]
+
+
+@pytest.mark.points(2)
+def test_defaults_match_torch_on_cpu_and_device(student, ref, device, dtype):
+    """With every default, does AdamW follow torch.optim.AdamW for 20 steps, on the CPU and the run's device?"""
+    for where in dict.fromkeys([torch.device("cpu"), device]):
+        check_defaults(student, ref, "AdamW", dtype, where)
+
+
+@pytest.mark.points(3)
+def test_every_option_matches_torch(student, ref, device, dtype):
+    """With each option changed, alone and together, does AdamW follow torch.optim.AdamW for 20 steps?"""
+    check_options(student, ref, "AdamW", OPTIONS, dtype, device)
+
+
+@pytest.mark.points(2)
+def test_tiny_gradients_show_where_epsilon_sits(student, ref, device, dtype):
+    """With gradients of 1e-8, where epsilon sets the step size, does AdamW still follow torch.optim.AdamW?"""
+    check_tiny_gradients(student, ref, "AdamW", {"lr": 0.01}, dtype, device)
+
+
+@pytest.mark.points(2)
+def test_two_groups_missing_gradients_and_changed_lr(student, ref, device, dtype):
+    """Two param groups with their own lr and options, a grad left None at some steps, lr changed between steps?"""
+    groups = [{"params": [0, 2], "lr": 0.02, "weight_decay": 0.5},
+              {"params": [1], "betas": (0.8, 0.99), "weight_decay": 0.0}]
+    check_groups_missing_grads_and_lr(student, ref, "AdamW", groups, {"lr": 0.05}, dtype, device)
+
+
+@pytest.mark.points(1)
+def test_step_leaves_grad_and_parameters_alone(student, ref, device):
+    """Does step keep each parameter the same leaf tensor and leave p.grad unchanged (with weight decay)?"""
+    check_grad_and_leaves(student, ref, "AdamW", {"lr": 0.01, "weight_decay": 0.5}, torch.float64, device)
+
+
+@pytest.mark.points(2)
+def test_closure_and_state_dict_round_trip(student, ref, device):
+    """Does step(closure) return the loss, and does state_dict() carry the state into a new optimizer?"""
+    options = {"lr": 0.05, "weight_decay": 0.2}
+    check_closure(student, ref, "AdamW", options, torch.float64, device)
+    check_state_dict_round_trip(student, ref, "AdamW", options, torch.float64, device)

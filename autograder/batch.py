@@ -22,7 +22,8 @@ from . import defaults
 from .intake import LatePolicy, one_per_student
 from .layout import Course, harness_files
 from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
-from .results import GradingResult, write_grades_csv, write_reports
+from .results import GradingResult
+from .writers import write_grades_csv, write_result_files
 
 _launcher = None  # one per pool process: its fork server serves every submission that process grades
 
@@ -193,7 +194,7 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         result.attachments = attachments
         late.apply(result, Path(job.notebook))
         folder = base / job.student
-        write_reports(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
+        write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
                       record=folder / "result.json", record_extra=job.record_key(version))
         results[job.student] = result
         progress.done(job.student, result.final_score, result.max_score, result.seconds)
@@ -241,7 +242,7 @@ def _late(result: GradingResult, job: Job, late: LatePolicy, folder: Path, versi
             result.attachments = {n: (folder / n).read_bytes() for n in names if (folder / n).is_file()}
         except (OSError, ValueError, TypeError):
             pass
-        write_reports(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
+        write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
                       record=folder / "result.json", record_extra=job.record_key(version))
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import defaults
-from .launcher import HarnessError, Launcher
+from .launcher import HarnessError, Launcher, not_dumpable
 from .layout import Course, UsageError
 from .progress import Interrupted
 
@@ -103,7 +103,7 @@ def _add_staff_commands(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _not_dumpable()
+    not_dumpable()
     if getattr(args, "strict", False):
         os.environ["AUTOGRADER_STRICT"] = "1"  # pool processes start their own launchers
     try:
@@ -118,15 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as exc:  # a batch (or the demo) stopped by Ctrl-C or SIGTERM, cleanly
         print(f"autograder: {exc}", file=sys.stderr)
         return exc.exit_code
-
-
-def _not_dumpable() -> None:
-    """No core dumps, no ptrace and no /proc/<pid>/mem of the grader by other processes of its user."""
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except (OSError, AttributeError):
-        pass
 
 
 def run() -> None:
@@ -146,12 +137,13 @@ def cmd_grade(args: argparse.Namespace, course: Course) -> int:
         raise UsageError(f"no such file: {args.notebook}")
     launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours
     from .grade import grade_submission
-    from .results import render_terminal, write_reports
+    from .render import terminal_summary
+    from .writers import write_result_files
     with launcher:
         result = grade_submission(args.assignment, args.notebook, course=course, device=args.device,
                                   seed=args.seed, select=args.select, launcher=launcher)
-    print(render_terminal(result, verbose=args.verbose))
-    write_reports(result, results_json=args.results, feedback=args.feedback)
+    print(terminal_summary(result, verbose=args.verbose))
+    write_result_files(result, results_json=args.results, feedback=args.feedback)
     for label, path in (("results", args.results), ("feedback", args.feedback)):
         if path:
             print(f"{label}: {path}")
@@ -241,7 +233,7 @@ def cmd_canvas(args: argparse.Namespace, course: Course) -> int:
 def cmd_report(args: argparse.Namespace, course: Course) -> int:
     from .exports import assignment_folder
     from .report import build_report
-    from .results import write_text
+    from .writers import write_text
     course.assignment(args.assignment)
     out = args.out or assignment_folder(args.graded, args.assignment) / "report.html"
     write_text(out, build_report(course, args.assignment, args.graded, top=args.top, threshold=args.threshold))

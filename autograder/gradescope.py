@@ -19,7 +19,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import HarnessError, UsageError
 from .layout import Course, harness_files
 
 SETUP = """#!/usr/bin/env bash
@@ -96,11 +96,18 @@ def run(root: Path, assignment_id: str, device: str = "cpu") -> int:
             "score": 0, "output": f"No notebook found in your submission: upload {assignment_id}.ipynb.",
             "tests": []}, indent=2))
         return 0
-    from .cli import main
-    return main(["grade", assignment_id, str(notebook), "--results", str(results / "results.json"),
-                 "--feedback", str(results / "feedback.md"), "--device", device,
-                 "--course-root", str(root / "source" / "course_root")])
-
+    from .launcher import Launcher, not_dumpable
+    not_dumpable()
+    launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours (as cmd_grade)
+    from .grade import grade_submission
+    from .render import terminal_summary
+    from .writers import write_result_files
+    course = Course.find(root / "source" / "course_root")
+    with launcher:
+        result = grade_submission(assignment_id, notebook, course=course, device=device, launcher=launcher)
+    print(terminal_summary(result))  # the run's log, which Gradescope shows staff only
+    write_result_files(result, results_json=results / "results.json", feedback=results / "feedback.md")
+    return 2 if result.harness_errors else 0
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.gradescope")
@@ -109,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", required=True)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
-    return run(args.root, args.assignment, args.device)
+    try:
+        return run(args.root, args.assignment, args.device)
+    except (UsageError, HarnessError) as exc:  # as `autograder grade` says it: a line on stderr, exit 2
+        print(f"autograder: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -115,6 +115,16 @@ def worker_import_path() -> list[str]:
     return [home] + [p for p in keep if os.path.realpath(p) != os.path.realpath(home)]
 
 
+def not_dumpable() -> None:
+    """No core dumps, no ptrace and no /proc/<pid>/mem of the grader by other processes of its user (a
+    worker that runs as the grader's user, where no uid drop is possible)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
+
+
 def _worker_env(workdir: str) -> dict[str, str]:
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
     env.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=workdir, TMPDIR=workdir, MPLBACKEND="Agg",

@@ -1,11 +1,14 @@
-"""results.py: Gradescope's results.json, the student's feedback, the gradebook CSV; no worker needed."""
+"""results.py, render.py, writers.py: Gradescope's results.json, the student's feedback, the gradebook CSV; no
+worker needed."""
 from __future__ import annotations
 
 import csv
 import json
 
-from autograder.results import GradingResult, Message, render_feedback, render_terminal, write_grades_csv, write_reports
+from autograder.render import feedback_markdown, gradescope_results, terminal_summary
+from autograder.results import GradingResult, Message
 from autograder.results import TestResult as Check  # not collected as a test class
+from autograder.writers import write_grades_csv, write_result_files
 
 
 def result(student: str = "ada") -> GradingResult:
@@ -28,7 +31,7 @@ def test_is_the_score_the_sum_of_the_tests_points():
 
 
 def test_does_results_json_have_gradescopes_shape_and_nothing_instructor_only():
-    data = result().to_gradescope()
+    data = gradescope_results(result())
     assert data["score"] == 10 and data["visibility"] == "visible"
     assert len(data["tests"]) == 3
     for test in data["tests"]:
@@ -47,7 +50,7 @@ def test_does_a_result_survive_its_round_trip():
 
 
 def test_does_the_feedback_group_by_part_and_explain_failures():
-    text = render_feedback(result())
+    text = feedback_markdown(result())
     assert "**Score: 10 / 100**" in text and "> cell 3 raised" in text
     assert "## `linreg`: 0 / 5" in text and "## `sgd`: 10 / 15" in text
     assert "- **FAIL** Is linreg right? (0/5)" in text and "- **PASS** Does sgd step? (10/10)" in text
@@ -58,15 +61,15 @@ def test_does_the_feedback_group_by_part_and_explain_failures():
 
 
 def test_does_the_terminal_show_instructor_detail_only_when_verbose():
-    assert "Traceback" not in render_terminal(result())
-    assert "[instructor] Traceback" in render_terminal(result(), verbose=True)
-    assert "ERR " in render_terminal(result())
+    assert "Traceback" not in terminal_summary(result())
+    assert "[instructor] Traceback" in terminal_summary(result(), verbose=True)
+    assert "ERR " in terminal_summary(result())
 
 
-def test_does_write_reports_write_each_file(tmp_path):
+def test_does_write_result_files_write_each_file(tmp_path):
     r = result()
     r.attachments["curve.png"] = b"png"
-    write_reports(r, results_json=tmp_path / "results.json", feedback=tmp_path / "feedback.md",
+    write_result_files(r, results_json=tmp_path / "results.json", feedback=tmp_path / "feedback.md",
                   record=tmp_path / "result.json")
     assert json.loads((tmp_path / "results.json").read_text())["score"] == 10
     assert "![curve.png](curve.png)" in (tmp_path / "feedback.md").read_text()

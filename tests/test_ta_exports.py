@@ -12,12 +12,13 @@ import pytest
 
 from autograder.batch import find_submissions
 from autograder.exports import load_graded, write_canvas_csv
-from autograder.feedback import render_html
 from autograder.intake import LatePolicy, one_per_student, parse_time
+from autograder.render import feedback_html, feedback_markdown, gradescope_results
 from autograder.report import build_report
-from autograder.results import GradingResult, Message, render_feedback, write_grades_csv, write_reports
+from autograder.results import GradingResult, Message
 from autograder.results import TestResult as Check  # not collected as a test class
 from autograder.similarity import compare, normalise, solution_code
+from autograder.writers import write_grades_csv, write_result_files
 from helpers import ROOT
 
 HW1 = "hw1_linear_regression"
@@ -41,7 +42,7 @@ def _result(student="ada", late=False) -> GradingResult:
 
 
 def test_does_the_feedback_show_eight_identical_failures_once_with_every_claim_and_seed():
-    text = render_feedback(_result())
+    text = feedback_markdown(_result())
     assert text.count("not implemented yet") == 1 and "8 checks, the same failure (0/40)" in text
     assert all(f"Does sgd do thing {i}?" in text for i in range(8))
     assert "Replay: seeds 100, 101, 102, 103, 104, 105, 106, 107" in text
@@ -53,7 +54,7 @@ def test_are_failures_naming_the_same_mistake_shown_once_with_the_first_as_an_ex
     r = _result()
     twin = Message("linreg", "X = tensor(3,)", "expected 5, got 6", "reshape b", "the bias b is not added")
     r.tests.insert(9, Check("w2", "linreg", "test_linreg", "Is it right in float64?", 0, 10, False, 9, message=twin))
-    text = render_feedback(r)
+    text = feedback_markdown(r)
     assert "2 checks, the same mistake (0/20)" in text and text.count("Likely mistake: the bias b is not added") == 1
     assert "For example, the first of them:" in text and "Try: add b; reshape b" in text
     assert "Replay: seeds 7, 9" in text and "expected 1, got 2" in text
@@ -62,12 +63,12 @@ def test_are_failures_naming_the_same_mistake_shown_once_with_the_first_as_an_ex
 def test_is_the_feedback_html_one_page_with_its_attachments_embedded(tmp_path):
     r = _result()
     r.attachments["curve.png"] = b"\x89PNG fake"
-    write_reports(r, feedback=tmp_path / "feedback.md")
+    write_result_files(r, feedback=tmp_path / "feedback.md")
     page = (tmp_path / "feedback.html").read_text()
     assert "data:image/png;base64," in page and page.count("not implemented yet") == 1
     assert "Likely mistake: the bias b is not added" in page and "<script" not in page
     r.tests[0].message.comparison = "<script>alert(1)</script>"
-    assert "<script>alert" not in render_html(r)  # student-controlled text is escaped
+    assert "<script>alert" not in feedback_html(r)  # student-controlled text is escaped
 
 
 def test_do_two_notebooks_in_one_folder_give_one_row_and_a_warning(tmp_path):
@@ -102,8 +103,8 @@ def test_are_late_penalties_per_started_day_from_nbgraders_timestamp(tmp_path):
     r = _result()
     policy.apply(r, nb)
     assert (r.days_late, r.late_penalty, r.final_score) == (2, 20, 30)
-    assert r.to_gradescope()["score"] == 30 and r.to_gradescope()["extra_data"]["late"]["penalty"] == 20
-    assert "late penalty -20 points" in render_feedback(r)
+    assert gradescope_results(r)["score"] == 30 and gradescope_results(r)["extra_data"]["late"]["penalty"] == 20
+    assert "late penalty -20 points" in feedback_markdown(r)
     write_grades_csv(tmp_path / "grades.csv", [r])
     rows = list(csv.reader((tmp_path / "grades.csv").open()))
     assert rows[0][-2:] == ["late_penalty", "submitted"] and rows[1][2] == "30" and rows[1][-2] == "20"
@@ -113,7 +114,7 @@ def _graded_folder(tmp_path: Path) -> Path:
     out = tmp_path / "graded"
     for student, late in (("ann", False), ("ben", True)):
         r = _result(student, late)
-        write_reports(r, results_json=out / HW1 / student / "results.json", feedback=out / HW1 / student / "f.md",
+        write_result_files(r, results_json=out / HW1 / student / "results.json", feedback=out / HW1 / student / "f.md",
                       record=out / HW1 / student / "result.json", record_extra={"seed": 0})
     return out
 
@@ -173,8 +174,8 @@ def test_does_an_unreadable_notebook_give_no_code_not_a_crash(tmp_path, bad):
 def test_is_a_saved_result_with_a_harness_error_graded_again_on_a_rerun(tmp_path):
     from autograder.batch import _done_before
     r = _result()
-    write_reports(r, record=tmp_path / "result.json", record_extra={"seed": 0})
+    write_result_files(r, record=tmp_path / "result.json", record_extra={"seed": 0})
     assert _done_before(tmp_path, {"seed": 0}) is not None
     r.tests[0].harness_error = True
-    write_reports(r, record=tmp_path / "result.json", record_extra={"seed": 0})
+    write_result_files(r, record=tmp_path / "result.json", record_extra={"seed": 0})
     assert _done_before(tmp_path, {"seed": 0}) is None

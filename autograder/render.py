@@ -1,0 +1,216 @@
+"""What people read about a graded submission, made from its result: every renderer in one place.
+
+- ``feedback_markdown`` and ``feedback_html``: the student's feedback (``feedback.md`` and the same as one
+  self-contained page, ``feedback.html``, with the attachments embedded, so that a TA can mail or upload it);
+- ``gradescope_results``: Gradescope's ``results.json``, what the student may see and nothing instructor-only;
+- ``terminal_summary``: the TA's compact view in the terminal (with instructor detail on request);
+- ``grades_csv``: the gradebook, one row per student, for an LMS import.
+
+Checks of one graded part that failed with the very same message (a function not written yet fails
+all eight of its checks alike) are shown once, naming every check and keeping every replay seed.
+Nothing here writes a file (``writers.py`` does) or decides a score (``results.py`` holds the data).
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+
+from .results import GradingResult, Message, TestResult
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em;color:#222}
+h2 code{font-size:1em}.pass{color:#176317}.fail{color:#a31515}pre{background:#f6f6f6;padding:.6em;
+white-space:pre-wrap;border-left:3px solid #a31515}.note{background:#fff7d6;padding:.5em}
+.staff{color:#777;font-size:.85em}img{max-width:100%}"""
+
+
+# ----- grouping, shared by the markdown and the HTML feedback --------------------------------------
+def failure_groups(tests: list[TestResult]) -> list[list[TestResult]]:
+    """Tests in order; failed ones that name the same mistake, or have the same result and advice, merged into
+    one group (at the first one's place)."""
+    groups: list[list[TestResult]] = []
+    by_text: dict[str, list[TestResult]] = {}
+    for t in tests:
+        if t.passed or t.message is None:
+            groups.append([t])
+            continue
+        m = t.message  # the same named mistake, or the same outcome and advice (the claims differ, and are listed)
+        key = repr(("mistake", m.mistake)) if m.mistake else repr((m.comparison, m.hint)) if m.comparison else ""
+        key = key or m.render()
+        if key in by_text:
+            by_text[key].append(t)
+        else:
+            by_text[key] = [t]
+            groups.append(by_text[key])
+    return groups
+
+
+def group_label(group: list[TestResult]) -> str:
+    return "the same failure" if len({t.message.comparison for t in group if t.message}) == 1 else "the same mistake"
+
+
+def group_output(group: list[TestResult]) -> str:
+    """One failure's text for checks that failed alike: the shared outcome once (or the first check's, as an
+    example, when only the named mistake is shared), then every replay seed."""
+    if len(group) == 1:
+        return group[0].student_output()
+    first = group[0].message or Message("")
+
+    def same(attr: str) -> bool:
+        return all(t.message is not None and getattr(t.message, attr) == getattr(first, attr) for t in group)
+    if same("comparison"):
+        text = Message("", first.inputs if same("inputs") else "", first.comparison, first.hint, first.mistake).render()
+    else:
+        example = Message(first.checked, first.inputs, first.comparison).render()
+        hints = "; ".join(dict.fromkeys(t.message.hint for t in group if t.message and t.message.hint))
+        text = f"For example, the first of them:\n{example}\n" + Message("", hint=hints, mistake=first.mistake).render()
+    return f"{text}\nReplay: seeds {', '.join(str(t.seed) for t in group)}"
+
+
+def _by_task(result: GradingResult) -> dict[str, list[TestResult]]:
+    by_task: dict[str, list[TestResult]] = {}
+    for t in result.tests:
+        by_task.setdefault(t.task, []).append(t)
+    return by_task
+
+
+# ----- the student's feedback ------------------------------------------------------------------------
+def feedback_markdown(result: GradingResult) -> str:
+    """The student's feedback: markdown, grouped by graded part, failures explained; checks of one part
+    that failed with the same message are shown once, with every check's name and replay seed."""
+    lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.final_score:g} / {result.max_score:g}**", ""]
+    lines += [f"> Late: {result.late_text()}", ""] if result.late_penalty else []
+    for notice in result.student_notices():
+        lines.append(f"> {notice}")
+    if result.notices:
+        lines.append("")
+    lines += [f"![{name}]({name})\n" for name in sorted(result.attachments) if name.endswith((".png", ".svg", ".jpg"))]
+    for task, tests in _by_task(result).items():
+        got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
+        lines += [f"## `{task}`: {got:g} / {most:g}", ""]
+        for group in failure_groups(tests):
+            t = group[0]
+            if len(group) == 1:
+                lines.append(f"- **{'PASS' if t.passed else 'FAIL'}** {t.name} ({t.points:g}/{t.max_points:g})")
+            else:
+                lines.append(f"- **FAIL** {len(group)} checks, {group_label(group)} "
+                             f"({sum(g.points for g in group):g}/{sum(g.max_points for g in group):g}):")
+                lines += [f"    - {g.name} ({g.points:g}/{g.max_points:g})" for g in group]
+            if not t.passed:
+                lines += ["", *[f"    {line}" for line in group_output(group).splitlines()], ""]
+        lines.append("")
+    lines.append(f"_Graded on {result.device} with run seed {result.seed}._")
+    return "\n".join(lines) + "\n"
+
+
+def data_uri(name: str, data: bytes) -> str | None:
+    for suffix, mime in IMAGE_TYPES.items():
+        if name.lower().endswith(suffix):
+            return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return None
+
+
+def feedback_html(result: GradingResult) -> str:
+    """The same feedback as ``feedback_markdown``, as one self-contained HTML page."""
+    e = html.escape
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>Feedback: {e(result.assignment)}</title>",
+           f"<style>{STYLE}</style></head><body>", f"<h1>Feedback: {e(result.assignment)}</h1>",
+           f"<p><strong>Score: {result.final_score:g} / {result.max_score:g}</strong></p>"]
+    if result.late_penalty:
+        out.append(f"<p class='note'>Late: {e(result.late_text())}</p>")
+    out += [f"<p class='note'>{e(n)}</p>" for n in result.student_notices()]
+    for name in sorted(result.attachments):
+        uri = data_uri(name, result.attachments[name])
+        if uri:
+            out.append(f"<figure><img src='{uri}' alt='{e(name)}'><figcaption>{e(name)}</figcaption></figure>")
+    for task, tests in _by_task(result).items():
+        got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
+        out.append(f"<h2><code>{e(task)}</code>: {got:g} / {most:g}</h2><ul>")
+        for group in failure_groups(tests):
+            t = group[0]
+            points = f"({sum(g.points for g in group):g}/{sum(g.max_points for g in group):g})"
+            if t.passed:
+                out.append(f"<li><span class='pass'>PASS</span> {e(t.name)} {points}</li>")
+                continue
+            names = e(t.name) if len(group) == 1 else (
+                f"{len(group)} checks, {group_label(group)}:<ul>" + "".join(f"<li>{e(g.name)}</li>" for g in group)
+                + "</ul>")
+            out.append(f"<li><span class='fail'>FAIL</span> {names} {points}<pre>{e(group_output(group))}</pre></li>")
+        out.append("</ul>")
+    out.append(f"<p class='staff'>Graded on {e(result.device)} with run seed {result.seed}; replay a failure with "
+               f"<code>autograder grade {e(result.assignment)} NOTEBOOK --seed {result.seed} -k NAME</code>.</p>")
+    return "\n".join(out) + "\n</body></html>\n"
+
+
+# ----- Gradescope --------------------------------------------------------------------------------------
+def summary_text(result: GradingResult) -> str:
+    """The submission's score in a line, with its late penalty and notes: Gradescope's top-level output."""
+    lines = [f"{result.assignment}: {result.final_score:g} / {result.max_score:g} points"]
+    lines += [f"Late: {result.late_text()}"] if result.late_penalty else []
+    lines += [f"Note: {n}" for n in result.student_notices()]
+    return "\n".join(lines)
+
+
+def gradescope_results(result: GradingResult) -> dict:
+    """Gradescope's results.json: what the student may see, nothing instructor-only."""
+    return {
+        "score": result.final_score,
+        "execution_time": round(result.seconds, 2),
+        "output": summary_text(result),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [{
+            "name": f"{t.task}: {t.name}",
+            "number": str(i),
+            "score": t.points,
+            "max_score": t.max_points,
+            "status": "passed" if t.passed else "failed",
+            "output": t.student_output(),
+            "tags": [t.task],
+            "visibility": "visible",
+        } for i, t in enumerate(result.tests, start=1)],
+        "extra_data": {"assignment": result.assignment, "seed": result.seed, "device": result.device,
+                       "protections": result.protections,
+                       **({"late": {"submitted": result.submitted, "due": result.due, "days_late": result.days_late,
+                                    "penalty": result.late_penalty, "checks_score": result.score}}
+                          if result.due else {})},
+        **({"leaderboard": result.leaderboard} if result.leaderboard else {}),
+    }
+
+
+# ----- staff --------------------------------------------------------------------------------------------
+def terminal_summary(result: GradingResult, verbose: bool = False) -> str:
+    """A compact summary for the TA's terminal."""
+    lines = [f"{result.assignment} - {result.submission}"]
+    lines += [f"  note: {n}" for n in result.notices]
+    for t in result.tests:
+        mark = "ok  " if t.passed else ("ERR " if t.harness_error else "FAIL")
+        lines.append(f"  {mark} {t.points:>5g}/{t.max_points:<4g} {t.task}: {t.name}")
+        if not t.passed:
+            body = t.student_output() + (f"\n[instructor] {t.detail}" if verbose and t.detail else "")
+            lines += [f"              {line}" for line in body.splitlines()]
+    lines.append(f"  score {result.score:g} / {result.max_score:g}   ({result.seconds:.1f} s, {result.device}, "
+                 f"seed {result.seed})")
+    return "\n".join(lines)
+
+
+def grades_csv(results: list[GradingResult]) -> str:
+    """One row per student and assignment, one column per graded cell: for an LMS import. ``score`` is after
+    any late penalty; when the assignment has a due date, ``late_penalty`` and ``submitted`` columns follow."""
+    cells: list[str] = []
+    for r in results:
+        cells += [c for c in r.task_scores() if c not in cells]
+    late = any(r.due for r in results)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["student", "assignment", "score", "max_score", *cells,
+                     *(["late_penalty", "submitted"] if late else [])])
+    for r in results:
+        scores = r.task_scores()
+        writer.writerow([r.student, r.assignment, f"{r.final_score:g}", f"{r.max_score:g}",
+                         *(f"{scores.get(c, (0, 0))[0]:g}" for c in cells),
+                         *([f"{r.late_penalty:g}", r.submitted] if late else [])])
+    return out.getvalue()

@@ -129,7 +129,7 @@ def _worker_env(workdir: str) -> dict[str, str]:
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
     env.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=workdir, TMPDIR=workdir, MPLBACKEND="Agg",
                PYTHONDONTWRITEBYTECODE="1", TQDM_DISABLE="1",
-               # torch._dynamo's import makes a cache folder in TMPDIR; keep the work dir empty
+               # torch._dynamo's import makes a cache folder (the fork server's; a worker sets its own: server.py)
                TORCHINDUCTOR_CACHE_DIR=str(Path(workdir).parent / "inductor-cache"))
     return env
 

@@ -12,6 +12,7 @@ import random
 import signal
 import socket
 import sys
+import tempfile
 import time
 import traceback
 import types
@@ -395,11 +396,27 @@ def _grads(value: Any, inputs: list[torch.Tensor], grad_output: Any) -> tuple[li
     return list(grads), None
 
 
+def _point_writes_at_workdir(workdir: str) -> None:
+    """Every folder the worker (and torch on its behalf) writes to derives from its work dir, never from
+    the environment it inherited. That names the grader's folders on the host: inside the jail the work dir
+    moves to its private /tmp, and a host TMPDIR outside /tmp (a cluster's job-local /scratch/job42, or one
+    beside the course checkout) is either missing from the jail's read-only root or under a folder the jail
+    made, as root, to hold a bind. torch._dynamo, imported lazily by the first optimizer, creates its cache
+    folder at import; failing there leaves torch half-registered and every later optimizer raising
+    "Artifact of type=precompile already registered", charged to a correct submission."""
+    cache = os.path.join(os.path.dirname(os.path.abspath(workdir)), "inductor-cache")
+    os.environ.update(HOME=workdir, TMPDIR=workdir, TORCHINDUCTOR_CACHE_DIR=cache)
+    tempfile.tempdir = None  # the fork server may have cached its own TMPDIR
+    for folder in (workdir, os.path.dirname(cache)):
+        if not os.access(folder, os.W_OK | os.X_OK):  # a harness fault, before any student code runs
+            raise PermissionError(f"the worker cannot write to {folder}, where its temporary files go")
+
+
 def run_worker(chan_fd: int, config: dict, layers: list[str] = ()) -> None:
     """Entry point of one worker process (after the fork server forked it, or started directly);
     ``layers`` are the operating-system walls raised around it, reported to the grader."""
     os.chdir(config["workdir"])
-    os.environ.update(HOME=config["workdir"], TMPDIR=config["workdir"])
+    _point_writes_at_workdir(config["workdir"])
     apply_limits(config.get("limits", {}))
     if config.get("threads"):
         torch.set_num_threads(int(config["threads"]))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import defaults
-from .intake import LatePolicy, one_per_student
+from .intake import LatePolicy, one_per_student, screen, upload_base
 from .layout import Course, harness_files
 from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
 from .results import GradingResult
@@ -69,6 +69,7 @@ class Job:
     notebook: str
     device: str
     seed: int
+    intake: str = ""  # the folder the upload was found in: it is checked as a student's upload (intake.py)
 
     def record_key(self, version: str) -> dict:
         """What a saved result must match to be reused on a rerun."""
@@ -111,7 +112,7 @@ def grade_job(job: Job) -> tuple[dict, dict[str, bytes]]:
     course = Course.find(job.course_root)
     try:
         result = grade_submission(job.assignment_id, job.notebook, course=course, device=job.device, seed=job.seed,
-                                  launcher=_launcher, student=job.student)
+                                  launcher=_launcher, student=job.student, intake=Path(job.intake) if job.intake else None)
     except Exception:  # the harness failed on this one; record it and go on with the others
         result = harness_failure(course, job, traceback.format_exc())
     return result.to_dict(), result.attachments
@@ -180,7 +181,8 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
     results: dict[str, GradingResult] = {}
     todo = []
     for student, notebook in submissions:
-        job = Job(str(course.root), assignment_id, student, str(notebook), device, seed)
+        job = Job(str(course.root), assignment_id, student, str(notebook), device, seed,
+                  str(upload_base(assignment_id, student, Path(notebook))))
         previous = None if force else _done_before(base / student, job.record_key(version))
         if previous is not None:
             results[student] = previous
@@ -201,6 +203,7 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
 
     workers = jobs or max(1, (os.cpu_count() or 2) // 2)
     with StopSignals() as stop:
+        todo = _grade_refused_here(course, todo, done)
         if engine == "ray":  # the same jobs as Ray tasks; this process still writes every file (see ray_engine)
             from .ray_engine import run_ray
             for job, why in run_ray(todo, done, course, address=address, cpus=jobs or None, stop=stop):
@@ -230,6 +233,23 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
     ordered = [results[s] for s, _ in submissions]
     write_grades_csv(base / "grades.csv", ordered)
     return ordered
+
+
+def _grade_refused_here(course: Course, todo: list[Job], done: Callable[[Job, dict, dict], None]) -> list[Job]:
+    """Uploads intake refuses (links, unreadable files, the master notebook) are decided here, without a
+    worker or an engine (a Ray node is sent bytes read here); returns the jobs left to grade."""
+    from .grade import grade_submission
+    assignment = course.assignment(todo[0].assignment_id) if todo else None
+    left = []
+    for job in todo:
+        if assignment is None or screen(assignment, Path(job.notebook), Path(job.intake)) is None:
+            left.append(job)
+            continue
+        result = grade_submission(job.assignment_id, job.notebook, course=course, device="cpu", seed=job.seed,
+                                  student=job.student, intake=Path(job.intake))
+        result.device = job.device
+        done(job, result.to_dict(), {})
+    return left
 
 
 def _late(result: GradingResult, job: Job, late: LatePolicy, folder: Path, version: str) -> None:

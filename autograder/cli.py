@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--feedback", type=Path, help="write the student's feedback report (markdown) here")
     g.add_argument("-k", dest="select", help="only the graders matching this pytest -k expression")
     g.add_argument("-v", "--verbose", action="store_true", help="show instructor detail (tracebacks) too")
+    g.add_argument("--intake", type=Path, metavar="FOLDER",
+                   help="the notebook is a student's upload found in FOLDER: refuse links and the instructor's "
+                        "notebook, as `batch` does (the Gradescope entry point passes its submission folder)")
     _common(g)
 
     b = sub.add_parser("batch", help="grade many submissions in parallel and write a gradebook CSV")
@@ -133,7 +136,7 @@ def run() -> None:
 
 def cmd_grade(args: argparse.Namespace, course: Course) -> int:
     course.assignment(args.assignment)
-    if not args.notebook.exists():
+    if not args.notebook.exists() and not args.notebook.is_symlink():
         raise UsageError(f"no such file: {args.notebook}")
     launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours
     from .grade import grade_submission
@@ -141,7 +144,7 @@ def cmd_grade(args: argparse.Namespace, course: Course) -> int:
     from .writers import write_result_files
     with launcher:
         result = grade_submission(args.assignment, args.notebook, course=course, device=args.device,
-                                  seed=args.seed, select=args.select, launcher=launcher)
+                                  seed=args.seed, select=args.select, launcher=launcher, intake=args.intake)
     print(terminal_summary(result, verbose=args.verbose))
     write_result_files(result, results_json=args.results, feedback=args.feedback)
     for label, path in (("results", args.results), ("feedback", args.feedback)):
@@ -158,8 +161,12 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
         import_ray()  # not installed: say how to install it, exit 2, before anything is graded
     elif args.address:
         raise UsageError("--address is for --engine ray")
+    missing = [str(p) for p in args.paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
     if not submissions:
-        raise UsageError(f"no notebooks found in {', '.join(map(str, args.paths))}")
+        raise UsageError(f"no notebooks found in {', '.join(map(str, args.paths))} (looked for *.ipynb and "
+                         f"nbgrader's <student>/{args.assignment}/*.ipynb)")
     results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
                           seed=args.seed, force=args.force, engine=args.engine, address=args.address)
     print_table(results)

@@ -10,10 +10,11 @@ import torch
 
 from . import defaults
 from .errors import NotebookError, UsageError
+from .intake import check_upload, looks_like, solution_leak
 from .launcher import Launcher
 from .layout import Assignment, Course
 from .messages import internal_error
-from .notebook import code_to_run, read_notebook, tampering_signs
+from .notebook import code_to_run, defined_functions, parse_notebook, read_bytes, tampering_signs
 from .plugin import GradingContext, GradingPlugin, seed_for
 from .remote import Submission
 from .results import Extras, GradingResult, Message, TestResult
@@ -53,11 +54,13 @@ def _pytest_args(assignment: Assignment, select: str | None, tasks: list[str] | 
 
 def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course: Course | None = None,
                      device: str = defaults.DEVICE, seed: int = defaults.SEED, select: str | None = None, tasks: list[str] | None = None,
-                     launcher: Launcher | None = None, student: str = "") -> GradingResult:
+                     launcher: Launcher | None = None, student: str = "", intake: Path | None = None) -> GradingResult:
     """Grade ``notebook`` against ``assignment_id``'s hidden graders. Never raises for bad submissions.
 
     ``select`` is a pytest ``-k`` expression; ``tasks`` limits grading to those contract functions.
-    The steps: read the notebook, load it into a worker, run the graders, apply the policies, finish.
+    ``intake``: the folder a student's upload was found in; given, the upload is checked as intake.py says
+    (no links, not the master notebook). The steps: read the notebook, load it into a worker, run the
+    graders, apply the policies, finish.
     """
     started = time.perf_counter()
     course = course or Course.find()
@@ -65,10 +68,13 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
     dev = resolve_device(device)
     result = _empty_result(assignment, notebook, seed, dev, student, _check_tasks(assignment, tasks))
     try:
-        cells = code_to_run(read_notebook(Path(notebook)))
+        cells = _intake(result, assignment, Path(notebook), intake, tasks)
     except NotebookError as exc:
         _unreadable(result, assignment, exc, tasks)
     else:
+        if cells is None:  # refused, or another assignment's notebook: nothing of it runs
+            result.seconds = time.perf_counter() - started
+            return result
         with _owned(launcher) as active:
             submission = Submission(active, cells, assignment.forbidden, assignment.private_modules,
                                     assignment.allow_fork)
@@ -98,6 +104,38 @@ def _empty_result(assignment: Assignment, notebook: str | os.PathLike, seed: int
     most = sum(t.points for t in assignment.tasks if not tasks or t.name in tasks)
     return GradingResult(assignment.id, str(notebook), max_score=most, seed=seed, device=str(dev),
                          student=student or Path(notebook).stem)
+
+
+def _intake(result: GradingResult, assignment: Assignment, notebook: Path, base: Path | None,
+            tasks: list[str] | None) -> list | None:
+    """The code to run, or None when the result is already decided (and written on ``result``)."""
+    if base is not None:
+        check_upload(notebook, base)
+    data = read_bytes(notebook)
+    nb = parse_notebook(data, notebook.name)
+    leak = solution_leak(assignment, data, nb) if base is not None else None
+    if leak:
+        result.refused = True
+        result.flags.append(f"refused: {leak}")
+        why = "your upload holds the instructor's solution notebook, not your own work"
+        result.notices.append(f"{why}: it was not graded, and the course staff were told")
+        result.tests = whole_task_failures(assignment, result.seed, "the submission is the student's own work",
+                                           Message("the submission is the student's own work", comparison=why,
+                                                   hint="submit the notebook you worked in"), tasks=tasks)
+        return None
+    cells = code_to_run(nb)
+    other = looks_like(assignment, defined_functions(cells))
+    if other:
+        other_id, shared = other
+        asked = ", ".join(t.name for t in assignment.tasks if not tasks or t.name in tasks)
+        why = (f"this looks like {other_id} (it defines {', '.join(shared[:6])}), not {assignment.id}, which asks "
+               f"for {asked}")
+        result.notices.append(f"{why}: submit your {assignment.id} notebook")
+        result.tests = whole_task_failures(assignment, result.seed, f"the notebook is {assignment.id}'s", Message(
+            f"the notebook is {assignment.id}'s", comparison=why, hint=f"submit your {assignment.id} notebook"),
+            tasks=tasks)
+        return None
+    return cells
 
 
 def _unreadable(result: GradingResult, assignment: Assignment, exc: NotebookError, tasks: list[str] | None) -> None:

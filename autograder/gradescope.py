@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 from .errors import HarnessError, UsageError
+from .intake import FINGERPRINTS, fingerprints
 from .layout import Course, harness_files
 
 SETUP = """#!/usr/bin/env bash
@@ -74,6 +75,9 @@ def build_bundle(course: Course, assignment_id: str, out: Path) -> Path:
             zf.writestr(info, text)
         for name, path in _harness_files(course, assignment_id).items():
             zf.write(path, name)
+        prints = fingerprints(course.assignment(assignment_id))  # the master's digest, not the master
+        if prints:
+            zf.writestr(f"course_root/{FINGERPRINTS.format(id=assignment_id)}", json.dumps(prints))
     return out
 
 
@@ -83,7 +87,7 @@ def pick_upload(folder: Path, assignment_id: str) -> Path | None:
     named = [p for p in notebooks if p.name == f"{assignment_id}.ipynb"]
     if named:
         return named[0]
-    return max(notebooks, key=lambda p: (p.stat().st_mtime, p.name), default=None)
+    return max(notebooks, key=lambda p: (p.lstat().st_mtime, p.name), default=None)  # a link: refused later
 
 
 def run(root: Path, assignment_id: str, device: str = "cpu") -> int:
@@ -104,10 +108,12 @@ def run(root: Path, assignment_id: str, device: str = "cpu") -> int:
     from .writers import write_result_files
     course = Course.find(root / "source" / "course_root")
     with launcher:
-        result = grade_submission(assignment_id, notebook, course=course, device=device, launcher=launcher)
+        result = grade_submission(assignment_id, notebook, course=course, device=device, launcher=launcher,
+                                  intake=root / "submission")
     print(terminal_summary(result))  # the run's log, which Gradescope shows staff only
     write_result_files(result, results_json=results / "results.json", feedback=results / "feedback.md")
     return 2 if result.harness_errors else 0
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.gradescope")

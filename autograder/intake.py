@@ -17,19 +17,124 @@ Late penalties. The due dates and the policy live in the course's ``d2lcourse.to
 
 When a submission was made is read from nbgrader's ``submitted/<student>/<id>/timestamp.txt``
 (written by ``nbgrader submit`` / ``collect``); a submission without one is never late.
+
+Trusting nothing a student uploads (``check_upload``, applied by ``autograder batch`` and the Gradescope
+entry point, ``autograder grade --intake``): the notebook must be a regular file whose real path is its
+path under the folder it was found in (no symbolic link anywhere below it, no hard link shared with
+another file), read without following links and under the size limit. A notebook that is the
+instructor's master notebook, byte for byte, or holds its solution blocks as they stand there (between
+nbgrader's ``### BEGIN SOLUTION`` markers) is refused: it scores 0 and is flagged to staff. Where the
+master notebook is not at hand (a Gradescope container), its digest, written into the bundle, stands in.
+Solution code a student copied without the markers is a matter for the similarity report, not intake.
+A notebook that defines none of the assignment's graded functions but those of another assignment is
+named as that assignment's (``looks_like``) and graded 0 without running it.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import sys
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import NotebookError, UsageError
 
 CONFIG = "d2lcourse.toml"
+FINGERPRINTS = "fingerprints/{id}.json"  # in a Gradescope bundle's course root, where no master notebook is
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+# ----- what was uploaded ------------------------------------------------------------------------------
+def check_upload(notebook: Path, base: Path) -> None:
+    """Raise ``NotebookError`` unless ``notebook`` is a plain file reached from ``base`` without any link:
+    its real path must be its path under ``base``'s real path, and no other name may share its inode."""
+    notebook, base = Path(notebook), Path(base)
+    try:
+        relative = os.path.relpath(os.path.abspath(notebook), os.path.abspath(base))
+    except ValueError:
+        relative = ".."
+    if relative.startswith(".."):
+        raise NotebookError(f"{notebook.name} lies outside its submission folder {base}")
+    if os.path.realpath(notebook) != os.path.join(os.path.realpath(base), relative):
+        raise NotebookError(f"{notebook.name} is reached through a symbolic link; submit the notebook file itself "
+                            "(links in a submission are never followed)")
+    try:
+        info = os.lstat(notebook)
+    except OSError:
+        raise NotebookError(f"{notebook} does not exist: submit the notebook file") from None
+    if info.st_nlink > 1:
+        raise NotebookError(f"{notebook.name} is a hard link shared with another file; submit a copy of your "
+                            "notebook (links in a submission are never followed)")
+
+
+def upload_base(assignment_id: str, student: str, notebook: Path) -> Path:
+    """The folder a batch found this upload in: nbgrader's ``submitted/`` for ``submitted/<student>/<id>/x.ipynb``
+    (so that a linked student or assignment folder counts as a link), else the notebook's own folder."""
+    notebook = Path(notebook)
+    if notebook.parent.name == assignment_id and notebook.parent.parent.name == student:
+        return notebook.parent.parent.parent
+    return notebook.parent
+
+
+def screen(assignment, notebook: Path, base: Path) -> str | None:
+    """Why intake refuses this upload before any grading (a link, unreadable, the master notebook), or None."""
+    from .notebook import parse_notebook, read_bytes
+    try:
+        check_upload(notebook, base)
+        data = read_bytes(notebook)
+        return solution_leak(assignment, data, parse_notebook(data, Path(notebook).name))
+    except NotebookError as exc:
+        return str(exc)
+
+
+def fingerprints(assignment) -> dict | None:
+    """The master notebook's digest, from the notebook or (in a Gradescope bundle) the copy written for it."""
+    source = assignment.source_notebook
+    if source.is_file():
+        return {"notebook_sha256": hashlib.sha256(source.read_bytes()).hexdigest()}
+    stored = assignment.course.root / FINGERPRINTS.format(id=assignment.id)
+    try:
+        found = json.loads(stored.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def solution_leak(assignment, data: bytes, nb: dict) -> str | None:
+    """Why this submission is the instructor's master notebook (for staff), or None: the same bytes, or
+    nbgrader's solution markers, which ``generate_assignment`` removes from what students get (a master
+    notebook re-saved by Jupyter still has them)."""
+    if (fingerprints(assignment) or {}).get("notebook_sha256") == hashlib.sha256(data).hexdigest():
+        return "it is the master (source) notebook, byte for byte"
+    for index, cell in enumerate(nb.get("cells", []), start=1):
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        if any(marker in text for marker in SOLUTION_MARKERS):
+            return (f"cell {index} holds nbgrader's solution markers (### BEGIN SOLUTION), which only the master "
+                    "notebook has")
+    return None
+
+
+def looks_like(assignment, defined: set[str]) -> tuple[str, list[str]] | None:
+    """(another assignment's id, the names it shares) when the notebook defines none of this assignment's
+    graded functions and some of another's; None otherwise."""
+    if not defined or defined & {t.name for t in assignment.tasks}:
+        return None
+    best: tuple[int, str, list[str]] | None = None
+    for other in assignment.course.assignment_ids():
+        if other == assignment.id:
+            continue
+        try:
+            shared = sorted(defined & {t.name for t in assignment.course.assignment(other).tasks})
+        except Exception:  # an assignment half made (no release yet): it is no candidate
+            continue
+        if shared and (best is None or len(shared) > best[0]):
+            best = (len(shared), other, shared)
+    return (best[1], best[2]) if best else None
 
 
 def one_per_student(assignment_id: str, found: list[tuple[str, Path]], warn=None) -> list[tuple[str, Path]]:

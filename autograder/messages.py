@@ -59,7 +59,7 @@ def explain(exc: BaseException, task: str, claim: str) -> tuple[Message, bool]:
     if isinstance(exc, MissingFunction):
         return Message(claim, comparison=f"no function named {exc.name} is defined in your notebook",
                        hint=f"keep the name and signature of the released stub `def {exc.name}(...)`; check the "
-                            "cell that defines it runs without errors (see the notes above)"), False
+                            "cell that defines it runs without errors"), False
     if isinstance(exc, SignatureMismatch):
         return Message(claim, comparison=exc.text, hint="keep the signature of the released stub"), False
     if isinstance(exc, ForbiddenCallUsed):

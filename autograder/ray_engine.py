@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import Job, grade_job, graders_version
-from .errors import UsageError
+from .errors import NotebookError, UsageError
 from .layout import Course, harness_files
 
 INSTALL_HINT = ("--engine ray needs Ray, an optional extra: pip install '.[ray]' in the course folder "
@@ -204,7 +204,7 @@ def grade_on_node(job: Job, notebook: bytes, version: str, node_device: str) -> 
     try:
         local = scratch / Path(job.notebook).name
         local.write_bytes(notebook)
-        on_node = Job(str(root), job.assignment_id, job.student, str(local), node_device, job.seed)
+        on_node = Job(str(root), job.assignment_id, job.student, str(local), node_device, job.seed, str(scratch))
         result, attachments = grade_job(on_node)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -212,6 +212,16 @@ def grade_on_node(job: Job, notebook: bytes, version: str, node_device: str) -> 
     info = {"node": socket.gethostname(), "pid": os.getpid(), "slot": batch._slot,
             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
     return result, attachments, info
+
+
+def _upload(job: Job) -> bytes:
+    """The notebook's bytes, read as intake reads them (never through a link); the batch screened it already,
+    so a failure here is a file changed since: the node then grades an empty file, which scores 0 and says so."""
+    from .notebook import read_bytes
+    try:
+        return read_bytes(Path(job.notebook))
+    except NotebookError:
+        return b""
 
 
 def run_ray(jobs: list[Job], done: Callable[[Job, dict, dict], None], course: Course, *, address: str | None = None,
@@ -239,8 +249,7 @@ def run_ray(jobs: list[Job], done: Callable[[Job, dict, dict], None], course: Co
         node_device = "cuda" if gpus_per_job else "cpu"
         task = ray.remote(grade_on_node).options(
             num_cpus=1, num_gpus=gpus_per_job, max_retries=max_retries, retry_exceptions=False, name="autograder.grade")
-        pending = {task.remote(job, Path(job.notebook).read_bytes(), versions[job.assignment_id], node_device): job
-                   for job in jobs}
+        pending = {task.remote(job, _upload(job), versions[job.assignment_id], node_device): job for job in jobs}
         lost: list[tuple[Job, str]] = []
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)

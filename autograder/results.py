@@ -82,6 +82,8 @@ class GradingResult:
     due: str = ""
     days_late: float = 0.0
     late_penalty: float = 0.0  # points taken off the checks' sum
+    flags: list[str] = field(default_factory=list)  # for staff only: refused uploads, doubtful submission times
+    refused: bool = False  # intake refused the upload (e.g. the master notebook): nothing of it was graded
 
     @property
     def score(self) -> float:

@@ -142,7 +142,8 @@ def test_does_a_missing_folder_say_so(tmp_path, capsys):
 
 # ----- fuzz ----------------------------------------------------------------------------------------------
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                  max_size=4),
                      max_leaves=12)
 _source = st.one_of(st.text(max_size=60), st.lists(st.text(max_size=30), max_size=4), _json)
 _cell = st.one_of(_json, st.fixed_dictionaries({

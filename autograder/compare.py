@@ -107,8 +107,8 @@ def expect_like(got: Any, checked: str, *, shape: tuple | None = None, dtype: to
     if shape is not None and tuple(got.shape) != tuple(shape):
         raise CheckFailed(checked, inputs, f"expected shape {tuple(shape)}, got {tuple(got.shape)}", hint)
     if dtype is not None and got.dtype != dtype:
-        raise CheckFailed(checked, inputs, f"expected dtype {dtype}, got {got.dtype}",
-                          "create new tensors with the input's dtype (dtype=X.dtype)")
+        raise CheckFailed(checked, inputs, dtype_comparison(got.dtype, dtype),
+                          "create new tensors with the input's dtype (dtype=X.dtype)", dtype_mistake(got.dtype, dtype))
     got_device = (getattr(got, "remote_meta", None) or {}).get("device", str(got.device))
     if device is not None and not same_device(got_device, device):
         raise CheckFailed(checked, inputs, f"expected a tensor on {device}, got one on {got_device}",
@@ -170,14 +170,49 @@ def expect_tensor(got: Any, expected: torch.Tensor, checked: str, *, inputs: str
         fail(f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}",
              hint or "print the shapes of your intermediate results; watch for broadcasting")
     if check_dtype and got.dtype != expected.dtype:
-        fail(f"expected dtype {expected.dtype}, got {got.dtype}",
-             "keep the input's dtype: avoid torch.tensor(...) or torch.zeros(...) without dtype=")
+        raise CheckFailed(checked, inputs, dtype_comparison(got.dtype, expected.dtype),
+                          "keep the input's dtype: avoid torch.tensor(...) or torch.zeros(...) without dtype=",
+                          _match_mistake(got, mistakes, r, a) or dtype_mistake(got.dtype, expected.dtype))
     if check_device and not same_device(meta.get("device", got.device), expected.device):
         fail(f"expected a tensor on {expected.device}, got one on {meta.get('device', got.device)}",
              "create new tensors on the input's device (device=X.device) and never call .cpu() or .cuda()")
     got_cmp = got.to(expected.device, expected.dtype)
     if not torch.allclose(got_cmp, expected, rtol=r, atol=a, equal_nan=True):
-        fail("expected " + _value_summary(got_cmp, expected, r, a))
+        comparison = "expected " + _value_summary(got_cmp, expected, r, a)
+        if _only_lower_precision(got_cmp, expected):
+            raise CheckFailed(checked, inputs, comparison + LOWER_PRECISION,
+                              "make every new tensor with dtype=X.dtype (torch.zeros, torch.tensor, torch.ones, "
+                              "torch.arange), and keep X's dtype when you convert",
+                              _match_mistake(got, mistakes, r, a) or LOWER_PRECISION_MISTAKE)
+        fail(comparison)
+
+
+# How the dtype is named when it is the difference: the contract keeps the input's dtype everywhere.
+LOWER_PRECISION = ("; the values agree to float32 precision only: somewhere on the way a float32 tensor was "
+                   "made from float64 input")
+LOWER_PRECISION_MISTAKE = "computed in float32 where float64 came in"
+
+
+def _short(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def dtype_comparison(got: torch.dtype, expected: torch.dtype) -> str:
+    """'expected dtype float64, got float32: you returned float32 where float64 came in'."""
+    return (f"expected dtype {_short(expected)}, got {_short(got)}: you returned {_short(got)} where "
+            f"{_short(expected)} came in")
+
+
+def dtype_mistake(got: torch.dtype, expected: torch.dtype) -> str:
+    return f"you returned {_short(got)} where {_short(expected)} came in"
+
+
+def _only_lower_precision(got: torch.Tensor, expected: torch.Tensor) -> bool:
+    """A float64 result that matches only as well as float32 arithmetic would: a float32 intermediate."""
+    if expected.dtype != torch.float64 or not got.dtype.is_floating_point:
+        return False
+    r32, a32 = tolerance(torch.float32, scale=10.0)
+    return bool(torch.allclose(got.double(), expected, rtol=r32, atol=a32, equal_nan=True))
 
 
 def _match_mistake(got: Any, mistakes: Mapping[str, Any] | None, rtol: float | None, atol: float | None) -> str | None:

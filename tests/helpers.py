@@ -19,6 +19,7 @@ class Wrong(NamedTuple):
     title: str  # the mistake, as a TA would name it
     source: str  # the student's cell
     mistake: str | None = None  # text the student's message must contain, where the graders can name it
+    points: float | None = None  # the points the task keeps, where reviewed (one mistake costs only its share)
 
 
 def assignment_ids() -> list[str]:

@@ -22,6 +22,9 @@ def test_is_the_wrong_implementation_caught(grade, tmp_path, assignment_id, wron
     result = grade(assignment_id, notebook, tasks=[wrong.task])
     assert not result.harness_errors, [t.detail for t in result.harness_errors]
     assert result.score < result.max_score, f"'{wrong.title}' got full marks for {wrong.task}"
+    if wrong.points is not None:
+        kept = sum(t.points for t in result.tests if t.task == wrong.task)
+        assert kept == wrong.points, f"'{wrong.title}' keeps {kept:g} points of {wrong.task}, not {wrong.points:g}"
     if wrong.mistake:
         messages = [t.message.render() for t in result.tests if not t.passed]
         assert any(wrong.mistake in m for m in messages), \

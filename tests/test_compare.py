@@ -39,7 +39,8 @@ def test_does_expect_tensor_accept_values_within_the_dtypes_tolerance():
 @pytest.mark.parametrize("got, why", [
     (torch.zeros(4, 3, dtype=torch.float64), "expected"),
     (torch.zeros(3, 4, dtype=torch.float64), "expected shape (4, 3), got (3, 4)"),
-    (torch.zeros(4, 3, dtype=torch.float32), "expected dtype torch.float64"),
+    (torch.zeros(4, 3, dtype=torch.float32), "expected dtype float64, got float32: you returned float32 where "
+                                             "float64 came in"),
     ([[0.0] * 3] * 4, "expected a tensor"),
 ])
 def test_does_expect_tensor_say_what_differs(got, why):
@@ -47,6 +48,20 @@ def test_does_expect_tensor_say_what_differs(got, why):
     exc = failure(expect_tensor, got, expected, "f(X) is all ones", inputs=inputs(X=expected), hint="try harder")
     assert why in exc.comparison
     assert exc.checked == "f(X) is all ones" and "tensor(4, 3) float64 on cpu" in exc.inputs
+
+
+def test_is_a_float32_result_named_even_when_its_values_are_right():
+    expected = torch.randn(5, dtype=torch.float64)
+    exc = failure(expect_tensor, expected.float(), expected, "same values")
+    assert exc.mistake == "you returned float32 where float64 came in"
+
+
+def test_is_a_float64_result_computed_through_float32_named():
+    expected = torch.randn(5, dtype=torch.float64) + 0.4
+    exc = failure(expect_tensor, expected.float().double(), expected, "same values")
+    assert "float32 precision only" in exc.comparison and exc.mistake == "computed in float32 where float64 came in"
+    wrong = failure(expect_tensor, expected + 1e-3, expected, "same values")  # a real difference is not blamed on it
+    assert wrong.mistake is None and "precision" not in wrong.comparison
 
 
 def test_does_expect_tensor_report_nan_as_not_finite():

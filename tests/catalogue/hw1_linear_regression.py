@@ -37,7 +37,7 @@ def synthetic_data(w, b, num_examples, noise=0.01):
     y = torch.matmul(X, w.float().reshape(-1, 1)) + b
     y += torch.normal(0, noise, y.shape, device=w.device)
     return X, y
-''', "expected dtype torch.float64"),
+''', "you returned float32 where float64 came in", points=8.5),  # the dtype costs only the dtype check
     # ----- data_iter ----------------------------------------------------------------------------
     Wrong("data_iter", "no shuffling", '''
 def data_iter(batch_size, features, labels):
@@ -91,7 +91,7 @@ def linreg(X, w, b):
     Wrong("linreg", "computes in float32 whatever the input", '''
 def linreg(X, w, b):
     return X.float() @ w.float() + b.float()
-''', "expected dtype torch.float64"),
+''', "you returned float32 where float64 came in"),
     # ----- squared_loss -------------------------------------------------------------------------
     Wrong("squared_loss", "the 1/2 is missing", '''
 def squared_loss(y_hat, y):

@@ -59,7 +59,7 @@ def softmax(X):
     X = X.float()
     X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)
     return X_exp / X_exp.sum(dim=1, keepdim=True)
-''', "expected dtype torch.float64"),
+''', "you returned float32 where float64 came in"),
     # ----- cross_entropy ------------------------------------------------------------------------
     Wrong("cross_entropy", "y_hat[:, y] instead of y_hat[range(n), y]", '''
 def cross_entropy(y_hat, y):

@@ -182,7 +182,7 @@ def dropout_layer(X, dropout):
     out = torch.zeros(X.shape)
     out[keep] = (X[keep] / (1.0 - dropout)).float()
     return out
-''', "expected dtype torch.float64"),
+''', "you returned float32 where float64 came in"),
     Wrong("dropout_layer", "computed without autograd", '''
 def dropout_layer(X, dropout):
     if dropout == 1:

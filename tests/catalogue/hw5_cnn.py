@@ -83,7 +83,7 @@ def corr2d(X, K):
         for j in range(Y.shape[1]):
             Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
     return Y
-''', "expected dtype torch.float64"),
+''', "you returned float32 where float64 came in"),
     Wrong("corr2d", "kernel height and width mixed up in the window", '''
 def corr2d(X, K):
     h, w = K.shape
@@ -315,7 +315,7 @@ Y = weight.float().reshape(C_out, -1) @ cols
 if bias is not None:
     Y = Y + bias.float().reshape(1, C_out, 1)
 return Y.reshape(N, C_out, H_out, W_out)
-'''), "expected dtype torch.float64"),
+'''), "you returned float32 where float64 came in"),
     Wrong("conv2d", "torch.ops.aten.convolution", '''
 def conv2d(X, weight, bias=None, stride=1, padding=0):
     return torch.ops.aten.convolution(X, weight, bias, list(as_pair(stride)), list(as_pair(padding)), [1, 1],

@@ -87,6 +87,8 @@ def _add_staff_commands(sub) -> None:
     gs = sub.add_parser("gradescope", help="write an assignment's Gradescope autograder zip (setup.sh, run_autograder)")
     gs.add_argument("assignment")
     gs.add_argument("--out", type=Path, help="the zip to write (default: build/gradescope/<id>.zip)")
+    gs.add_argument("--per-check", action="store_true",
+                    help="results.json gets a row per check (default: one per graded part, its checks in its output)")
     gs.add_argument("--course-root")
     cv = sub.add_parser("canvas", help="write Canvas's gradebook import CSV from a batch's output")
     cv.add_argument("assignment")
@@ -220,7 +222,7 @@ def cmd_probe(args: argparse.Namespace, course: Course) -> int:
 def cmd_gradescope(args: argparse.Namespace, course: Course) -> int:
     from .gradescope import build_bundle
     out = args.out or course.root / "build" / "gradescope" / f"{args.assignment}.zip"
-    out = build_bundle(course, args.assignment, out)
+    out = build_bundle(course, args.assignment, out, per_check=args.per_check)
     print(f"Gradescope autograder: {out} (upload it on the assignment's Configure Autograder page)")
     return 0
 

@@ -115,6 +115,16 @@ def worker_import_path() -> list[str]:
     return [home] + [p for p in keep if os.path.realpath(p) != os.path.realpath(home)]
 
 
+def _give(folder: Path, jail: dict) -> None:
+    """``folder`` to the worker's uid (0700), or, where chown is refused (no CAP_CHOWN), writable by any uid
+    but listable by none (1733): the worker still writes there, and nobody finds what another left."""
+    try:
+        os.chown(folder, jail["uid"], jail["gid"])
+        os.chmod(folder, 0o700)
+    except OSError:
+        os.chmod(folder, 0o1733)
+
+
 def not_dumpable() -> None:
     """No core dumps, no ptrace and no /proc/<pid>/mem of the grader by other processes of its user (a
     worker that runs as the grader's user, where no uid drop is possible)."""
@@ -242,6 +252,7 @@ class Launcher:
         self.jail = jail_spec(self.path, self.limits, slot) if jail else {"enabled": False}
         self.tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
         os.chmod(self.tmp, 0o700)  # the logs and work dirs of this grader's workers: nobody else's business
+        self.work_root = self._work_root()
         self.count = 0
         self.cgroups = CgroupFactory(self.limits.memory_bytes, self.limits.max_pids)
         self.forkserver: _ForkServerClient | None = None
@@ -257,6 +268,18 @@ class Launcher:
             except (OSError, HarnessError) as exc:
                 print(f"autograder: fork server unavailable ({exc}); starting workers directly", file=sys.stderr)
 
+    def _work_root(self) -> Path:
+        """Where the workers' work dirs (and torch's cache beside them) go. Behind the private filesystem
+        they move to its own /tmp; but where a container refuses the namespaces (Docker's default: root
+        without CAP_SYS_ADMIN, so Gradescope's) a worker dropped to the slot's uid works on the host's
+        folders, and this grader's 0700 folder is closed to it. So, as root, the work dirs get a folder of
+        their own, owned by the slot's uid: the logs beside them (other students' output) stay closed."""
+        if not self.jail.get("enabled") or os.getuid() != 0 or self.jail.get("uid") is None:
+            return self.tmp
+        root = Path(tempfile.mkdtemp(prefix="autograder-work-"))
+        _give(root, self.jail)
+        return root
+
     def _base_config(self) -> dict:
         return {"path": self.path, "limits": self.limits.for_worker(), "threads": self.threads, "jail": self.jail}
 
@@ -266,8 +289,10 @@ class Launcher:
 
     def _prepare_start(self, allow_fork: bool) -> tuple[dict, Path, Path, Cgroup | None]:
         self.count += 1
-        workdir = self.tmp / f"work-{self.count}"
+        workdir = self.work_root / f"work-{self.count}"
         workdir.mkdir()
+        if self.work_root != self.tmp:
+            _give(workdir, self.jail)
         log = self.tmp / f"worker-{self.count}.log"
         cgroup = self.cgroups.create()
         config = {**self._base_config(), "workdir": str(workdir), "allow_fork": allow_fork,
@@ -374,6 +399,8 @@ class Launcher:
             self.forkserver.close()
         self.reaper.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.work_root != self.tmp:
+            shutil.rmtree(self.work_root, ignore_errors=True)
 
     def __enter__(self) -> "Launcher":
         return self

@@ -154,24 +154,16 @@ def summary_text(result: GradingResult) -> str:
     return "\n".join(lines)
 
 
-def gradescope_results(result: GradingResult) -> dict:
-    """Gradescope's results.json: what the student may see, nothing instructor-only."""
+def gradescope_results(result: GradingResult, per_check: bool = False) -> dict:
+    """Gradescope's results.json: what the student may see, nothing instructor-only. One row per graded part
+    (as Gradescope and Otter users expect), its checks listed in the row's output; ``per_check``: a row per check."""
     return {
         "score": result.final_score,
         "execution_time": round(result.seconds, 2),
         "output": summary_text(result),
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [{
-            "name": f"{t.task}: {t.name}",
-            "number": str(i),
-            "score": t.points,
-            "max_score": t.max_points,
-            "status": "passed" if t.passed else "failed",
-            "output": t.student_output(),
-            "tags": [t.task],
-            "visibility": "visible",
-        } for i, t in enumerate(result.tests, start=1)],
+        "tests": _check_rows(result) if per_check else _part_rows(result),
         "extra_data": {"assignment": result.assignment, "seed": result.seed, "device": result.device,
                        "protections": result.protections,
                        **({"late": {"submitted": result.submitted, "due": result.due, "days_late": result.days_late,
@@ -179,6 +171,32 @@ def gradescope_results(result: GradingResult) -> dict:
                           if result.due else {})},
         **({"leaderboard": result.leaderboard} if result.leaderboard else {}),
     }
+
+
+def _check_rows(result: GradingResult) -> list[dict]:
+    return [{"name": f"{t.task}: {t.name}", "number": str(i), "score": t.points, "max_score": t.max_points,
+             "status": "passed" if t.passed else "failed", "output": t.student_output(), "tags": [t.task],
+             "visibility": "visible"} for i, t in enumerate(result.tests, start=1)]
+
+
+def part_output(tests: list[TestResult]) -> str:
+    """A graded part's checks, one line each, then each failure (checks that failed alike, once)."""
+    lines = [f"[{'PASS' if t.passed else 'FAIL'}] {t.name} ({t.points:g}/{t.max_points:g})" for t in tests]
+    for group in failure_groups(tests):
+        if not group[0].passed:
+            names = ", ".join(t.name for t in group)
+            lines += ["", f"{names}:" if len(group) > 1 else f"{group[0].name}:", group_output(group)]
+    return "\n".join(lines)
+
+
+def _part_rows(result: GradingResult) -> list[dict]:
+    rows = []
+    for i, (task, tests) in enumerate(_by_task(result).items(), start=1):
+        rows.append({"name": task, "number": str(i), "score": round(sum(t.points for t in tests), 4),
+                     "max_score": round(sum(t.max_points for t in tests), 4),
+                     "status": "passed" if all(t.passed for t in tests) else "failed",
+                     "output": part_output(tests), "tags": [task], "visibility": "visible"})
+    return rows
 
 
 # ----- staff --------------------------------------------------------------------------------------------

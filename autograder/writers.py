@@ -27,10 +27,11 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def write_result_files(result: GradingResult, *, results_json: Path | None = None, feedback: Path | None = None,
-                       record: Path | None = None, record_extra: dict | None = None) -> None:
-    """The files one graded submission produces: those asked for, and its attachments beside them."""
+                       record: Path | None = None, record_extra: dict | None = None, per_check: bool = False) -> None:
+    """The files one graded submission produces: those asked for, and its attachments beside them.
+    ``per_check``: results.json gets a row per check instead of one per graded part."""
     if results_json is not None:
-        write_json(results_json, gradescope_results(result))
+        write_json(results_json, gradescope_results(result, per_check=per_check))
     if feedback is not None:
         write_text(feedback, feedback_markdown(result))
         write_text(feedback.with_suffix(".html"), feedback_html(result))

@@ -31,7 +31,7 @@ def test_is_the_score_the_sum_of_the_tests_points():
 
 
 def test_does_results_json_have_gradescopes_shape_and_nothing_instructor_only():
-    data = gradescope_results(result())
+    data = gradescope_results(result(), per_check=True)
     assert data["score"] == 10 and data["visibility"] == "visible"
     assert len(data["tests"]) == 3
     for test in data["tests"]:
@@ -41,6 +41,15 @@ def test_does_results_json_have_gradescopes_shape_and_nothing_instructor_only():
     assert "Likely mistake: the bias b is not added" in first["output"] and "Replay: seed 11" in first["output"]
     assert "Traceback" not in json.dumps(data)
     assert "cell 3 raised" in data["output"]
+
+
+def test_does_results_json_have_one_row_per_graded_part_by_default():
+    data = gradescope_results(result())
+    assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in data["tests"]] == [
+        ("linreg", 0, 5, "failed"), ("sgd", 10, 15, "failed")]
+    linreg = data["tests"][0]["output"]
+    assert "[FAIL] Is linreg right?" in linreg and "Likely mistake: the bias b is not added" in linreg
+    assert "Traceback" not in json.dumps(data)
 
 
 def test_does_a_result_survive_its_round_trip():

@@ -8,7 +8,7 @@ calls (``net(X)``, ``opt.call("step")``) is monitored as that task's function is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from gradeworker import codec
 from gradeworker.protocol import Op
@@ -62,15 +62,17 @@ class RemoteFunction:
 
     def run(self, args: tuple = (), kwargs: dict | None = None, *, ret: str = "value", wrt: list[int] | None = None,
             grad_output: Any = None, return_args: bool = False, collect: int | None = None,
-            soft_timeout: float | None = None, repeat: int | None = None) -> CallResult:
+            soft_timeout: float | None = None, repeat: int | None = None,
+            on_progress: Callable[[Any], None] | None = None) -> CallResult:
         """Call with every option: gradients w.r.t. positional args ``wrt``, the arguments after the call
         (``return_args``), the result iterated in the worker (``collect`` items at most), or a time budget
         after which the student's code is interrupted and the call reported ``cut_short`` (``soft_timeout``;
-        give ``timeout`` some seconds more)."""
+        give ``timeout`` some seconds more); ``on_progress`` receives the call's interim replies (a training
+        run's weights from ``toolbox.WeightSnapshots``)."""
         reply = self.submission.request(
             Op.CALL, self.label, timeout=self.timeout, inherit=self.forbidden, forbidden=self.forbidden, target=self.target,
             method=self.method, args=list(args), kwargs=kwargs or {}, ret=ret, wrt=wrt, grad_output=grad_output,
-            return_args=return_args, collect=collect, soft_timeout=soft_timeout, repeat=repeat)
+            return_args=return_args, collect=collect, soft_timeout=soft_timeout, repeat=repeat, on_progress=on_progress)
         self.submission.raise_for(self.label, reply)
         return CallResult(reply.value, reply.grads, reply.grad_error, reply.args_after, float(reply.seconds),
                           reply.exhausted, reply.cut_short)

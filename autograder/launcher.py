@@ -46,6 +46,9 @@ else:
 """
 # Not D2L_DATA_ROOT: the worker never reads the course data (the test set's labels are there); graders send data.
 PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "LANG", "LC_ALL", "OMP_NUM_THREADS", "NVIDIA_VISIBLE_DEVICES")
+# Data files shipped inside installed packages that the worker must not read: scikit-learn's digits are the
+# course's fallback data set (d2lcourse.data.fallback_datasets), test labels included. Covered in its filesystem.
+HIDDEN_PACKAGE_DATA = ("sklearn/datasets/data",)
 SLOT_UID_BASE = 61000  # worker uid = base + slot, when the grader runs as root
 NEEDED_LAYERS = ("mount, network, IPC, UTS and pid namespaces", "minimal read-only filesystem")
 
@@ -89,7 +92,8 @@ def jail_spec(path: list[str], limits: Limits, slot: int) -> dict:
     home, rest = path[0], path[1:]
     binds = [(home, "/opt/course"), (sys.base_prefix, sys.base_prefix)]
     binds += [(p, p) for p in rest if not p.startswith(sys.base_prefix + os.sep)]
-    return {"enabled": True, "binds": binds, "uid": SLOT_UID_BASE + slot, "gid": SLOT_UID_BASE + slot,
+    hidden = [os.path.join(p, d) for p in rest for d in HIDDEN_PACKAGE_DATA if os.path.isdir(os.path.join(p, d))]
+    return {"enabled": True, "binds": binds, "hidden": hidden, "uid": SLOT_UID_BASE + slot, "gid": SLOT_UID_BASE + slot,
             "devices": gpu_devices(), "tmpfs_bytes": limits.tmpfs_bytes}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from gradeworker import codec
 from gradeworker.protocol import ErrorKind, Op, Reply
@@ -156,11 +156,14 @@ class Submission:
         return self._next_id
 
     def _ask(self, role: str, op: Op | None, function: str, timeout: float | None = None, *,
-             expect_hello: bool = False, request_id: int | None = None, **fields: Any) -> Reply:
+             expect_hello: bool = False, request_id: int | None = None,
+             on_progress: Callable[[Any], None] | None = None, **fields: Any) -> Reply:
         """Send a request to the worker or the process still loading (``op`` None: only read) and read its reply.
 
         Any way the exchange can go wrong (a timeout, the process gone, bytes that are not a reply to
-        this request) ends that process and raises ``WorkerLost`` with the kind of failure.
+        this request) ends that process and raises ``WorkerLost`` with the kind of failure. Interim replies
+        (``progress``) go to ``on_progress`` as they come, all within the one ``timeout``; without
+        ``on_progress`` one is not a valid reply.
         """
         proc = getattr(self, role)
         timeout = timeout or self.launcher.limits.call_seconds
@@ -172,7 +175,14 @@ class Submission:
             if op is not None:
                 proc.chan.settimeout(timeout)
                 proc.chan.sendall(codec.encode({"op": op.value, "id": request_id, **fields}))
-            return Reply.from_wire(codec.read_message(_receiver(proc.chan, timeout)), request_id)
+            recv = _receiver(proc.chan, timeout)
+            while True:
+                reply = Reply.from_wire(codec.read_message(recv), request_id)
+                if not reply.progress:
+                    return reply
+                if on_progress is None:
+                    raise codec.ProtocolError("an interim reply to a request that takes none")
+                on_progress(reply.value)
         except socket.timeout:
             reason, kind = f"did not finish within {timeout:g} s", ErrorKind.TIMED_OUT
         except (EOFError, OSError):
@@ -186,9 +196,10 @@ class Submission:
         raise WorkerLost(function, reason, ended or lost.exit_status(), lost.output_tail(), kind=kind)
 
     def request(self, op: Op | str, function: str, timeout: float | None = None,
-                inherit: list[str] | None = None, **fields: Any) -> Reply:
+                inherit: list[str] | None = None, on_progress: Callable[[Any], None] | None = None,
+                **fields: Any) -> Reply:
         """One request to the current test's worker; objects in the reply inherit the forbidden calls
-        ``inherit`` (those of the task whose code made them)."""
+        ``inherit`` (those of the task whose code made them); interim replies go to ``on_progress``."""
         self.ensure_worker()
         generation = self.generation
         fields = {k: unwrap(v, generation) for k, v in fields.items()}
@@ -200,13 +211,19 @@ class Submission:
             # cannot hold a whole batch up.
             timeout = min(timeout, self.launcher.limits.retry_seconds)
         try:
-            reply = self._ask("worker", Op(op), function, timeout, **fields)
+            reply = self._ask("worker", Op(op), function, timeout, on_progress=on_progress, **fields)
         except WorkerLost as lost:
             if lost.timed_out:
                 self.timed_out.add(function)
             raise
         reply.value = wrap(reply.value, self, generation, inherit or [])
         return reply
+
+    def fresh_worker(self) -> None:
+        """End the process serving the tests: the next request gets a new one, with the notebook's good cells
+        loaded again and nothing a test did before (an open part evaluates its trained weights there)."""
+        if self.worker is not None:
+            self._drop("worker")
 
     def reset(self, seed: int) -> None:
         """Before each test: a live worker with the student's code loaded, reseeded. The seed goes with the

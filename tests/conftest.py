@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ from helpers import ROOT
 
 # Shorter waits than a real run: the hanging submissions under test finish sooner, correct code is unaffected.
 # Training runs graded by training (hw7's open part) get 15 s instead of the assignment's 60 s on a CPU.
+# Open parts scored on secretly transformed test images (autograder.integrity): one fixed seed here, so that every
+# example submission's score is reproducible.
+os.environ.setdefault("AUTOGRADER_SECRET_SEED", "7")
 TEST_LIMITS = Limits(call_seconds=6.0, retry_seconds=1.0, cell_seconds=4.0, train_seconds=15.0)
 
 

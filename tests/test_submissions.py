@@ -25,6 +25,18 @@ def test_does_every_assignment_have_example_submissions(assignment_id):
     assert any(n.startswith("cheat_") for n in names) and any(n.startswith("wrong_") for n in names)
 
 
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_does_no_cheat_outscore_its_honest_twin(assignment_id):
+    """A cheat's "twin" (the same submission without the trick) gets at least the cheat's reviewed score."""
+    path = ROOT / "tests" / "submissions" / assignment_id / "expected.json"
+    expected = json.loads(path.read_text()) if path.is_file() else {}
+    for name, entry in expected.items():
+        if "twin" in entry:
+            assert entry["twin"] in expected, f"{name}: its twin {entry['twin']} has no entry in {path}"
+            twin = expected[entry["twin"]]["score"]
+            assert entry["score"] <= twin, f"{name} ({entry['score']}) outscores its twin {entry['twin']} ({twin})"
+
+
 @pytest.mark.parametrize("assignment_id, notebook, expected", list(_cases()))
 def test_does_the_submission_get_its_reviewed_score(grade, assignment_id, notebook, expected):
     assert expected is not None, f"{notebook.name} has no entry in expected.json"

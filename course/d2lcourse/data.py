@@ -154,6 +154,40 @@ def write_fashion_mnist_root(root: Path, train: tuple[torch.Tensor, torch.Tensor
     return raw
 
 
+def read_idx(path: Path) -> torch.Tensor:
+    """A uint8 IDX file (``write_idx``'s format; ``.gz`` too) as a tensor of its shape."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    zero, kind, dims = struct.unpack(">HBB", data[:4])
+    if zero != 0 or kind != 0x08:
+        raise ValueError(f"{path} is not a uint8 IDX file")
+    shape = struct.unpack(f">{dims}I", data[4:4 + 4 * dims])
+    return torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+
+
+PRIVATE_FILES = ("images-idx3-ubyte", "labels-idx1-ubyte")
+
+
+def labelled_images(folder: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor]:
+    """A folder of held-out images (the course's ``private_test``): ``images-idx3-ubyte`` (N, 28, 28) and
+    ``labels-idx1-ubyte`` (N,), each possibly ``.gz``; as (N, 1, 28, 28) float32 in [0, 1] and int64."""
+    folder = Path(folder)
+    found = []
+    for name in PRIVATE_FILES:
+        candidates = [folder / name, folder / f"{name}.gz"]
+        path = next((c for c in candidates if c.is_file()), None)
+        if path is None:
+            raise DataNotFound(f"the private test set in {folder} has no {name} (or {name}.gz); write it with "
+                               "d2lcourse.data.write_idx (images uint8 (N, 28, 28), labels uint8 (N,))")
+        found.append(read_idx(path))
+    images, labels = found
+    if images.dim() != 3 or labels.dim() != 1 or len(images) != len(labels):
+        raise ValueError(f"the private test set in {folder}: images {tuple(images.shape)} and labels "
+                         f"{tuple(labels.shape)} do not make (N, 28, 28) images with N labels")
+    return images.unsqueeze(1).float() / 255, labels.long()
+
+
 def read_csv_sample(csv_path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """Images (N, 28, 28) uint8 and labels (N,) from a ``label,pixel1,...,pixel784`` CSV."""
     rows = Path(csv_path).read_text().strip().splitlines()[1:]

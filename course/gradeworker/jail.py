@@ -9,7 +9,9 @@ others standing, and ``enter`` returns the names of the layers that hold, for ev
 - a minimal read-only filesystem built from bind mounts: the system's /usr, the Python installation,
   the environment's site-packages and the course package at /opt/course, a few files of /etc, a
   minimal /dev, a fresh read-only /proc; a private size-capped tmpfs for /tmp, the work dir and /dev/shm. The
-  checkout, the home folder, the hidden graders and the output folders are simply not there;
+  checkout, the home folder, the hidden graders and the output folders are simply not there, and the data
+  files bundled with packages (``spec["hidden"]``: scikit-learn's digits, the fallback data set) are covered
+  by an empty folder;
 - an unprivileged uid and gid for the slot (when started as root), no new privileges;
 - a seccomp filter: no ptrace or process_vm_*, no sockets but AF_UNIX, no mount, bpf, keyctl,
   perf_event_open, kexec, namespaces or module loading; ``deny_fork`` adds no new processes (threads
@@ -106,6 +108,9 @@ def _build_root(spec: dict, root: str) -> None:
     for source, target in spec.get("binds", []):
         if os.path.exists(source):
             _bind(source, _touch_target(root, target, os.path.isdir(source)))
+    for folder in spec.get("hidden", []):  # data bundled with a package (the course's fallback data set's)
+        if os.path.isdir(root + folder):
+            _mount("tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=555,size=4k")
     _mount("tmpfs", _touch_target(root, "/dev", True), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k")
     for name in (*_DEVICES, *spec.get("devices", [])):
         if os.path.exists(f"/dev/{name}"):

@@ -4,7 +4,9 @@ Both sides import this module: the trusted grader (``autograder.remote``) and th
 (``gradeworker.server``). It imports nothing from ``autograder``. Messages travel as ``codec`` frames;
 a request is ``{"op": Op, "id": int, **fields}`` (any request may also carry ``"reseed": int``, which the
 worker applies first, as ``RESEED`` would: a test's seed rides on its first request) and its reply is a
-``Reply`` carrying the same id. The trusted side rebuilds every reply with ``Reply.from_wire``, which
+``Reply`` carrying the same id. Before it, a call may send interim replies (``progress=True``, same id: the
+weights of a training run as it goes, sent by the harness's ``toolbox.WeightSnapshots``); only a caller that
+asked for them accepts them. The trusted side rebuilds every reply with ``Reply.from_wire``, which
 refuses anything not of this shape: a worker can send garbage, never an object the grader would trust.
 """
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Reply:
     args_after: list | None = None
     exhausted: bool | None = None  # an iterated result ran out (False: cut off at the limit)
     cut_short: bool = False  # stopped at its soft time budget, objects kept as they were then
+    progress: bool = False  # an interim reply: more follow for this request, the last one without it
 
     def to_wire(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: values are sent, never copied
@@ -109,10 +112,11 @@ class Reply:
 
 
 _FIELDS = {"id", "ok", "value", "error", "forbidden", "tampered", "seconds", "grads", "grad_error", "args_after",
-           "exhausted", "cut_short"}
+           "exhausted", "cut_short", "progress"}
 _TEXT = 8000  # characters kept of any text the worker sends (messages, tracebacks)
 _TYPES: dict[str, tuple[type, ...]] = {
-    "ok": (bool,), "tampered": (bool,), "cut_short": (bool,), "seconds": (int, float), "forbidden": (list,),
+    "ok": (bool,), "tampered": (bool,), "cut_short": (bool,), "progress": (bool,), "seconds": (int, float),
+    "forbidden": (list,),
     "grads": (list, type(None)), "grad_error": (str, type(None)), "args_after": (list, type(None)),
     "exhausted": (bool, type(None)), "error": (dict, type(None)),
 }

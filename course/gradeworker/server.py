@@ -60,6 +60,7 @@ class Worker:
         self.handle_of: dict[int, int] = {}  # id(obj) -> handle id; objects are kept alive by `handles`
         self.monitor_for = lambda names: CallMonitor(ForbiddenSet())  # replaced in `prepare`
         self.request_id = 0
+        toolbox.progress_sink = self.send_progress  # how the harness's instruments report during a call
 
     # ----- handles -------------------------------------------------------------------------
     def to_handle(self, obj: Any) -> codec.Handle:
@@ -102,6 +103,10 @@ class Worker:
                                  tampered=reply.tampered)
             data = codec.encode(failed.to_wire())
         self.chan.sendall(data)
+
+    def send_progress(self, value: Any) -> None:
+        """An interim reply to the request being served (the caller reads it before the final one)."""
+        self.send(self.reply(value=value, progress=True))
 
     # ----- requests ------------------------------------------------------------------------
     def serve(self) -> None:

@@ -19,6 +19,7 @@ import io
 import math
 import os
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,16 @@ from typing import Any
 import pytest
 import torch
 
+from autograder import integrity
 from autograder.compare import CheckFailed, describe, expect
-from autograder.errors import StudentCodeError, StudentFailure
+from autograder.errors import HarnessError, StudentCodeError, StudentFailure
 from autograder.handles import RemoteFunction
 
 BUDGET_SECONDS = {"cpu": 60, "cuda": 120}  # the training run's budget per device kind (stated in the notebook)
-MARGIN_SECONDS = 60  # after the budget, how long the interrupted run may take to hand back control
 SECONDS = 60  # other calls (building the model, a forward pass)
+EVAL_SECONDS = 30  # the trained model's evaluation in a fresh worker: building it, loading the weights, every batch
+PRIVATE_ENV = "D2L_PRIVATE_TEST"  # the course's own held-out images (else private_test in d2lcourse.toml)
+REQUIRE_ENV = "AUTOGRADER_REQUIRE_DATA"  # set by --require-data (else require_data in d2lcourse.toml)
 FASHION = "Fashion-MNIST"
 THRESHOLDS = {FASHION: (0.80, 0.90), "fallback": (0.85, 0.95)}  # (partial from, full from)
 STEPS = 10
@@ -93,16 +97,46 @@ def _num(value: Any) -> bool:
 
 
 # ----- the data, in this process -----------------------------------------------------------------------------
+def course_config(ref: Any) -> Path:
+    return Path(ref.__file__).resolve().parents[1] / "d2lcourse.toml"
+
+
 def course_data_root(ref: Any) -> Path | None:
     """$D2L_DATA_ROOT, else the course's d2lcourse.toml (beside solutions/), else d2lcourse's own order."""
     from d2lcourse.config import ENV_VAR, _from_config
     if os.environ.get(ENV_VAR):
         return None  # d2lcourse reads it
-    return _from_config(Path(ref.__file__).resolve().parents[1] / "d2lcourse.toml")
+    return _from_config(course_config(ref))
 
 
-def load_data(ref: Any) -> tuple[str, tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
-    """(source, (train X, y), (test X, y)): images (N, 1, 28, 28) float32 in [0, 1], labels int64."""
+def course_setting(ref: Any, key: str) -> Any:
+    """A top-level setting of the course's d2lcourse.toml (None where it has none)."""
+    try:
+        return tomllib.loads(course_config(ref).read_text(encoding="utf-8")).get(key)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+
+
+def private_test_folder(ref: Any) -> Path | None:
+    """$D2L_PRIVATE_TEST, else ``private_test = "..."`` in the course's d2lcourse.toml (relative to it)."""
+    value = os.environ.get(PRIVATE_ENV) or course_setting(ref, "private_test")
+    if not value:
+        return None
+    folder = Path(os.path.expanduser(str(value)))
+    return folder if folder.is_absolute() else course_config(ref).parent / folder
+
+
+def data_required(ref: Any) -> bool:
+    """--require-data ($AUTOGRADER_REQUIRE_DATA=1) or ``require_data = true`` in the course's d2lcourse.toml."""
+    return os.environ.get(REQUIRE_ENV) == "1" or course_setting(ref, "require_data") is True
+
+
+Pair = tuple[torch.Tensor, torch.Tensor]
+
+
+def load_data(ref: Any, split_seed: int = 0) -> tuple[str, Pair, Pair]:
+    """(source, (train X, y), (test X, y)): images (N, 1, 28, 28) float32 in [0, 1], labels int64. The
+    fallback's train/test split is drawn from ``split_seed`` (the grader's secret one)."""
     from d2lcourse.data import DataNotFound, fallback_datasets, fashion_mnist
     try:
         root = course_data_root(ref)
@@ -110,7 +144,7 @@ def load_data(ref: Any) -> tuple[str, tuple[torch.Tensor, torch.Tensor], tuple[t
         as_tensors = [(d.data.unsqueeze(1).float() / 255, d.targets.long()) for d in (train, test)]
         return FASHION, as_tensors[0], as_tensors[1]
     except DataNotFound:
-        train, test = fallback_datasets()
+        train, test = fallback_datasets(seed=split_seed)
         return "fallback", tuple(train.tensors), tuple(test.tensors)
 
 
@@ -120,11 +154,16 @@ class OpenRun:
     source: str = ""
     device: str = ""
     hyperparams: dict = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float = 0.0  # from building the model to the last weights handed over
     budget: float = 0.0
     cut_short: bool = False
+    handed_over: int = 0
+    eval_seconds: float = 0.0
     history: list = field(default_factory=list)
-    accuracy: float | None = None
+    scored_on: str = ""  # what the accuracy is measured on
+    accuracy: float | None = None  # on the scored set (transformed test images, or the private ones)
+    clean_accuracy: float | None = None  # on the public test images as they are
+    flagged: bool = False  # the memorisation check
     failure: BaseException | None = None  # why there is no accuracy (raised again by every test that needs one)
 
     @property
@@ -159,17 +198,42 @@ def split(X: torch.Tensor, y: torch.Tensor, seed: int) -> tuple:
     return (X[order[n_val:]], y[order[n_val:]]), (X[order[:n_val]], y[order[:n_val]])
 
 
+def scored_sets(ref: Any, test: tuple[torch.Tensor, torch.Tensor], secret: int) -> tuple[str, dict, dict]:
+    """(what is scored, {name: images}, {name: labels}): the public test images as they are ("clean", for the
+    memorisation check) and the scored ones, transformed by the secret seed: the course's private test set
+    where it has one, else the public test images."""
+    from d2lcourse.data import labelled_images
+    X, y = test
+    images, labels = {"clean": X}, {"clean": y}
+    folder = private_test_folder(ref)
+    if folder is not None:
+        Xp, yp = labelled_images(folder)
+        images["scored"], labels["scored"] = integrity.perturb(Xp, secret + 1), yp
+        return f"the course's private test set ({len(yp)} images, transformed)", images, labels
+    images["scored"], labels["scored"] = integrity.perturb(X, secret + 1), y
+    return f"the test images, transformed ({len(y)} images)", images, labels
+
+
 def train(student: Any, ref: Any, device: torch.device, seed: int) -> OpenRun:
     """Everything of the run; any failure is kept in ``failure`` (the tests that need the run raise it)."""
     budget = BUDGET_SECONDS.get(device.type, BUDGET_SECONDS["cpu"])
     cap = student.launcher.limits.train_seconds  # a grading run's own cap (the platform's tests use a short one)
     run = OpenRun(device=str(device), budget=min(budget, cap) if cap else budget)
+    secret = integrity.secret_seed()
     try:
         run.hyperparams = read_hyperparams(student)
-        run.source, (X, y), test = load_data(ref)
+        integrity.check_code_size(student)
+        run.source, (X, y), test = load_data(ref, split_seed=secret)
+        if run.source != FASHION and data_required(ref):
+            raise HarnessError("Fashion-MNIST is not in the course's data root and the course requires it "
+                               "(--require-data or require_data = true in d2lcourse.toml): refusing to grade the "
+                               "open part on the fallback data. Install it: python -m d2lcourse download")
+        run.scored_on, images, labels = scored_sets(ref, test, secret)
         (Xt, yt), (Xv, yv) = split(X, y, seed)
-        if device.type == "cpu":  # one thread: steady timing when several submissions are graded at once
-            student.construct("torch.set_num_threads", 1)
+        threads = 1 if device.type == "cpu" else None  # one thread: steady timing when several are graded at once
+        if threads:
+            student.construct("torch.set_num_threads", threads)
+        started = time.monotonic()  # the run's time: from building the model to the last weights handed over
         model = built_model(student, device)
         hp = run.hyperparams
         train_set = student.construct("torch.utils.data.TensorDataset", Xt, yt, timeout=SECONDS)
@@ -180,13 +244,25 @@ def train(student: Any, ref: Any, device: torch.device, seed: int) -> OpenRun:
         optimizer = student.construct(f"torch.optim.{OPTIMIZERS[hp['optimizer']]}", model.method("parameters").handle(),
                                       lr=hp["lr"], weight_decay=hp["weight_decay"], timeout=SECONDS)
         loss_fn = student.construct("torch.nn.CrossEntropyLoss")
-        started = time.perf_counter()
-        result = student.function("fit", timeout=run.budget + MARGIN_SECONDS).run(
-            (model, train_loader, val_loader, loss_fn, optimizer, hp["epochs"], device), {}, soft_timeout=run.budget)
-        run.seconds = time.perf_counter() - started
-        run.cut_short = bool(result.cut_short)
-        run.history = checked_history(result.value, run)
-        run.accuracy = measure_accuracy(model, test, device)
+        fit = student.function("fit")
+        trained = integrity.train_on_the_clock(
+            student, model, started, run.budget,
+            lambda timeout, on_progress: fit.with_timeout(timeout).run(
+                (model, train_loader, val_loader, loss_fn, optimizer, hp["epochs"], device), {},
+                on_progress=on_progress))
+        run.seconds, run.cut_short, run.handed_over = trained.seconds, trained.cut_short, trained.handed_over
+        run.history = checked_history(trained.value, run)
+        expect(trained.weights is not None, "the training run hands over its weights before the budget ends",
+               inputs=f"budget {run.budget:g} s", expected="the model's weights, taken by the grader every "
+               f"{integrity.SNAPSHOT_SECONDS:g} s of training and when fit returns",
+               got="no weights: fit neither returned in time nor ran the model's forward pass",
+               hint="train the model you are given (its forward pass), and keep the run within the budget")
+        outputs, run.eval_seconds = integrity.evaluate_fresh(student, trained.weights, images, device,
+                                                             EVAL_SECONDS, secret + 2, threads=threads)
+        run.accuracy = accuracy(outputs["scored"], labels["scored"])
+        run.clean_accuracy = accuracy(outputs["clean"], labels["clean"])
+        _, run.flagged = integrity.memorisation(run.clean_accuracy, run.accuracy, len(labels["clean"]),
+                                                len(labels["scored"]))
     except (CheckFailed, StudentFailure) as exc:
         run.failure = explained(exc)
     return run
@@ -217,22 +293,16 @@ def checked_history(value: Any, run: OpenRun) -> list:
     return rows
 
 
-def measure_accuracy(model: Any, test: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> float:
-    """Test images to the model in batches; the labels stay here."""
-    X, y = test
-    model.call("eval")
-    correct = 0
-    for start in range(0, len(y), TEST_BATCH):
-        logits = model(X[start:start + TEST_BATCH].to(device))
-        n = len(y[start:start + TEST_BATCH])
-        expect(isinstance(logits, torch.Tensor) and tuple(logits.shape) == (n, 10),
-               "the trained model maps test images to (N, 10) logits", inputs=f"{n} test images",
-               expected=f"shape ({n}, 10)", got=describe(logits), hint="end with nn.Linear(..., 10)")
-        expect(bool(torch.isfinite(logits).all()), "the trained model's logits are finite", inputs=f"{n} test images",
-               expected="finite numbers", got="NaN or inf", mistake="the loss became NaN during training",
-               hint="lower the learning rate, or add batch normalisation")
-        correct += int((logits.detach().cpu().argmax(dim=1) == y[start:start + TEST_BATCH]).sum())
-    return correct / len(y)
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The fraction of correct predictions, after checking the logits are (N, 10) and finite."""
+    n = len(labels)
+    expect(logits.dim() == 2 and tuple(logits.shape) == (n, 10), "the trained model maps test images to (N, 10) logits",
+           inputs=f"{n} test images", expected=f"shape ({n}, 10)", got=describe(logits),
+           hint="end with nn.Linear(..., 10)")
+    expect(bool(torch.isfinite(logits).all()), "the trained model's logits are finite", inputs=f"{n} test images",
+           expected="finite numbers", got="NaN or inf", mistake="the loss became NaN during training",
+           hint="lower the learning rate, or add batch normalisation")
+    return int((logits.argmax(dim=1) == labels).sum()) / n
 
 
 @pytest.fixture
@@ -258,11 +328,19 @@ def describe_run(run: OpenRun, report: Any) -> None:
         report.note("hyperparameters: " + ", ".join(f"{k} = {v}" for k, v in run.hyperparams.items()))
     if run.failure is None:
         if run.cut_short:
-            done = (f"cut short at the {run.budget:g} s budget ({run.seconds:.1f} s): scored on the weights the "
-                    "model had then (fit returned no history, so there are no curves)")
+            done = (f"stopped at the {run.budget:g} s budget: scored on the last weights handed over, at "
+                    f"{run.seconds:.1f} s (fit returned no history, so there are no curves)")
         else:
-            done = f"{len(run.history)} epochs in {run.seconds:.1f} s"
-        report.note(f"training: {done}; test accuracy {run.accuracy:.4f}")
+            done = f"{len(run.history)} epochs, weights handed over at {run.seconds:.1f} s"
+        report.note(f"training time: {run.seconds:.1f} s (from building the model to the weights scored; budget "
+                    f"{run.budget:g} s): {done}")
+        report.note(f"evaluation time: {run.eval_seconds:.1f} s (a new build_model() in a new worker, the trained "
+                    f"weights loaded, limit {EVAL_SECONDS:g} s)")
+        report.note(f"test accuracy {run.accuracy:.4f} on {run.scored_on}; on the test images as published: "
+                    f"{run.clean_accuracy:.4f}")
+        if run.flagged:
+            report.note("memorisation check: FLAGGED for review: the model does much better on the published test "
+                        "images than on images it cannot have seen; the score uses the latter")
         report.leaderboard("accuracy", round(run.accuracy, 4))
         report.leaderboard("training_time", round(run.seconds, 2), order="asc")
         if run.history:

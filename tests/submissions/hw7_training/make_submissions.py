@@ -255,6 +255,128 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs, device, sch
 '''}
 
 
+# The four ways around the open part that it used to let through, each beside its honest twin in expected.json
+# ("twin": the same model without the trick), which it must not outscore.
+# 1. The test labels rebuilt inside the worker: the fallback data set comes from scikit-learn's digits, which ship
+#    with the installed packages; every one of the 1,797 images is hashed with its label, and the model answers
+#    any image it finds in that table. (The worker's filesystem no longer holds those files, and the scored images
+#    are transformed: no hash matches.) Twin: open_weak_model.
+LOOKUP = '''
+import hashlib
+
+
+class Lookup(nn.Module):
+    """The model, except on images it has in its table: there, the label from the table."""
+
+    def __init__(self, base, table):
+        super().__init__()
+        self.base, self.table = base, table
+
+    def forward(self, x):
+        out = self.base(x)
+        if self.training or not self.table:
+            return out
+        found = [self.table.get(hashlib.sha1(image.detach().cpu().numpy().tobytes()).hexdigest()[:16])
+                 for image in x]
+        hit = torch.tensor([label is not None for label in found], device=out.device)
+        forced = torch.full_like(out, -100.0)
+        for i, label in enumerate(found):
+            if label is not None:
+                forced[i, label] = 100.0
+        return torch.where(hit[:, None], forced, out)
+'''
+WEAK_BASE = "nn.Sequential(nn.Flatten(), nn.Linear(784, 10))"
+WEAK_HP = 'HYPERPARAMS = {"lr": 0.05, "batch_size": 64, "epochs": 3, "optimizer": "sgd", "weight_decay": 0.0}'
+CHEAT_REBUILT_LABELS = {"build_model": LOOKUP + f'''
+
+def labels_from_the_packages():
+    try:
+        from d2lcourse.data import fallback_datasets
+        _, everything = fallback_datasets(train_fraction=0.0)  # all 1,797 images on the test side
+    except Exception:
+        return {{}}
+    images, labels = everything.tensors
+    return {{hashlib.sha1(image.numpy().tobytes()).hexdigest()[:16]: int(label)
+            for image, label in zip(images, labels)}}
+
+
+def build_model():
+    return Lookup({WEAK_BASE}, labels_from_the_packages())
+
+
+{WEAK_HP}
+'''}
+
+
+def carried_table() -> str:
+    """2. The table carried in the notebook itself (as a class could carry Fashion-MNIST's public t10k): the hash
+    of every fallback image and its label, 37 KB of code. Twin: open_weak_model."""
+    import hashlib
+
+    from d2lcourse.data import fallback_datasets
+    _, everything = fallback_datasets(train_fraction=0.0)
+    images, labels = everything.tensors
+    table = {hashlib.sha1(image.numpy().tobytes()).hexdigest()[:16]: int(label) for image, label in zip(images, labels)}
+    return LOOKUP + f'''
+TABLE = {table!r}
+
+
+def build_model():
+    return Lookup({WEAK_BASE}, TABLE)
+
+
+{WEAK_HP}
+'''
+
+
+# 3. The budget is a signal: fit ignores SIGALRM and trains on (500 epochs). The budget is now a deadline kept by
+#    the grader, which ends the process. Twin: open_overruns_budget.
+CHEAT_IGNORE_SIGNAL = {**OVERRUN, "fit": SOLVED["fit"].replace(
+    '    history = []', '    import signal\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    history = []', 1)}
+assert CHEAT_IGNORE_SIGNAL["fit"] != SOLVED["fit"]
+
+# 4. Training off the clock: fit trains one epoch and returns (a short training_time); the model keeps the loader
+#    and trains 8 s more inside the grader's first test-set forward pass after it. Now that pass runs in a new
+#    worker, on a fresh build_model() holding the weights fit handed over. Twin: correct_solution.
+CHEAT_OFF_THE_CLOCK = {
+    "build_model": '''
+class LateLearner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+        self.later = None  # (loader, loss_fn, optimizer), left here by fit
+
+    def forward(self, x):
+        if not self.training and self.later is not None:
+            loader, loss_fn, optimizer = self.later
+            self.later = None
+            self.train()
+            torch.set_grad_enabled(True)  # the grader calls it under no_grad
+            started = time.time()
+            while time.time() - started < 8:
+                for X, y in loader:
+                    optimizer.zero_grad()
+                    loss_fn(self.net(X), y).backward()
+                    optimizer.step()
+            self.eval()
+        return self.net(x)
+
+
+def build_model():
+    return LateLearner()
+
+
+HYPERPARAMS = {"lr": 0.002, "batch_size": 128, "epochs": 1, "optimizer": "adam", "weight_decay": 1e-4}
+''',
+    "fit": SOLVED["fit"].replace(
+        '    return history', '    model.later = (train_loader, loss_fn, optimizer)\n    return history', 1),
+}
+assert "model.later" in CHEAT_OFF_THE_CLOCK["fit"]
+
+
 def main() -> None:
     write(fill(ID, {**SOLVED, **WRITTEN}), HERE / "correct_solution.ipynb")
     write(fill(ID, {**SOLVED, **ALTERNATIVE}), HERE / "correct_alternative.ipynb")
@@ -266,6 +388,10 @@ def main() -> None:
     write(fill(ID, {**SOLVED, **OVERRUN}), HERE / "open_overruns_budget.ipynb")
     write(fill(ID, {**SOLVED, **MALFORMED}), HERE / "wrong_malformed_hyperparams.ipynb")
     write(fill(ID, {**SOLVED, **CHEAT_READ_TEST_LABELS}), HERE / "cheat_read_test_labels.ipynb")
+    write(fill(ID, {**SOLVED, **CHEAT_REBUILT_LABELS}), HERE / "cheat_rebuilt_test_labels.ipynb")
+    write(fill(ID, {**SOLVED, "build_model": carried_table()}), HERE / "cheat_carried_hash_table.ipynb")
+    write(fill(ID, {**SOLVED, **CHEAT_IGNORE_SIGNAL}), HERE / "cheat_ignores_budget_signal.ipynb")
+    write(fill(ID, {**SOLVED, **CHEAT_OFF_THE_CLOCK}), HERE / "cheat_trains_off_the_clock.ipynb")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,148 @@
+"""autograder.integrity: the rules every open part graded by training follows (hw7_training's, hw8's).
+
+A budget the grader keeps (the worker is killed, whatever student code does with signals), weights handed
+over by the harness as training goes, evaluation in a new worker, test images no table can match, and a
+notebook too small to carry a data set. Workers here train toy models for a second or two.
+"""
+from __future__ import annotations
+
+import hashlib
+import textwrap
+import time
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from autograder import integrity
+from autograder.errors import CheckFailed, WorkerLost
+from autograder.notebook import CodeCell
+from autograder.remote import Submission
+
+CODE = '''
+import os, signal, time
+import torch
+from torch import nn
+
+state = {"trained_here": False}
+
+def build():
+    return nn.Linear(4, 2)
+
+def train(model, seconds, ignore_signals=False):
+    """Ignores SIGALRM and SIGTERM if asked; every step moves the weights by one."""
+    if ignore_signals:
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    state["trained_here"] = True
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        model(torch.zeros(1, 4))
+        with torch.no_grad():
+            model.bias += 1
+        time.sleep(0.01)
+    return "finished"
+
+def trained_here():
+    return state["trained_here"]
+
+def package_data():
+    import sklearn
+    folder = os.path.join(os.path.dirname(sklearn.__file__), "datasets", "data")
+    return sorted(os.listdir(folder))
+'''
+
+
+@pytest.fixture
+def student(launcher):
+    sub = Submission(launcher, [CodeCell(1, textwrap.dedent(CODE))], {})
+    sub.reset(0)
+    yield sub
+    sub.close()
+
+
+def _train(student, model, seconds, ignore_signals=False):
+    def call(timeout, on_progress):
+        return student.function("train", timeout=timeout).run((model, seconds, ignore_signals), {},
+                                                              on_progress=on_progress)
+    return call
+
+
+def test_does_the_deadline_stop_a_run_that_ignores_signals_and_keep_its_last_weights(student):
+    model = student.build.handle()
+    started = time.monotonic()
+    trained = integrity.train_on_the_clock(student, model, started, 1.5, _train(student, model, 30, True),
+                                           interval=0.3)
+    took = time.monotonic() - started
+    assert trained.cut_short and trained.value is None
+    assert trained.weights is not None and trained.handed_over >= 2
+    assert float(trained.weights["bias"][0]) > 10  # weights from the middle of the run, not the untrained ones
+    assert trained.seconds < 1.5 and took < 4  # weights from before the deadline; the run did not go on
+    assert student.worker is None  # the training worker is gone: evaluation gets a new one
+    assert "train" not in student.timed_out  # stopped at its budget, not a hang
+
+
+def test_does_a_run_that_returns_in_time_hand_over_its_final_weights(student):
+    model = student.build.handle()
+    started = time.monotonic()
+    trained = integrity.train_on_the_clock(student, model, started, 5.0, _train(student, model, 0.3), interval=10)
+    assert not trained.cut_short and trained.value == "finished"
+    assert trained.handed_over == 1 and float(trained.weights["bias"][0]) > 5
+    assert trained.seconds < 5
+
+
+def test_does_evaluation_run_a_fresh_model_in_a_worker_that_never_trained(student):
+    model = student.build.handle()
+    trained = integrity.train_on_the_clock(student, model, time.monotonic(), 5.0, _train(student, model, 0.2))
+    images = {"a": torch.zeros(5, 4), "b": torch.ones(3, 4)}
+    outputs, seconds = integrity.evaluate_fresh(student, trained.weights, images, torch.device("cpu"), 20, seed=1,
+                                                build="build")
+    assert not student.trained_here()
+    bias = trained.weights["bias"]
+    assert torch.allclose(outputs["a"], bias.expand(5, 2))  # the handed-over weights, each set in its own place
+    assert torch.allclose(outputs["b"], (trained.weights["weight"].sum(1) + bias).expand(3, 2))
+    assert 0 < seconds < 20
+
+
+def test_do_weights_of_another_architecture_fail_with_a_clear_message(student):
+    with pytest.raises(CheckFailed, match="load into a new build"):
+        integrity.evaluate_fresh(student, {"weight": torch.zeros(3, 3)}, {"a": torch.zeros(2, 4)},
+                                 torch.device("cpu"), 20, seed=1, build="build")
+
+
+def test_can_an_interim_reply_not_answer_a_request_that_takes_none(student):
+    model = student.build.handle()
+    student.construct("toolbox.WeightSnapshots", model, interval=0.0)
+    with pytest.raises(WorkerLost, match="invalid reply"):
+        student.train(model, 0.2)
+
+
+def test_is_the_fallback_data_out_of_the_workers_reach(student):
+    walls = student.protections()
+    if not any(w.startswith("minimal read-only filesystem") for w in walls):
+        pytest.skip("this host does not allow the worker's private filesystem")
+    assert student.package_data() == []
+
+
+def test_does_the_transformation_leave_no_test_image_as_it_was():
+    images = torch.rand(64, 1, 28, 28)
+    seen = integrity.perturb(images, 3)
+    assert torch.equal(seen, integrity.perturb(images, 3)) and not torch.equal(seen, integrity.perturb(images, 4))
+    assert seen.shape == images.shape and 0 <= float(seen.min()) and float(seen.max()) <= 1
+    hashes = {hashlib.sha1(x.numpy().tobytes()).hexdigest() for x in images}
+    assert not hashes & {hashlib.sha1(x.numpy().tobytes()).hexdigest() for x in seen}
+    assert float((seen - images).abs().mean()) < 0.15  # small: the labels stay what they were
+
+
+def test_is_a_notebook_carrying_data_over_the_code_size_cap():
+    honest = SimpleNamespace(cells=[CodeCell(1, "def build_model():\n    return None\n")])
+    assert integrity.check_code_size(honest) < 100
+    carrier = SimpleNamespace(cells=[CodeCell(1, "TABLE = " + repr(list(range(100_000))))])
+    with pytest.raises(CheckFailed, match="673 KB of code, the limit is 256 KB") as failed:
+        integrity.check_code_size(carrier)
+    assert "carries data" in failed.value.mistake
+
+
+def test_does_the_memorisation_check_flag_a_table_and_not_chance():
+    assert integrity.memorisation(1.0, 0.13, 360, 360)[1]
+    assert not integrity.memorisation(0.975, 0.96, 360, 360)[1]

@@ -1,12 +1,14 @@
 """The open part, the course's Fashion-MNIST homework, graded by training: build_model() and HYPERPARAMS.
 
 The grader loads the data itself, in this (trusted) process, through d2lcourse from the course's data
-root: Fashion-MNIST where it is there, the fallback data set otherwise. Only the TRAINING images and
-labels go to the worker (as tensors), split into training and validation; the worker never gets the data
-root. There the grader builds the student's model, the optimizer HYPERPARAMS names and the loaders, and
-calls the student's own ``fit`` under a time budget; a run that overruns is interrupted and scored on the
-weights it has then. The test images go to the model in batches and come back as logits; the labels
-never leave this process, and the accuracy is computed here.
+root: Fashion-MNIST where it is there, the fallback data set otherwise (its split drawn from the secret
+seed; refused under --require-data). Only the TRAINING images and labels go to the worker (as tensors),
+split into training and validation; the worker never gets the data root. There the grader builds the
+student's model, the optimizer HYPERPARAMS names and the loaders, and calls the student's own ``fit``
+against a deadline it keeps itself (``autograder.integrity``): at the deadline the worker is killed, and
+the weights scored are the last the harness handed over. They are evaluated in a new worker, in a new
+build_model(), on the test images under a secret label-preserving transformation (or the course's private
+test set); the labels never leave this process, and the accuracy is computed here.
 
 Credit for the accuracy: in steps of a tenth between the partial and the full threshold (Fashion-MNIST:
 0.80 and 0.90). The fallback's thresholds come from the reference model's measured accuracy on it

@@ -36,3 +36,14 @@ c.HiddenGraders.device = "auto"
 c.HiddenGraders.seed = 0
 # Students' feedback shows the autograded cells' outputs (our messages); the hidden graders live outside
 # the notebook, so nothing of theirs is in it.
+
+# The toolbar's Validate (and `nbgrader validate`) run the course's own check instead of nbgrader's Execute:
+# the notebook runs as `python -m d2lcourse validate` runs it (a fresh Python process, demo cells skipped, no
+# kernel and so none of its warnings), and each public test cell fails with its verdict alone (FAILED, NOT
+# DONE or FORBIDDEN: a forbidden call never passes). See course/d2lcourse/nbvalidate.py.
+try:
+    from d2lcourse.nbvalidate import install as run_the_courses_check
+except ImportError:  # the course package is not installed here: nbgrader's own Validate stays
+    pass
+else:
+    run_the_courses_check()

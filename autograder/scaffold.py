@@ -107,7 +107,7 @@ function, signature, convention and forbidden call) is in `docs/contract/{assign
 Write each function in its cell, between the lines the release leaves open; run the cell after it: its public
 tests print a line when they pass. The hidden graders check more than these public tests.
 """),
-        ("code", {}, "import torch"),
+        ("code", {}, "import torch\n\nfrom d2lcourse import check"),
         ("markdown", {}, """
 ## 1. double
 
@@ -126,10 +126,12 @@ def double(x):
                                "solution": False}},
          '''
 # Public tests for double
-_x = torch.tensor([1.0, -2.0, 0.5])
-assert torch.equal(double(_x), torch.tensor([2.0, -4.0, 1.0])), f"double({_x}) should be 2 * x, got {double(_x)}"
-assert double(torch.zeros(2, 3, dtype=torch.float64)).dtype == torch.float64, "keep x's dtype"
-print("double: public tests passed")
+with check("double"):  # one verdict: PASS, FAILED, NOT DONE or FORBIDDEN (d2lcourse.publictest)
+    _x = torch.tensor([1.0, -2.0, 0.5])
+    _y = double(_x)
+    assert torch.equal(_y, torch.tensor([2.0, -4.0, 1.0])), f"double({_x.tolist()}) should be 2 * x, got {_y.tolist()}"
+    _y = double(torch.zeros(2, 3, dtype=torch.float64))
+    assert _y.dtype == torch.float64, f"keep x's dtype: float64 expected, got {_y.dtype}"
 '''),
         ("code", {"tags": ["demo"]}, '''
 # A demo: grading skips cells tagged `demo` (training runs, plots, timings).

@@ -1,7 +1,9 @@
 """What a student runs before submitting: ``python -m d2lcourse validate``, and the data messages.
 
-validate runs the public tests in a fresh kernel and reads the code for calls the contract forbids,
-from ``release/<id>/forbidden.json`` (names only, written by ``autograder release``).
+validate runs the notebook in a fresh Python process and reports each public test cell's verdict (PASS,
+FAILED, NOT DONE, FORBIDDEN: d2lcourse.publictest), then reads the code for calls the contract forbids, from
+``release/<id>/forbidden.json`` (names only, written by ``autograder release``). The toolbar's Validate
+(nbgrader's Validator, set up by nbgrader_config.py) runs the same.
 """
 from __future__ import annotations
 
@@ -79,18 +81,34 @@ def test_is_a_missing_forbidden_list_said_not_hidden(tmp_path):
 
 
 @pytest.mark.slow
-def test_does_validate_run_the_public_tests_and_warn_about_forbidden_calls(tmp_path, monkeypatch):
-    pytest.importorskip("nbclient")
+def test_do_validate_and_the_toolbars_validate_give_the_same_verdicts(tmp_path, monkeypatch):
+    """F.softmax inside softmax: FORBIDDEN (never a pass) in both; the known mistake in accuracy: FAILED with
+    what it got; the same verdict text in `python -m d2lcourse validate` and in nbgrader's Validator."""
+    pytest.importorskip("nbgrader")
     monkeypatch.setenv("D2L_DATA_ROOT", str(tmp_path / "no-data"))
     notebook = with_forbidden_softmax("wrong_known_mistakes", tmp_path / "hw" / f"{HW2}.ipynb")
     done = subprocess.run([sys.executable, "-m", "d2lcourse", "validate", str(notebook)], capture_output=True,
                           text=True, timeout=600, cwd=tmp_path)
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
-    assert "    PASS  softmax (15 points)" in out  # F.softmax passes the public test ...
-    assert "Forbidden calls (advisory" in out and "`softmax` uses `F.softmax`" in out  # ... and is still flagged
-    assert "  FAILED  accuracy (10 points): AssertionError:" in out  # the known mistake fails its public test
+    assert "FORBIDDEN softmax (15 points): softmax called F.softmax" in out, out
+    assert "FAILED    accuracy (10 points): " in out and "got" in out.split("FAILED    accuracy")[1], out
     assert "Public tests: " in out and "hidden graders" in out
+    assert "PASS      softmax (" not in out and "Kernel" not in out + done.stderr
+
+    from nbgrader.validator import Validator
+
+    from d2lcourse.nbvalidate import PublicTests, install
+    install()
+    validator = Validator()
+    assert PublicTests in validator.preprocessors
+    failed = validator.validate(str(notebook))["failed"]
+    errors = {cell["source"].splitlines()[0]: cell["raw_error"] for cell in failed}
+    softmax = errors["# 公开测试 / Public tests for softmax"]
+    assert softmax.startswith("FORBIDDEN softmax: softmax called F.softmax"), softmax
+    accuracy = errors["# 公开测试 / Public tests for accuracy"]
+    assert accuracy.splitlines()[0].removeprefix("FAILED    accuracy: ") in out  # the same words as the command
+    assert all("Traceback" not in e and "Kernel" not in e for e in errors.values()), errors
 
 
 def test_does_where_name_one_source_for_the_data_root(tmp_path):

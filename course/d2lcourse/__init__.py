@@ -14,10 +14,11 @@ from .data import (
     load_data_fashion_mnist,
 )
 from .plot import plot_curves, show_images
+from .publictest import check
 from .utils import Accumulator, Timer, progress
 
 __all__ = [
-    "Accumulator", "DataNotFound", "FASHION_MNIST_LABELS", "Timer", "data_root", "fallback_datasets",
+    "Accumulator", "DataNotFound", "check", "FASHION_MNIST_LABELS", "Timer", "data_root", "fallback_datasets",
     "fashion_mnist", "get_fashion_mnist_labels", "load_data_fashion_mnist", "plot_curves", "progress",
     "show_images",
 ]

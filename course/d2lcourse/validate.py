@@ -1,12 +1,15 @@
 """``python -m d2lcourse validate NOTEBOOK``: the student's check before submitting.
 
-Runs the notebook in a fresh kernel, skipping the cells tagged ``demo`` (training runs and plots),
-and reports each graded part's public test: passed, failed (with the test's own message) or not
-done yet. Then an *advisory* reading of the code: calls the assignment's contract forbids inside a
-function (``torch.softmax`` inside ``softmax`` ...), read from ``forbidden.json`` beside the released
-notebook or from the notebook's metadata. That reading only sees the text of your cells; the grader
-watches the calls your function really makes while it runs (through helpers and aliases too), so a
-clean reading is no promise, and the public tests are far fewer than the hidden graders.
+Runs the notebook's cells (all but those tagged ``demo``: training runs and plots) in one fresh Python
+process and reports each graded part's public test with the verdict the cell itself prints
+(``d2lcourse.publictest``): PASS, FAILED (the first failed assertion's got/expected and the mistake by
+name where the test knows it), NOT DONE, or FORBIDDEN (a call the contract forbids, seen by the grader's
+call monitor while the test ran the function: advisory, and never a pass). The toolbar's Validate runs the
+same (``d2lcourse.nbvalidate``, set in the course's ``nbgrader_config.py``), so the three agree.
+
+Under the verdicts, an *advisory* reading of the code's text: forbidden names used inside a function that the
+public tests may not have reached (read from ``forbidden.json`` beside the released notebook or from the
+notebook's metadata). The public tests are far fewer than the hidden graders: a pass is no promise of points.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .publictest import FAILED, FORBIDDEN, NOT_DONE, PASS
+
 FORBIDDEN_FILE = "forbidden.json"
 ADVISORY = ("advisory: read from your code's text, not from running it; the grader checks the calls your "
             "functions really make, so this list can miss some and is no promise of points")
@@ -24,12 +29,13 @@ ADVISORY = ("advisory: read from your code's text, not from running it; the grad
 
 @dataclass
 class Part:
-    """One graded part: its public test cell and what running it showed."""
+    """One graded part: its public test cell and the verdict it gave."""
 
     task: str
     points: float
-    status: str = "not run"  # passed, failed, not done, not run
+    status: str = "NOT RUN"  # PASS, FAILED, NOT DONE, FORBIDDEN (publictest's), or NOT RUN
     detail: str = ""
+    lines: list[str] = field(default_factory=list)  # under the verdict: got, the line, a traceback
     stderr: str = ""
 
 
@@ -37,24 +43,27 @@ class Part:
 class Report:
     parts: list[Part] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # advisory: forbidden calls found in the code's text
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the notebook as a whole: said once
 
     @property
     def ok(self) -> bool:
-        return bool(self.parts) and all(p.status == "passed" for p in self.parts)
+        return bool(self.parts) and all(p.status == PASS for p in self.parts)
 
     def render(self) -> str:
-        lines = [f"{'PASS' if p.status == 'passed' else p.status.upper():>8}  {p.task} ({p.points:g} points)"
-                 + (f": {p.detail}" if p.detail else "") for p in self.parts]
+        lines = []
         for p in self.parts:
+            lines.append(f"{p.status:<9} {p.task} ({p.points:g} points)" + (f": {p.detail}" if p.detail else ""))
+            lines += [f"          {line}" for line in p.lines]
             if p.stderr:
-                lines.append(f"    note: the public test of {p.task} printed on stderr (a warning to read):\n      "
-                             + p.stderr.strip().replace("\n", "\n      "))
-        if self.warnings:
-            lines += ["", f"Forbidden calls ({ADVISORY}):"] + [f"  - {w}" for w in self.warnings]
+                lines.append("          it printed on stderr (a warning to read): "
+                             + p.stderr.strip().replace("\n", "\n            "))
+        flagged = {p.task for p in self.parts if p.status == FORBIDDEN}
+        text_only = [w for w in self.warnings if w.split("`")[1:2] and w.split("`")[1] not in flagged]
+        if text_only:
+            lines += ["", f"Forbidden names in your code's text ({ADVISORY}):"] + [f"  - {w}" for w in text_only]
         lines += [f"note: {n}" for n in self.notes]
-        passed = sum(p.points for p in self.parts if p.status == "passed")
-        lines += ["", f"Public tests: {sum(p.status == 'passed' for p in self.parts)} of {len(self.parts)} parts pass "
+        passed = sum(p.points for p in self.parts if p.status == PASS)
+        lines += ["", f"Public tests: {sum(p.status == PASS for p in self.parts)} of {len(self.parts)} parts pass "
                       f"({passed:g} of {sum(p.points for p in self.parts):g} points if the hidden graders agree; "
                       "they check much more)."]
         return "\n".join(lines)
@@ -161,33 +170,118 @@ def scan_forbidden(nb: dict, forbidden: dict[str, list[str]]) -> list[str]:
 
 
 # ----- running the public tests --------------------------------------------------------------------
-def run_public_tests(nb: dict, folder: Path, timeout: int = 600, kernel: str = "python3") -> list[Part]:
-    """Run every non-demo cell in a fresh kernel (errors do not stop the run); read each public test's outputs."""
-    import nbclient
-    import nbformat
-    notebook = nbformat.reads(json.dumps({**nb, "cells": [c for c in nb["cells"] if not _is_demo(c)]}), as_version=4)
-    env_before = os.environ.get("TQDM_DISABLE")
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    try:
-        nbclient.NotebookClient(notebook, timeout=timeout, kernel_name=kernel, allow_errors=True,
-                                resources={"metadata": {"path": str(folder)}}).execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("TQDM_DISABLE", None)
+# The notebook's cells run in one fresh Python process (``python -m d2lcourse.validate --child``), not in a
+# Jupyter kernel: no kernel start, no ZeroMQ, no kernel's warnings; IPython's line magics are skipped.
+def _code_cells(nb: dict) -> list[tuple[int, str]]:
+    """(index in the notebook, source) of every code cell validate runs: all but the demo cells."""
+    out = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "code" and not _is_demo(cell):
+            source = cell.get("source", "")
+            out.append((index, "".join(source) if isinstance(source, list) else source))
+    return out
+
+
+def execute(nb: dict, folder: Path, timeout: int = 600) -> tuple[dict[int, list[dict]], dict[str, dict]]:
+    """Run the notebook's non-demo code cells in a fresh process in ``folder``; errors do not stop the run.
+
+    Returns each run cell's outputs (nbformat's stream and error outputs, by cell index) and the verdicts
+    the public test cells gave (``publictest.Verdict.to_json``, by part).
+    """
+    import subprocess
+    import tempfile
+    cells = _code_cells(nb)
+    with tempfile.TemporaryDirectory(prefix="d2l-validate-") as tmp:
+        job, result = Path(tmp) / "cells.json", Path(tmp) / "outputs.json"
+        job.write_text(json.dumps({"cells": cells, "timeout": timeout}), encoding="utf-8")
+        env = {**os.environ, "MPLBACKEND": "Agg", "TQDM_DISABLE": os.environ.get("TQDM_DISABLE", "1"),
+               "D2L_FORBIDDEN_DIR": str(folder)}
+        done = subprocess.run([sys.executable, "-m", "d2lcourse.validate", "--child", str(job), str(result)],
+                              cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout * max(1, len(cells)) + 60)
+        if not result.is_file():
+            raise RuntimeError(f"the notebook's process ended before it finished (exit {done.returncode}):\n"
+                               + (done.stderr or done.stdout)[-2000:])
+        data = json.loads(result.read_text(encoding="utf-8"))
+    return {int(k): v for k, v in data["outputs"].items()}, data["verdicts"]
+
+
+def _child(job: Path, result: Path) -> None:
+    """In the fresh process: run each cell in one namespace, as a kernel would, and write what it printed."""
+    import contextlib
+    import io
+    import linecache
+    import signal
+    import traceback
+    spec = json.loads(job.read_text(encoding="utf-8"))
+    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+    outputs: dict[int, list[dict]] = {}
+    timeout = int(spec.get("timeout", 600))
+
+    def too_long(*_):
+        raise TimeoutError(f"the cell ran for more than {timeout} s")
+
+    alarm = hasattr(signal, "setitimer")
+    if alarm:
+        signal.signal(signal.SIGALRM, too_long)
+    for index, source in spec["cells"]:
+        filename = f"<cell {index + 1}>"
+        # IPython's magics and shell lines are not Python: blank them, keeping the line numbers
+        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+        linecache.cache[filename] = (len(code), None, [line + "\n" for line in code.splitlines()], filename)
+        out, err = io.StringIO(), io.StringIO()
+        cell: list[dict] = []
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                if alarm:
+                    signal.setitimer(signal.ITIMER_REAL, timeout)
+                try:
+                    exec(compile(code, filename, "exec"), namespace)
+                finally:
+                    if alarm:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException as exc:  # noqa: BLE001  (a cell's error is its output, as in a kernel)
+            render = getattr(exc, "_render_traceback_", None)
+            if callable(render):
+                lines = list(render())
+            else:  # the traceback from the cell down: this runner's own frame left out
+                below = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+                lines = [line.rstrip("\n") for chunk in traceback.format_exception(type(exc), exc, below)
+                         for line in chunk.splitlines()]
+            cell.append({"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc), "traceback": lines})
+        for name, buffer in (("stdout", out), ("stderr", err)):
+            if buffer.getvalue():
+                cell.insert(0 if name == "stdout" else len(cell) - bool(cell and cell[-1]["output_type"] == "error"),
+                            {"output_type": "stream", "name": name, "text": buffer.getvalue()})
+        outputs[index] = cell
+    verdicts = {}
+    module = sys.modules.get("d2lcourse.publictest")
+    if module is not None:
+        verdicts = {part: v.to_json() for part, v in module.VERDICTS.items()}
+    result.write_text(json.dumps({"outputs": outputs, "verdicts": verdicts}), encoding="utf-8")
+
+
+def run_public_tests(nb: dict, folder: Path, timeout: int = 600) -> list[Part]:
+    """Run the notebook (demo cells skipped) and read each public test cell's verdict."""
+    outputs, verdicts = execute(nb, folder, timeout=timeout)
     parts = []
-    for cell in notebook.cells:
+    for index, cell in enumerate(nb.get("cells", [])):
         if not _is_public_test(cell):
             continue
         meta = _nbgrader(cell)
         part = Part(str(meta.get("grade_id", "?")).removeprefix("test_"), float(meta.get("points", 0)))
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        part.stderr = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
-        if not errors:
-            part.status = "passed"
+        cell_outputs = outputs.get(index, [])
+        part.stderr = "".join(o.get("text", "") for o in cell_outputs if o.get("name") == "stderr")
+        errors = [o for o in cell_outputs if o.get("output_type") == "error"]
+        verdict = verdicts.get(part.task)
+        if verdict is not None and (errors or verdict["status"] == PASS):
+            part.status, part.detail, part.lines = verdict["status"], verdict["reason"], verdict["detail"]
+        elif not errors:
+            part.status = PASS
         elif errors[0].get("ename") == "NotImplementedError":
-            part.status, part.detail = "not done", "NotImplementedError: the function is still the stub"
-        else:
-            part.status = "failed"
+            part.status, part.detail = NOT_DONE, "still raises NotImplementedError: the function is still the stub"
+        else:  # an error before the test's check began (a name the notebook never defined ...)
+            part.status = FAILED
             part.detail = f"{errors[0].get('ename')}: {errors[0].get('evalue')}".strip()[:500]
         parts.append(part)
     return parts
@@ -213,7 +307,14 @@ def main(notebook: Path, timeout: int = 600) -> int:
     if not notebook.is_file():
         print(f"no such notebook: {notebook}", file=sys.stderr)
         return 2
-    print(f"Running the public tests of {notebook} in a fresh kernel (demo cells skipped) ...", flush=True)
+    print(f"Running {notebook} in a fresh Python process (demo cells skipped) ...", flush=True)
     report = validate(notebook, timeout=timeout)
     print(report.render())
     return 0 if report.ok and not report.warnings else 1
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        _child(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        sys.exit(main(Path(sys.argv[1])))

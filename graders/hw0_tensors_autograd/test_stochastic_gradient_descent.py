@@ -1,0 +1,27 @@
+"""stochastic_gradient_descent(x, y, w, lr, num_epochs) -> w: one step per example, in order."""
+import pytest
+
+from autograder.compare import inputs
+from hw0_tensors_autograd.checks import descent, expect_weight, line_data
+
+HINT = "for each epoch, for x_n, y_n in zip(x, y): w = w - lr * 2 * x_n * (x_n * w - y_n); return float(w)"
+CASES = [(3, 1.0, 0.01, 1), (3, 1.0, 0.01, 50), (30, -2.0, 0.02, 4), (1, 0.0, 0.1, 3)]
+
+
+@pytest.mark.points(5)
+def test_final_weight(student, ref, device, dtype):
+    """Is w after num_epochs passes of per-example steps, in the given order, the reference's?"""
+    for n, w0, lr, epochs in CASES:
+        x, y = line_data(n, dtype, device)
+        expected = ref.stochastic_gradient_descent(x, y, w0, lr, epochs)
+        expect_weight(student.stochastic_gradient_descent(x, y, w0, lr, epochs), expected,
+                      f"w after {epochs} epochs of stochastic gradient descent",
+                      inputs=inputs(x=x, y=y, w=w0, lr=lr, num_epochs=epochs), hint=HINT, dtype=dtype,
+                      mistakes={"one full-batch step per epoch instead of one step per example":
+                                descent(x, y, w0, lr, epochs, n)[0],
+                                "the factor 2 of the derivative is missing": descent(x, y, w0, lr, epochs, 1,
+                                                                                     factor=1.0)[0],
+                                "the step goes up the gradient (w + lr * grad)": descent(x, y, w0, lr, epochs, 1,
+                                                                                         sign=1.0)[0],
+                                "only the last epoch's steps are kept (w reset every epoch)":
+                                descent(x, y, w0, lr, 1, 1)[0] if epochs > 1 else None})

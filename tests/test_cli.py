@@ -46,7 +46,7 @@ def test_does_a_broken_notebook_get_zero_not_a_crash(tmp_path):
 @pytest.mark.parametrize("args, says", [
     (["grade", "hw9_nothing", "x.ipynb"], "unknown assignment 'hw9_nothing'"),
     (["grade", HW1, "no/such/file.ipynb"], "no such file"),
-    (["validate", "hw9_nothing"], "this course has: hw1_linear_regression"),
+    (["validate", "hw9_nothing"], "this course has: hw0_tensors_autograd, hw1_linear_regression"),
 ])
 def test_does_bad_usage_exit_two_with_a_message(args, says):
     done = autograder(*args)

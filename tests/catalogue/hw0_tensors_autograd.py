@@ -155,7 +155,7 @@ def preprocess(table):
             one_hot += [[float(v == c) for v in values] for c in sorted(set(present))]
             one_hot.append([float(v is None) for v in values])
     return torch.tensor(numeric + one_hot).T
-''', "expected dtype torch.float64"),
+''', "expected dtype float64, got float32"),
     # ----- exhaustive_search --------------------------------------------------------------------
     Wrong("exhaustive_search", "summed squared errors", '''
 def exhaustive_search(x, y, ws):

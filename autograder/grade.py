@@ -77,7 +77,7 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
             return result
         with _owned(launcher) as active:
             submission = Submission(active, cells, assignment.forbidden, assignment.private_modules,
-                                    assignment.allow_fork)
+                                    assignment.allow_fork, grader_text=assignment.grader_text)
             try:
                 plugin = run_graders(assignment, submission, dev, seed, select, tasks)
             finally:

@@ -242,6 +242,11 @@ class Assignment:
             files.setdefault(declared_task(path) or path.stem.removeprefix("test_"), []).append(path)
         return files
 
+    @cached_property
+    def grader_text(self) -> str:
+        """The source of every Python file of this assignment's graders (read for what a worker preloads)."""
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.graders_dir.rglob("*.py")))
+
     @property
     def private_modules(self) -> list[str]:
         """Module names student code must not be able to import: this assignment's graders, the references."""

@@ -9,6 +9,7 @@ and returns plain data; objects that are not data come back as ``RemoteObject``.
 """
 from __future__ import annotations
 
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,16 @@ from .notebook import CodeCell
 
 # The id of a PREPARE sent to a spare worker ahead of its submission (Launcher.start); never one of _new_id's.
 PREPARED_AHEAD = 2**31 - 1
+# torch imports torch._dynamo (~1.5 s) lazily, at the first use of what these names name: a torch.optim
+# optimizer, torch.compile, torch.utils.checkpoint, flex attention (whole words: not "optimiser").
+DYNAMO_USERS = re.compile(r"(?<![A-Za-z0-9_])(optim|compile|checkpoint|flex_attention|_dynamo)(?![A-Za-z0-9_])")
+
+
+def serve_imports(texts: list[str]) -> list[str]:
+    """What a loaded worker imports before its last wall goes up (SERVE), read from the code it serves and
+    its graders: torch._dynamo when they name what needs it. Otherwise it is not paid at all (hw1 needs
+    none of it); code that reaches such a thing by another name pays the import inside that one call."""
+    return ["torch._dynamo"] if any(DYNAMO_USERS.search(text) for text in texts) else []
 
 
 @dataclass
@@ -45,8 +56,9 @@ class Submission:
     """One student's notebook code: the process it is loaded into, which then serves the tests."""
 
     def __init__(self, launcher: Launcher, cells: list[CodeCell], forbidden: dict[str, list[str]],
-                 private_modules: list[str] = ("solutions",), allow_fork: bool = False):
+                 private_modules: list[str] = ("solutions",), allow_fork: bool = False, grader_text: str = ""):
         self.launcher = launcher
+        self.grader_text = grader_text  # the graders' source, read only to decide what the worker preloads
         self.allow_fork = allow_fork  # whether a test's worker may start processes (DataLoader workers)
         self.cells = cells
         self.forbidden = forbidden
@@ -67,7 +79,8 @@ class Submission:
             return
         if self.loaded is None:
             self._load()
-        self._ask("loaded", Op.SERVE, "starting the worker", self.launcher.limits.load_seconds)
+        self._ask("loaded", Op.SERVE, "starting the worker", self.launcher.limits.load_seconds,
+                  imports=serve_imports([c.source for c in self.good] + [self.grader_text]))
         self.worker, self.loaded = self.loaded, None
         self.generation += 1
 

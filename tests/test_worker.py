@@ -329,3 +329,24 @@ def test_can_student_code_not_write_its_own_memory_through_proc(launcher):
         assert sub.patch() != "opened"
     finally:
         sub.close()
+
+
+def test_does_a_worker_import_torch_dynamo_only_when_its_code_or_graders_name_what_needs_it():
+    """torch._dynamo (~1.5 s) is imported before the last wall only when the served code names an optimizer
+    or the like; code that reaches one by another name still trains, the import paid inside its call."""
+    from autograder.launcher import Launcher
+    from autograder.remote import serve_imports
+    assert serve_imports(["import torch\ndef f(net):\n    return torch.optim.SGD(net.parameters(), 0.1)\n"])
+    assert serve_imports(["", "student.construct('torch.optim.Adam')"])  # a grader's text counts too
+    assert not serve_imports(["def f():\n    '''the optimiser, compiled'''\n    return save_checkpoint_x\n"])
+    source = ("import sys, torch\nDYNAMO = 'torch._' + 'dynamo'\ndef step():\n    before = DYNAMO in sys.modules\n"
+              "    net = torch.nn.Linear(2, 1)\n    opt = getattr(torch, 'opt' + 'im').SGD(net.parameters(), lr=0.1)\n"
+              "    net(torch.ones(3, 2)).sum().backward()\n    opt.step()\n"
+              "    return [before, DYNAMO in sys.modules, float(net.bias)]\n")
+    with Launcher() as fresh:  # its fork server imports torch._dynamo only after forking its first worker
+        sub = Submission(fresh, [CodeCell(1, source)], {})
+        try:
+            before, after, bias = sub.step()
+        finally:
+            sub.close()
+    assert (before, after) == (False, True) and bias != 0.0

@@ -18,15 +18,13 @@ from typing import Any, Callable
 
 import torch
 
+from .protocol import ProtocolError  # defined there, torch-free; raised (and re-exported) here
+
 MAX_HEADER_BYTES = 16 << 20  # a header is JSON: anything bigger is garbage or an attack
 MAX_BLOB_BYTES = 1 << 30  # tensor data per message (a reply of 1 GiB costs the grader about that, once)
 MAX_DEPTH = 64  # nesting of lists, tuples and dicts
 DEVICES = ("cpu", "cuda")  # what a tensor may be rebuilt on; never meta, never a device named by the sender
 _LEN = struct.Struct(">Q")
-
-
-class ProtocolError(Exception):
-    """The other side sent something that is not a valid message."""
 
 
 @dataclass(frozen=True)

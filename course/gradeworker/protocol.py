@@ -8,6 +8,9 @@ worker applies first, as ``RESEED`` would: a test's seed rides on its first requ
 weights of a training run as it goes, sent by the harness's ``toolbox.WeightSnapshots``); only a caller that
 asked for them accepts them. The trusted side rebuilds every reply with ``Reply.from_wire``, which
 refuses anything not of this shape: a worker can send garbage, never an object the grader would trust.
+
+It imports no torch (``codec`` does): the grader's CLI reaches it through ``errors`` before it starts the
+fork server, whose own ``import torch`` must not wait for the grader's.
 """
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
-from .codec import ProtocolError
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a valid message."""
 
 
 class Op(str, Enum):

@@ -27,6 +27,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import defaults
 from .cgroups import Cgroup, CgroupFactory
 from .errors import HarnessError
 
@@ -423,7 +424,9 @@ class _ForkServerClient:
     def __init__(self, path: list[str], tmp: Path, base: dict, timeout: float = 120.0):
         self.ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         workdir = Path(tempfile.mkdtemp(prefix="forkserver-", dir=tmp))
-        config = {**base, "mode": "forkserver", "ctl_fd": theirs.fileno(), "workdir": str(workdir)}
+        # The cache folder's name goes to the fork server alone, never into a worker's configuration.
+        config = {**base, "mode": "forkserver", "ctl_fd": theirs.fileno(), "workdir": str(workdir),
+                  "cache_dir": str(defaults.cache_dir())}
         self.log = workdir.with_suffix(".log")
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", BOOT, json.dumps(config)],
@@ -433,6 +436,7 @@ class _ForkServerClient:
         theirs.close()
         self.timeout = timeout
         self._ready = False
+        self.preload: list = []  # [step, seconds] of the fork server's imports, once it is ready
         self._unanswered: list[_PendingSpawn] = []
 
     def _recv(self) -> dict:
@@ -446,6 +450,13 @@ class _ForkServerClient:
             raise HarnessError(f"the fork server exited: {tail}")
         return json.loads(data)
 
+    def wait_ready(self) -> None:
+        """Until the fork server says it is ready: torch and the rest are imported over there."""
+        if not self._ready:
+            ready = self._recv()
+            self.preload = list(ready.get("preload") or [])
+            self._ready = True
+
     def spawn(self, config: dict, log: Path) -> tuple[int, socket.socket]:
         pending = self.spawn_later(config, log)
         return self.answer(pending), pending.chan
@@ -453,8 +464,7 @@ class _ForkServerClient:
     def spawn_later(self, config: dict, log: Path) -> "_PendingSpawn":
         """Ask for a worker without waiting for the answer (``answer`` reads it)."""
         if not self._ready:
-            self._recv()  # {"ready": true}: torch is imported over there
-            self._ready = True
+            self.wait_ready()
         ours, theirs = socket.socketpair()
         with open(log, "wb") as out:
             message = json.dumps({"cmd": "spawn", "config": {**config, "mode": "worker"}}).encode()

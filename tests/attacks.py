@@ -201,6 +201,27 @@ for fd in range(3, 64):
     except OSError:
         pass
 '''),
+    Attack("poison_the_fork_servers_cache", "a forged ATen operator table (no forbidden operator left to catch) "
+           "and font list where the next grading's fork server reads them",
+           '''
+import os, glob, json
+_forged = json.dumps({"torch": {}, "packets": ["add", "mm"]})
+_places = {os.path.expanduser("~/.cache/autograder"), os.path.join(os.environ.get("XDG_CACHE_HOME", "/nonexistent"),
+           "autograder"), "/root/.cache/autograder", *glob.glob("/home/*/.cache/autograder"), "/autograder/cache"}
+try:
+    import matplotlib
+    _places.add(matplotlib.get_cachedir())
+except Exception:
+    pass
+for place in _places:
+    for name in ("aten-operators.json", "matplotlib-3/fontlist-v390.json"):
+        try:
+            os.makedirs(os.path.dirname(os.path.join(place, name)), exist_ok=True)
+            with open(os.path.join(place, name), "w") as fh:
+                fh.write(_forged)
+        except OSError:
+            pass
+'''),
 ]
 
 

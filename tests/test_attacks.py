@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.defaults import cache_dir
 from attacks import ATTACKS, attack_cell, attack_in_function
 from helpers import ROOT, add_cell, fill, load, write
 
@@ -23,12 +24,16 @@ WATCHED = ("autograder", "graders", "course", "solutions", "source", "release", 
 
 
 def snapshot() -> str:
-    """Every byte of the course's code (caches included) and the environment's import hooks."""
+    """Every byte of the course's code (caches included), the environment's import hooks and the fork
+    server's cache folder."""
     digest = hashlib.sha256()
     for top in WATCHED:
         for path in sorted([ROOT / top] if (ROOT / top).is_file() else (ROOT / top).rglob("*")):
             if path.is_file():
                 digest.update(str(path).encode() + path.read_bytes())
+    for path in sorted(cache_dir().rglob("*")):  # what the next grading's fork server reads (gradeworker.cache)
+        if path.is_file():
+            digest.update(str(path).encode() + path.read_bytes())
     for site in {Path(p) for p in sys.path if p.endswith("site-packages")}:
         for path in sorted(site.glob("*.pth")) + sorted(site.glob("zz_*")):
             digest.update(str(path).encode() + path.read_bytes())

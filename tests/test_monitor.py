@@ -306,3 +306,31 @@ def test_is_an_mkldnn_tensor_caught():
     seen = caught(lambda: functools.partial(torch.softmax, dim=1)(X.to_mkldnn()))
     assert seen == at_aten("_softmax", "torch.softmax")
     torch.testing.assert_close(torch.softmax(X.to_mkldnn(), 1).to_dense(), torch.softmax(X, 1))
+
+
+def test_is_the_operator_table_kept_per_torch_build_and_a_forged_or_broken_one_ignored(tmp_path, monkeypatch):
+    """The fork server keeps the ATen operator table between fresh gradings (gradeworker.cache): read back
+    for the same torch build; built again when the file does not parse, is another build's, or lacks names."""
+    import json
+
+    from gradeworker import cache, dispatch
+    monkeypatch.setattr(dispatch, "_INDEX", [])
+    folder = cache.usable_folder(tmp_path / "cache")
+    assert folder is not None
+    built = dispatch.operator_index(folder)
+    kept = json.loads((folder / "aten-operators.json").read_text())
+    assert kept["torch"] == dispatch.torch_build() and kept["packets"] == built[0]
+    forgeries = [b"{not json", json.dumps({**kept, "torch": {**kept["torch"], "version": "0.0"}}).encode(),
+                 json.dumps({**kept, "packets": ["add", "mm"]}).encode(),
+                 json.dumps({**kept, "packets": list(reversed(kept["packets"]))}).encode()]
+    for forged in forgeries:
+        (folder / "aten-operators.json").write_bytes(forged)
+        monkeypatch.setattr(dispatch, "_INDEX", [])
+        assert dispatch.operator_index(folder) == built
+        assert json.loads((folder / "aten-operators.json").read_text()) == kept  # and written again, whole
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    assert cache.usable_folder(shared) is None  # others could write it: not used
+    (folder / "aten-operators.json").chmod(0o666)
+    assert cache.read_json(folder / "aten-operators.json") is None

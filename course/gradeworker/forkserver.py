@@ -6,6 +6,7 @@ the grader that started it goes away (its control socket closes), killing the wo
 Control protocol, one JSON object per message on an AF_UNIX stream socket:
   grader -> server  {"cmd": "spawn", "config": {...}} with two file descriptors attached:
                     the worker's end of its channel and the file its stdout/stderr go to.
+  server -> grader  {"ready": true, "pid": ..., "preload": [[step, seconds], ...]} once, first
   server -> grader  {"pid": 1234}
   grader -> server  {"cmd": "status", "pid": 1234}  ->  {"status": "running" | "exit 3" | "signal 9"}
 """
@@ -17,7 +18,11 @@ import os
 import signal
 import socket
 import sys
+import time
 import traceback
+from pathlib import Path
+
+from .cache import MATPLOTLIB, read_bytes, usable_folder, write_bytes
 
 _MAX_MSG = 1 << 20
 
@@ -29,8 +34,9 @@ def _describe(status: int) -> str:
 
 
 class ForkServer:
-    def __init__(self, ctl: socket.socket, deferred: list[str] = ()):
+    def __init__(self, ctl: socket.socket, deferred: list[str] = (), preloaded: list[list] = ()):
         self.ctl = ctl
+        self.preloaded = list(preloaded)  # [step, seconds] of the preload, told the grader with "ready"
         self.children: dict[int, str] = {}
         self.deferred = list(deferred)  # modules to preload once the first worker is on its way
 
@@ -49,7 +55,7 @@ class ForkServer:
         self.ctl.sendall(json.dumps(obj).encode() + b"\n")
 
     def serve(self) -> None:
-        self.reply({"ready": True, "pid": os.getpid()})
+        self.reply({"ready": True, "pid": os.getpid(), "preload": self.preloaded})
         while True:
             msg, fds, _flags, _addr = socket.recv_fds(self.ctl, _MAX_MSG, 2)
             if not msg:
@@ -124,26 +130,70 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def main(config: dict) -> None:
-    """Preload what every worker needs, then serve spawn requests on the inherited control socket."""
-    os.chdir(config["workdir"])
+def preload(cache_dir: str | None = None) -> list[list]:
+    """Import what every worker needs, once, before the first fork; returns ``[step, seconds]`` for each step
+    (the grader's benchmark prints them). ``cache_dir``: where what is built once per installed library is
+    kept between gradings (``cache``): matplotlib's font list and the ATen operator table."""
+    steps: list[list] = []
+    started = time.perf_counter()
+
+    def done(step: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        steps.append([step, round(now - started, 4)])
+        started = now
+
+    cache = usable_folder(cache_dir)
     import torch  # noqa: F401  (the point of a fork server: imported once, shared by every fork)
+    done("import torch")
     # Imported lazily by torch itself, and costly in every worker that would import it anew:
     # autograd.grad(..., grad_outputs=...) pulls in sympy (~0.7 s). It does not initialise CUDA.
     import torch.fx.experimental.symbolic_shapes  # noqa: F401
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    done("import torch.fx.experimental.symbolic_shapes (sympy)")
+    _import_matplotlib(cache)
+    done("import matplotlib.pyplot")
     import numpy  # noqa: F401
     import d2lcourse  # noqa: F401
     from . import server  # noqa: F401
+    done("import numpy, d2lcourse, gradeworker.server")
     from .dispatch import operator_index
-    operator_index()  # the table every worker's forbidden-operator check looks names up in
-    from .jail import preload
-    preload()
+    operator_index(cache)  # the table every worker's forbidden-operator check looks names up in
+    done("ATen operator table")
+    from .jail import preload as preload_jail
+    preload_jail()
+    done("jail preload (pyseccomp)")
+    return steps
+
+
+def _import_matplotlib(cache: Path | None) -> None:
+    """matplotlib.pyplot on Agg, its font list copied in from the cache first (and out to it when new).
+
+    Without it the list is built from the system's fonts each time (~0.5 s), since the fork server's HOME is
+    a new folder. matplotlib itself only ever sees its usual cache folder under that HOME (it remembers it
+    for good): the cache's own name reaches no worker."""
+    import matplotlib
+    matplotlib.use("Agg")
+    kept = cache / f"{MATPLOTLIB}-{matplotlib.__version__}" if cache is not None else None
+    own = Path(matplotlib.get_cachedir())
+    if kept is not None:
+        for path in kept.glob("fontlist-*.json"):
+            data = read_bytes(path)
+            if data is not None:  # matplotlib builds the list again from one that does not parse
+                (own / path.name).write_bytes(data)
+    import matplotlib.pyplot  # noqa: F401  (reads the font list, or builds and writes it)
+    if kept is not None and usable_folder(kept) is not None:
+        for path in own.glob("fontlist-*.json"):
+            if not (kept / path.name).exists():
+                write_bytes(kept / path.name, path.read_bytes())
+
+
+def main(config: dict) -> None:
+    """Preload what every worker needs, then serve spawn requests on the inherited control socket."""
+    os.chdir(config["workdir"])
+    steps = preload(config.get("cache_dir"))
     ctl = socket.socket(fileno=int(config["ctl_fd"]))
     # The first torch.optim optimizer imports torch._dynamo (~2.5 s). Importing it here before the first
     # worker would delay every single grading; importing it after lets later workers (a batch) skip it.
-    ForkServer(ctl, deferred=["torch._dynamo"]).serve()
+    ForkServer(ctl, deferred=["torch._dynamo"], preloaded=steps).serve()
     sys.stdout.flush()
     os._exit(0)  # skip the interpreter's teardown of torch: the grader waits for this exit

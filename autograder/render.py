@@ -7,7 +7,9 @@
 - ``grades_csv``: the gradebook, one row per student, for an LMS import.
 
 Checks of one graded part that failed with the very same message (a function not written yet fails
-all eight of its checks alike) are shown once, naming every check and keeping every replay seed.
+all eight of its checks alike) are shown once, naming every check. A problem with the notebook as a whole
+(it cannot be read, it is another assignment's) is said once, not once per part. What a student reads
+names no staff command and no replay seed: those are in ``result.json`` and ``autograder grade -v``.
 Nothing here writes a file (``writers.py`` does) or decides a score (``results.py`` holds the data).
 """
 from __future__ import annotations
@@ -54,7 +56,7 @@ def group_label(group: list[TestResult]) -> str:
 
 def group_output(group: list[TestResult]) -> str:
     """One failure's text for checks that failed alike: the shared outcome once (or the first check's, as an
-    example, when only the named mistake is shared), then every replay seed."""
+    example, when only the named mistake is shared)."""
     if len(group) == 1:
         return group[0].student_output()
     first = group[0].message or Message("")
@@ -67,7 +69,19 @@ def group_output(group: list[TestResult]) -> str:
         example = Message(first.checked, first.inputs, first.comparison).render()
         hints = "; ".join(dict.fromkeys(t.message.hint for t in group if t.message and t.message.hint))
         text = f"For example, the first of them:\n{example}\n" + Message("", hint=hints, mistake=first.mistake).render()
-    return f"{text}\nReplay: seeds {', '.join(str(t.seed) for t in group)}"
+    return text
+
+
+def notebook_problem(result: GradingResult) -> str | None:
+    """The one message every check of every part failed with (the notebook could not be read ...), or None."""
+    tasks = {t.task for t in result.tests}
+    texts = {t.student_output() for t in result.tests if not t.passed}
+    if len(tasks) > 1 and len(texts) == 1 and not any(t.passed for t in result.tests):
+        return texts.pop()
+    return None
+
+
+NOT_GRADED = "not graded: see the problem with the whole notebook above"
 
 
 def _by_task(result: GradingResult) -> dict[str, list[TestResult]]:
@@ -80,17 +94,24 @@ def _by_task(result: GradingResult) -> dict[str, list[TestResult]]:
 # ----- the student's feedback ------------------------------------------------------------------------
 def feedback_markdown(result: GradingResult) -> str:
     """The student's feedback: markdown, grouped by graded part, failures explained; checks of one part
-    that failed with the same message are shown once, with every check's name and replay seed."""
+    that failed with the same message are shown once, with every check's name."""
     lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.final_score:g} / {result.max_score:g}**", ""]
     lines += [f"> Late: {result.late_text()}", ""] if result.late_penalty else []
-    for notice in result.student_notices():
+    problem = notebook_problem(result)
+    notices = [n for n in result.student_notices() if not (problem and n in problem)]  # said once, below
+    for notice in notices:
         lines.append(f"> {notice}")
-    if result.notices:
+    if notices:
         lines.append("")
     lines += [f"![{name}]({name})\n" for name in sorted(result.attachments) if name.endswith((".png", ".svg", ".jpg"))]
+    if problem:
+        lines += ["**Your notebook as a whole:**", "", *[f"    {line}" for line in problem.splitlines()], ""]
     for task, tests in _by_task(result).items():
         got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
         lines += [f"## `{task}`: {got:g} / {most:g}", ""]
+        if problem:
+            lines += [f"- {NOT_GRADED}", ""]
+            continue
         for group in failure_groups(tests):
             t = group[0]
             if len(group) == 1:
@@ -102,7 +123,7 @@ def feedback_markdown(result: GradingResult) -> str:
             if not t.passed:
                 lines += ["", *[f"    {line}" for line in group_output(group).splitlines()], ""]
         lines.append("")
-    lines.append(f"_Graded on {result.device} with run seed {result.seed}._")
+    lines.append(f"_Graded on {result.device}._")
     return "\n".join(lines) + "\n"
 
 
@@ -121,14 +142,20 @@ def feedback_html(result: GradingResult) -> str:
            f"<p><strong>Score: {result.final_score:g} / {result.max_score:g}</strong></p>"]
     if result.late_penalty:
         out.append(f"<p class='note'>Late: {e(result.late_text())}</p>")
-    out += [f"<p class='note'>{e(n)}</p>" for n in result.student_notices()]
+    problem = notebook_problem(result)
+    out += [f"<p class='note'>{e(n)}</p>" for n in result.student_notices() if not (problem and n in problem)]
     for name in sorted(result.attachments):
         uri = data_uri(name, result.attachments[name])
         if uri:
             out.append(f"<figure><img src='{uri}' alt='{e(name)}'><figcaption>{e(name)}</figcaption></figure>")
+    if problem:
+        out.append(f"<p><strong>Your notebook as a whole:</strong></p><pre>{e(problem)}</pre>")
     for task, tests in _by_task(result).items():
         got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
         out.append(f"<h2><code>{e(task)}</code>: {got:g} / {most:g}</h2><ul>")
+        if problem:
+            out.append(f"<li>{e(NOT_GRADED)}</li></ul>")
+            continue
         for group in failure_groups(tests):
             t = group[0]
             points = f"({sum(g.points for g in group):g}/{sum(g.max_points for g in group):g})"
@@ -140,8 +167,7 @@ def feedback_html(result: GradingResult) -> str:
                 + "</ul>")
             out.append(f"<li><span class='fail'>FAIL</span> {names} {points}<pre>{e(group_output(group))}</pre></li>")
         out.append("</ul>")
-    out.append(f"<p class='staff'>Graded on {e(result.device)} with run seed {result.seed}; replay a failure with "
-               f"<code>autograder grade {e(result.assignment)} NOTEBOOK --seed {result.seed} -k NAME</code>.</p>")
+    out.append(f"<p class='staff'>Graded on {e(result.device)}.</p>")
     return "\n".join(out) + "\n</body></html>\n"
 
 
@@ -150,7 +176,10 @@ def summary_text(result: GradingResult) -> str:
     """The submission's score in a line, with its late penalty and notes: Gradescope's top-level output."""
     lines = [f"{result.assignment}: {result.final_score:g} / {result.max_score:g} points"]
     lines += [f"Late: {result.late_text()}"] if result.late_penalty else []
-    lines += [f"Note: {n}" for n in result.student_notices()]
+    problem = notebook_problem(result)
+    lines += [f"Note: {n}" for n in result.student_notices() if not (problem and n in problem)]
+    if problem:
+        lines += ["Your notebook as a whole:", problem]
     return "\n".join(lines)
 
 
@@ -190,12 +219,14 @@ def part_output(tests: list[TestResult]) -> str:
 
 
 def _part_rows(result: GradingResult) -> list[dict]:
+    problem = notebook_problem(result)
     rows = []
     for i, (task, tests) in enumerate(_by_task(result).items(), start=1):
         rows.append({"name": task, "number": str(i), "score": round(sum(t.points for t in tests), 4),
                      "max_score": round(sum(t.max_points for t in tests), 4),
                      "status": "passed" if all(t.passed for t in tests) else "failed",
-                     "output": part_output(tests), "tags": [task], "visibility": "visible"})
+                     "output": NOT_GRADED.replace("above", "at the top") if problem else part_output(tests),
+                     "tags": [task], "visibility": "visible"})
     return rows
 
 
@@ -208,7 +239,8 @@ def terminal_summary(result: GradingResult, verbose: bool = False) -> str:
         mark = "ok  " if t.passed else ("ERR " if t.harness_error else "FAIL")
         lines.append(f"  {mark} {t.points:>5g}/{t.max_points:<4g} {t.task}: {t.name}")
         if not t.passed:
-            body = t.student_output() + (f"\n[instructor] {t.detail}" if verbose and t.detail else "")
+            body = (t.staff_output() if verbose else t.student_output()) + (
+                f"\n[instructor] {t.detail}" if verbose and t.detail else "")
             lines += [f"              {line}" for line in body.splitlines()]
     lines.append(f"  score {result.score:g} / {result.max_score:g}   ({result.seconds:.1f} s, {result.device}, "
                  f"seed {result.seed})")

@@ -49,10 +49,14 @@ class TestResult:
     harness_error: bool = False  # the grader, not the student, failed
 
     def student_output(self) -> str:
+        """What the student reads: the outcome and the advice; no seed, no command (those are staff detail)."""
         if self.passed:
             return "Passed."
-        text = self.message.render() if self.message else "Failed."
-        return f"{text}\nReplay: seed {self.seed}"
+        return self.message.render() if self.message else "Failed."
+
+    def staff_output(self) -> str:
+        """The student's text and how to replay the check (``autograder grade ... --seed S -k NAME``)."""
+        return self.student_output() if self.passed else f"{self.student_output()}\nReplay: seed {self.seed}"
 
 
 @dataclass

@@ -133,3 +133,35 @@ def test_does_the_course_package_bring_notebook_progress_bars():
     assert '"ipywidgets' in deps and '"nbclient' in deps
     readme = (ROOT / "course" / "README.md").read_text(encoding="utf-8")
     assert "--index-url https://download.pytorch.org/whl/cpu" in readme
+
+
+def test_do_chinese_labels_draw_in_the_courses_plots_without_a_system_font(monkeypatch):
+    """With mplfonts (the staff extra, `d2lcourse[cjk]` for students) Chinese draws with no missing glyph."""
+    pytest.importorskip("mplfonts")
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from d2lcourse import plot
+    monkeypatch.setattr(plot, "_cjk", [])
+    monkeypatch.setattr(plot, "CJK_FAMILIES", ())  # as on a machine with no CJK system font
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ax = plot.plot_curves({"训练损失 / train loss": [1.0, 0.5]}, xlabel="迭代周期 / epoch", title="软件")
+        ax.figure.canvas.draw()
+    assert not [w for w in caught if "missing" in str(w.message).lower()], [str(w.message) for w in caught]
+    assert "CJK" in matplotlib.rcParams["font.sans-serif"][0]
+
+
+def test_does_a_machine_without_any_cjk_font_say_what_to_install(monkeypatch, capsys):
+    import builtins
+
+    from d2lcourse import plot
+    monkeypatch.setattr(plot, "_cjk", [])
+    monkeypatch.setattr(plot, "CJK_FAMILIES", ())
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
+                        if name == "mplfonts" else real_import(name, *a, **k))
+    assert plot.cjk_font() is None
+    err = capsys.readouterr().err
+    assert "d2lcourse[cjk]" in err and "fonts-noto-cjk" in err

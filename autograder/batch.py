@@ -199,7 +199,8 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
                       record=folder / "result.json", record_extra=job.record_key(version))
         results[job.student] = result
-        progress.done(job.student, result.final_score, result.max_score, result.seconds)
+        status = "NOT GRADED (harness error: " + ", ".join(result.not_graded) + ")" if result.not_graded else ""
+        progress.done(job.student, result.final_score, result.max_score, result.seconds, status=status)
 
     workers = jobs or max(1, (os.cpu_count() or 2) // 2)
     with StopSignals() as stop:
@@ -266,6 +267,33 @@ def _late(result: GradingResult, job: Job, late: LatePolicy, folder: Path, versi
                       record=folder / "result.json", record_extra=job.record_key(version))
 
 
+def rewrite_outputs(out: Path, assignment_id: str, results: list[GradingResult]) -> None:
+    """Rewrite the files of ``results`` (after the gradebook changed their final score) and the batch's
+    grades.csv, keeping each saved record's resume key and attachments."""
+    base = out / assignment_id
+    for result in results:
+        folder = base / result.student
+        try:
+            saved = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = {}
+        key = {k: saved[k] for k in ("notebook_sha256", "seed", "device_asked", "graders_version") if k in saved}
+        if not result.attachments:
+            names = saved.get("attachments", []) if isinstance(saved.get("attachments"), list) else []
+            result.attachments = {n: (folder / n).read_bytes() for n in names if (folder / n).is_file()}
+        write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
+                           record=folder / "result.json", record_extra=key)
+    if (base / "grades.csv").is_file():
+        from .exports import load_graded
+        write_grades_csv(base / "grades.csv", _merged(load_graded(out, assignment_id), results))
+
+
+def _merged(saved: list[GradingResult], fresh: list[GradingResult]) -> list[GradingResult]:
+    by_student = {r.student: r for r in saved}
+    by_student.update({r.student: r for r in fresh})
+    return [by_student[s] for s in sorted(by_student)]
+
+
 def _close_launcher() -> None:
     global _launcher
     if _launcher is not None:
@@ -279,7 +307,9 @@ def print_table(results: list[GradingResult]) -> None:
     width = max(len(r.student) for r in results)
     print(f"{'student'.ljust(width)}  {'score':>7}  parts lost")
     for r in results:
-        lost = [task for task, (got, most) in r.task_scores().items() if got < most]
-        note = " (HARNESS ERROR)" if r.harness_errors else ""
+        lost = [task for task, (got, most) in r.task_scores().items() if got < most and task not in r.not_graded]
+        note = f" (NOT GRADED, harness error: {', '.join(r.not_graded)})" if r.not_graded else ""
+        note += " (manual grades: " + ", ".join(r.manual) + ")" if r.manual else ""
+        note += " (FLAGGED: " + "; ".join(r.flags) + ")" if r.flags else ""
         parts = ", ".join(c.removeprefix("test_") for c in lost) or "-"
         print(f"{r.student.ljust(width)}  {r.final_score:>7g}  {parts}{note}{' (late)' if r.late_penalty else ''}")

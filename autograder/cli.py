@@ -171,10 +171,15 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
                          f"nbgrader's <student>/{args.assignment}/*.ipynb)")
     results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
                           seed=args.seed, force=args.force, engine=args.engine, address=args.address)
-    print_table(results)
     if not args.no_gradebook:
+        from .batch import rewrite_outputs
         from .gradebook import update_after_batch
+        manual_before = [dict(r.manual) for r in results]
         print(update_after_batch(course, args.assignment, submissions, results))
+        changed = [r for r, before in zip(results, manual_before) if r.manual != before or r.flags]
+        if changed:  # the gradebook's manual grades are the final scores: every file shows them
+            rewrite_outputs(args.out, args.assignment, changed)
+    print_table(results)
     print(f"reports: {args.out / args.assignment}/<student>/feedback.md; gradebook: "
           f"{args.out / args.assignment / 'grades.csv'}")
     return 2 if any(r.harness_errors for r in results) else 0
@@ -232,7 +237,13 @@ def cmd_canvas(args: argparse.Namespace, course: Course) -> int:
     course.assignment(args.assignment)
     out = args.out or assignment_folder(args.graded, args.assignment) / "canvas.csv"
     roster = read_roster(args.roster) if args.roster else None
-    unmatched = write_canvas_csv(out, load_graded(args.graded, args.assignment), args.column or args.assignment, roster)
+    results = load_graded(args.graded, args.assignment)
+    try:  # formgrader's manual grades, entered since the batch ran, are the final scores
+        from .gradebook import apply_overrides
+        apply_overrides(course, args.assignment, results)
+    except ImportError:
+        pass
+    unmatched = write_canvas_csv(out, results, args.column or args.assignment, roster)
     if unmatched:
         print(f"autograder: warning: not in the roster, left out: {', '.join(unmatched)}", file=sys.stderr)
     print(f"Canvas gradebook CSV: {out}")

@@ -5,7 +5,8 @@ Canvas imports a CSV whose first columns identify the student (``Student``, ``ID
 header. Canvas matches rows by ``ID``, ``SIS User ID`` or ``SIS Login ID``; give ``--roster`` a CSV exported
 from Canvas's gradebook (Grades > Export) to fill them in: each of our students (nbgrader's student id)
 is matched against its ``SIS Login ID``, ``SIS User ID``, ``ID`` or ``Student`` column, in that order.
-Without a roster the student id goes in ``SIS Login ID``. The score is after any late penalty.
+Without a roster the student id goes in ``SIS Login ID``. The score is the final one: a grader's manual grades
+in nbgrader's gradebook (read when the Canvas file is written) win over the checks, then any late penalty.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .errors import UsageError
+from .render import final_cell
 from .results import GradingResult
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -80,5 +82,5 @@ def write_canvas_csv(path: Path, results: list[GradingResult], column: str, rost
                 unmatched.append(r.student)
                 continue
             ids = [row.get(c, "") for c in CANVAS_COLUMNS] if row else [r.student, "", "", r.student, ""]
-            writer.writerow([*ids, f"{r.final_score:g}"])
+            writer.writerow([*ids, final_cell(r)])  # empty while a part is not graded: no grade, not a 0
     return unmatched

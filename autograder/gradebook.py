@@ -18,12 +18,25 @@ when the batch runs again. What a student reads is ``TestResult.student_output()
 source, never staff detail. ``autograder release`` registers the assignment and its graded cells (it
 runs ``nbgrader generate_assignment`` with the database).
 
+Trusting nothing in the submission: the release's nbgrader metadata is the truth (a student's edited
+metadata, a duplicate ``grade_id``, an extra graded cell never change a score, a point value or which cells
+are graded), each student's recording is isolated (a failure becomes a note for that student, and the
+classmates after them are still recorded), and a part whose checks the harness could not run is recorded
+as "needs manual grade", never as a zero. The files nbgrader's feedback commands read beside an
+autograded notebook (``timestamp.txt``, ``submission_secret.txt``) are copied from the submission (never
+through a link) or written, so ``generate_feedback``/``release_feedback`` work after a batch.
+
+One final score: a grader's manual score and extra credit in formgrader win over the checks' points in
+every output (``apply_overrides``: grades.csv, the Canvas CSV, feedback and the batch summary).
+
 nbgrader is a staff tool: nothing here is imported while grading a single notebook.
 """
 from __future__ import annotations
 
+import copy
 import datetime
 import os
+import secrets
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -95,7 +108,12 @@ def annotate(nb, result: GradingResult):
         count += 1
         got = sum(t.points for t in tests)
         cell.execution_count = count
-        cell.outputs = [new_output("stream", name="stdout", text=cell_text(tests, notices if count == 1 else ())),
+        text = cell_text(tests, notices if count == 1 else ())
+        if any(t.harness_error for t in tests):  # no score at all: recorded as needing a manual grade
+            cell.outputs = [new_output("stream", name="stdout", text="NOT GRADED: the grader could not run (an "
+                                       "internal error, not your doing); your TA will grade this part.\n" + text)]
+            continue
+        cell.outputs = [new_output("stream", name="stdout", text=text),
                         new_output("execute_result", data={"text/plain": f"{got:g}"}, execution_count=count)]
     return nb
 
@@ -135,12 +153,56 @@ if _Base is not object:
 
 
 # ----- autograder batch: the same autograded notebooks and grades ---------------------------------
-def _submitted_notebook(path: Path, release: Path):
+def _submitted_notebook(path: Path, release: Path, refused: bool):
+    """The submission as nbformat data, read as intake reads it (never through a link); the released cells
+    stand in for an unreadable or refused one, so every part shows its zero and its message."""
     import nbformat
-    try:
-        return nbformat.read(str(path), as_version=4)
-    except Exception:  # unreadable: the released cells stand in, so every part shows its zero and message
-        return nbformat.read(str(release), as_version=4)
+
+    from .notebook import parse_notebook, read_bytes
+    if not refused:
+        try:
+            data = read_bytes(path)
+            parse_notebook(data, path.name)
+            return nbformat.reads(data.decode("utf-8"), as_version=4)
+        except Exception:
+            pass
+    return nbformat.read(str(release), as_version=4)
+
+
+def with_release_metadata(nb, release) -> list[str]:
+    """Make the release's nbgrader metadata the truth in ``nb`` (in place): a cell keeps nbgrader metadata only
+    as the first cell of the release's ``grade_id`` and type, with the release's metadata exactly; a graded or
+    locked cell the student deleted comes back from the release. Returns what was changed, for staff."""
+    truth: dict[str, object] = {}
+    for cell in release.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if isinstance(meta, dict) and meta.get("grade_id"):
+            truth.setdefault(meta["grade_id"], cell)
+    seen: set[str] = set()
+    changed = []
+    for index, cell in enumerate(nb.cells, start=1):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        ref = truth.get(grade_id) if isinstance(grade_id, str) else None
+        if ref is not None and grade_id not in seen and ref.cell_type == cell.cell_type:  # type: ignore[attr-defined]
+            seen.add(grade_id)  # type: ignore[arg-type]
+            if meta != ref.metadata.nbgrader:  # type: ignore[attr-defined]
+                changed.append(f"cell {index}: nbgrader metadata of {grade_id} restored from the release")
+            cell.metadata["nbgrader"] = copy.deepcopy(ref.metadata.nbgrader)  # type: ignore[attr-defined]
+        else:
+            del cell.metadata["nbgrader"]
+            changed.append(f"cell {index}: nbgrader metadata the release does not have removed ({grade_id!r})")
+    ids = {c.get("id") for c in nb.cells}
+    for grade_id, ref in truth.items():
+        if grade_id not in seen:
+            cell = copy.deepcopy(ref)
+            if cell.get("id") in ids:  # type: ignore[attr-defined]
+                cell["id"] = f"restored-{secrets.token_hex(4)}"  # type: ignore[index]
+            nb.cells.append(cell)
+            changed.append(f"{grade_id}: missing from the submission, restored from the release")
+    return changed
 
 
 def _timestamp(cd, notebook: Path) -> datetime.datetime | None:
@@ -159,9 +221,7 @@ def record(course: Course, assignment_id: str, student: str, notebook: Path, res
         return _record(course, assignment_id, student, notebook, result, cd)
 
 
-def _record(course: Course, assignment_id: str, student: str, notebook: Path, result: GradingResult, cd=None) -> Path:
-    import nbformat
-    from nbgrader.api import Gradebook
+def _autograded(nb, resources, result: GradingResult):
     from nbgrader.preprocessors import (
         CheckCellMetadata,
         ClearOutput,
@@ -170,6 +230,16 @@ def _record(course: Course, assignment_id: str, student: str, notebook: Path, re
         OverwriteKernelspec,
         SaveAutoGrades,
     )
+    for step in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(), OverwriteCells(), CheckCellMetadata()):
+        nb, resources = step.preprocess(nb, resources)
+    annotate(nb, result)
+    nb, resources = SaveAutoGrades().preprocess(nb, resources)
+    return nb
+
+
+def _record(course: Course, assignment_id: str, student: str, notebook: Path, result: GradingResult, cd=None) -> Path:
+    import nbformat
+    from nbgrader.api import Gradebook
     cd = cd or coursedir(course)
     with Gradebook(cd.db_url, cd.course_id) as gb:
         gb.update_or_create_student(student)
@@ -177,29 +247,76 @@ def _record(course: Course, assignment_id: str, student: str, notebook: Path, re
         gb.update_or_create_submission(assignment_id, student, **({"timestamp": timestamp} if timestamp else {}))
     resources = {"nbgrader": {"notebook": assignment_id, "assignment": assignment_id, "student": student,
                               "db_url": cd.db_url}, "unique_key": assignment_id}
-    nb = _submitted_notebook(Path(notebook), course.assignment(assignment_id).release_notebook)
-    for step in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(), OverwriteCells(), CheckCellMetadata()):
-        nb, resources = step.preprocess(nb, resources)
-    annotate(nb, result)
-    nb, resources = SaveAutoGrades().preprocess(nb, resources)
+    release_path = course.assignment(assignment_id).release_notebook
+    release = nbformat.read(str(release_path), as_version=4)
+    nb = _submitted_notebook(Path(notebook), release_path, result.refused)
+    try:
+        with_release_metadata(nb, release)
+        nb = _autograded(nb, resources, result)
+    except Exception as exc:  # what nbgrader still refuses in the student's cells: the released cells stand in
+        result.flags.append(f"gradebook: the submitted cells could not be recorded ({type(exc).__name__}: "
+                            f"{str(exc)[:200]}); the released cells hold the scores")
+        nb = _autograded(nbformat.read(str(release_path), as_version=4), resources, result)
+    _unscored(cd, assignment_id, student, result)
     out = Path(cd.format_path(cd.autograded_directory, student, assignment_id)) / f"{assignment_id}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".ipynb.tmp")
     nbformat.write(nb, str(tmp))
     tmp.replace(out)
+    _feedback_files(Path(notebook).parent, out.parent, timestamp)
     return out
 
 
-def record_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]],
-                 results: list[GradingResult]) -> int:
-    """``record`` every graded submission of a batch; returns how many went into the gradebook."""
+def _unscored(cd, assignment_id: str, student: str, result: GradingResult) -> None:
+    """Parts the harness could not grade: no auto score, flagged for a manual grade (nbgrader would give a
+    cell without an error its full points)."""
+    from nbgrader.api import Gradebook
+    cells = {t.cell_id for t in result.tests if t.harness_error}
+    if not cells:
+        return
+    with Gradebook(cd.db_url, cd.course_id) as gb:
+        for cell_id in cells:
+            grade = gb.find_grade(cell_id, assignment_id, assignment_id, student)
+            grade.auto_score = None
+            grade.needs_manual_grade = True
+        gb.db.commit()
+
+
+def _feedback_files(submitted: Path, autograded: Path, timestamp: datetime.datetime | None) -> None:
+    """``timestamp.txt`` and ``submission_secret.txt`` beside the autograded notebook, as ``nbgrader autograde``
+    copies them (``generate_feedback`` and ``release_feedback`` read them): the submission's own, regular files
+    read without following links, else written (the recorded time, or now; a fresh secret)."""
+    from .notebook import read_bytes
+    made = {"timestamp.txt": (timestamp or datetime.datetime.now(datetime.timezone.utc)).strftime(
+                "%Y-%m-%d %H:%M:%S.%f %Z").encode(),
+            "submission_secret.txt": secrets.token_hex(32).encode()}
+    for name, fallback in made.items():
+        try:
+            data = read_bytes(submitted / name, limit=4096)
+        except Exception:
+            data = fallback
+        tmp = autograded / f".{name}.tmp"
+        tmp.write_bytes(data)
+        tmp.replace(autograded / name)
+
+
+def record_batch(course: Course, assignment_id: str, results: list[GradingResult]) -> tuple[int, list[str]]:
+    """``record`` every graded submission of a batch, each on its own: one that fails is a note for that
+    student, and the others are still recorded. Returns how many went in, and the notes."""
     cd = coursedir(course)
-    for (student, notebook), result in zip(submissions, results):
-        record(course, assignment_id, student, Path(notebook), result, cd)
-    return len(results)
+    recorded, notes = 0, []
+    for result in results:
+        try:
+            record(course, assignment_id, result.student, Path(result.submission), result, cd)
+            recorded += 1
+        except Exception as exc:
+            note = f"gradebook: {result.student} not recorded ({type(exc).__name__}: {str(exc)[:300]})"
+            result.flags.append(note)
+            notes.append(note)
+    return recorded, notes
 
 
-def update_after_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]],
+def update_after_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]] | None,
                        results: list[GradingResult]) -> str:
     """The batch's hook: record into the gradebook when the assignment is registered; a line for the TA."""
     try:
@@ -208,8 +325,44 @@ def update_after_batch(course: Course, assignment_id: str, submissions: list[tup
                     "to grade into nbgrader's gradebook")
     except ImportError:
         return "gradebook: nbgrader is not installed here (pip install '.[staff]'); gradebook not updated"
-    n = record_batch(course, assignment_id, submissions, results)
-    return f"gradebook: {n} submissions recorded (formgrader, `nbgrader export`, `nbgrader generate_feedback`)"
+    n, notes = record_batch(course, assignment_id, results)
+    apply_overrides(course, assignment_id, results)
+    line = f"gradebook: {n} submissions recorded (formgrader, `nbgrader export`, `nbgrader generate_feedback`)"
+    return "\n".join([line, *notes])
+
+
+def overrides(course: Course, assignment_id: str) -> dict[str, dict[str, float]]:
+    """Per student, per graded cell, the score a grader set in the gradebook (manual score, extra credit)."""
+    from nbgrader.api import Gradebook
+    cd = coursedir(course)
+    out: dict[str, dict[str, float]] = {}
+    with Gradebook(cd.db_url, cd.course_id) as gb:
+        for submission in gb.assignment_submissions(assignment_id):
+            for nb in submission.notebooks:
+                for g in nb.grades:
+                    if g.manual_score is None and not g.extra_credit:
+                        continue
+                    base = g.manual_score if g.manual_score is not None else (g.auto_score or 0.0)
+                    out.setdefault(submission.student_id, {})[g.name] = float(base) + float(g.extra_credit or 0)
+    return out
+
+
+def apply_overrides(course: Course, assignment_id: str, results: list[GradingResult]) -> list[GradingResult]:
+    """Put the gradebook's manual scores on ``results`` (the one final score every output shows); returns the
+    results that changed. Nothing happens where nbgrader or the registered assignment is missing."""
+    try:
+        if not registered(course, assignment_id):
+            return []
+        held = overrides(course, assignment_id)
+    except ImportError:
+        return []
+    changed = []
+    for r in results:
+        cells = {c: v for c, v in held.get(r.student, {}).items() if c in r.task_scores()}
+        if cells != r.manual:
+            r.manual = cells
+            changed.append(r)
+    return changed
 
 
 def gradebook_scores(course: Course, assignment_id: str) -> dict[str, dict[str, float]]:
@@ -237,6 +390,7 @@ def set_manual_score(course: Course, assignment_id: str, student: str, cell_id: 
         gb.db.commit()
 
 
-__all__ = ["update_after_batch", "annotate", "cell_text", "coursedir", "gradebook_scores", "record", "record_batch",
+__all__ = ["update_after_batch", "apply_overrides", "overrides", "with_release_metadata",
+           "annotate", "cell_text", "coursedir", "gradebook_scores", "record", "record_batch",
            "registered",
            "set_manual_score"] + (["HiddenGraders"] if _Base is not object else [])

@@ -44,15 +44,16 @@ class Progress:
             return None
         return (self.clock() - self.started) / self.count * (self.total - self.count)
 
-    def line(self, student: str, score: float, max_score: float, seconds: float) -> str:
+    def line(self, student: str, score: float, max_score: float, seconds: float, status: str = "") -> str:
         eta = self.eta()
         left = f", ETA {_clock(eta)}" if eta is not None and self.count < self.total else ""
-        return (f"[{self.count}/{self.total}] {student} {score:g}/{max_score:g} in {seconds:.1f} s; "
+        shown = status or f"{score:g}/{max_score:g}"  # a harness error is no score: the line says so
+        return (f"[{self.count}/{self.total}] {student} {shown} in {seconds:.1f} s; "
                 f"elapsed {_clock(self.clock() - self.started)}{left}")
 
-    def done(self, student: str, score: float, max_score: float, seconds: float) -> None:
+    def done(self, student: str, score: float, max_score: float, seconds: float, status: str = "") -> None:
         self.count += 1
-        self._write(self.line(student, score, max_score, seconds), end="\r" if self.live else "\n")
+        self._write(self.line(student, score, max_score, seconds, status), end="\r" if self.live else "\n")
 
     def finish(self, note: str = "") -> None:
         if self.live and self.total:

@@ -247,9 +247,19 @@ def terminal_summary(result: GradingResult, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
+NOT_GRADED = "not graded"
+
+
+def final_cell(result: GradingResult) -> str:
+    """The final score as an LMS column gets it: empty (no grade, never a 0) while a part is not graded."""
+    return "" if result.not_graded else f"{result.final_score:g}"
+
+
 def grades_csv(results: list[GradingResult]) -> str:
-    """One row per student and assignment, one column per graded cell: for an LMS import. ``score`` is after
-    any late penalty; when the assignment has a due date, ``late_penalty`` and ``submitted`` columns follow."""
+    """One row per student and assignment, one column per graded cell: for an LMS import. ``score`` is the final
+    score (a grader's manual grades in the gradebook win over the checks), after any late penalty, and empty
+    while a part the harness could not grade has no manual grade ("not graded" in its column). When the
+    assignment has a due date, ``late_penalty`` and ``submitted`` columns follow."""
     cells: list[str] = []
     for r in results:
         cells += [c for c in r.task_scores() if c not in cells]
@@ -259,8 +269,8 @@ def grades_csv(results: list[GradingResult]) -> str:
     writer.writerow(["student", "assignment", "score", "max_score", *cells,
                      *(["late_penalty", "submitted"] if late else [])])
     for r in results:
-        scores = r.task_scores()
-        writer.writerow([r.student, r.assignment, f"{r.final_score:g}", f"{r.max_score:g}",
-                         *(f"{scores.get(c, (0, 0))[0]:g}" for c in cells),
+        scores, missing = r.task_scores(), set(r.not_graded)
+        writer.writerow([r.student, r.assignment, final_cell(r), f"{r.max_score:g}",
+                         *(NOT_GRADED if c in missing else f"{scores.get(c, (0, 0))[0]:g}" for c in cells),
                          *([f"{r.late_penalty:g}", r.submitted] if late else [])])
     return out.getvalue()

@@ -88,11 +88,24 @@ class GradingResult:
     late_penalty: float = 0.0  # points taken off the checks' sum
     flags: list[str] = field(default_factory=list)  # for staff only: refused uploads, doubtful submission times
     refused: bool = False  # intake refused the upload (e.g. the master notebook): nothing of it was graded
+    # Per graded cell, the score a grader gave in nbgrader's gradebook (formgrader's manual score plus extra
+    # credit), where there is one: it wins over the checks' points in every output (see gradebook.py).
+    manual: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def checks_score(self) -> float:
+        """The checks' points alone (what the autograded cells record as auto scores)."""
+        return round(sum(t.points for t in self.tests), 4)
 
     @property
     def score(self) -> float:
-        """The checks' points (what the gradebook's cells add up to), before any late penalty."""
-        return round(sum(t.points for t in self.tests), 4)
+        """The parts' scores (a grader's manual score winning over the checks' points), before any late penalty."""
+        return round(sum(got for got, _ in self.task_scores().values()), 4)
+
+    @property
+    def not_graded(self) -> list[str]:
+        """The graded cells whose checks the harness could not run and no grader scored by hand: no grade."""
+        return sorted({t.cell_id for t in self.tests if t.harness_error} - set(self.manual))
 
     @property
     def final_score(self) -> float:
@@ -109,12 +122,12 @@ class GradingResult:
         return [t for t in self.tests if t.harness_error]
 
     def task_scores(self) -> dict[str, tuple[float, float]]:
-        """Per graded notebook cell: (score, max), for the gradebook."""
+        """Per graded notebook cell: (score, max), a grader's manual score in place of the checks' points."""
         out: dict[str, tuple[float, float]] = {}
         for t in self.tests:
             got, most = out.get(t.cell_id, (0.0, 0.0))
             out[t.cell_id] = (got + t.points, most + t.max_points)
-        return out
+        return {cell: (self.manual.get(cell, got), most) for cell, (got, most) in out.items()}
 
     # ----- serialisation --------------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -170,3 +170,100 @@ def test_does_the_exchange_path_reach_the_gradebook(graded, tmp_path):
     rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "out" / HW2 / "grades.csv", encoding="utf-8"))}
     assert float(rows[student]["score"]) == results["half_done"].score
     assert gradebook_scores(course, HW2)[student]["total"] == results["half_done"].score
+    # Feedback back to the student through the same exchange (after `autograder batch`, not `nbgrader autograde`)
+    nbgrader(course.root, "generate_feedback", HW2, "--student", student)
+    assert (course.root / "feedback" / student / HW2 / "timestamp.txt").is_file()
+    nbgrader(course.root, "release_feedback", HW2, "--student", student, exchange)
+    nbgrader(home, "fetch_feedback", HW2, "--course", "d2l", exchange)
+    fetched_feedback = list((home / HW2 / "feedback").glob(f"*/{HW2}.html"))
+    assert fetched_feedback and "Hidden graders:" in html.unescape(fetched_feedback[0].read_text(encoding="utf-8"))
+
+
+def _edited(tmp_path: Path) -> Path:
+    """The correct example with its nbgrader metadata edited as a student might: a duplicate grade_id, no
+    schema_version, an extra graded cell worth 1000 points."""
+    import json
+    nb = json.loads((EXAMPLES / "correct_solution.ipynb").read_text(encoding="utf-8"))
+    graded_cells = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    graded_cells[1]["metadata"]["nbgrader"]["grade_id"] = graded_cells[0]["metadata"]["nbgrader"]["grade_id"]
+    graded_cells[2]["metadata"]["nbgrader"].pop("schema_version", None)
+    graded_cells[3]["metadata"]["nbgrader"]["points"] = 99
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "mine", "outputs": [], "source": "x = 1",
+                        "metadata": {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_bonus",
+                                                  "points": 1000, "locked": False}}})
+    path = tmp_path / "edited.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_does_edited_nbgrader_metadata_change_no_score_and_stop_no_classmate(graded, grade, tmp_path):
+    import copy
+
+    from autograder.gradebook import gradebook_scores, record_batch
+    course, _, results = graded
+    edited = grade(HW2, _edited(tmp_path), student="aaa_editor")
+    assert edited.score == results["correct_solution"].score
+    classmate = copy.deepcopy(results["half_done"])
+    classmate.student = "zzz_classmate"  # sorted after the editor
+    recorded, notes = record_batch(course, HW2, [edited, classmate])
+    assert recorded == 2 and not notes
+    held = gradebook_scores(course, HW2)
+    assert held["aaa_editor"]["total"] == results["correct_solution"].score
+    assert "test_bonus" not in held["aaa_editor"]
+    assert held["zzz_classmate"]["total"] == results["half_done"].score
+    from nbgrader.api import Gradebook
+
+    from autograder.gradebook import coursedir
+    cd = coursedir(course)
+    with Gradebook(cd.db_url, cd.course_id) as gb:
+        assert gb.find_assignment(HW2).max_score == 100  # the release's points, whatever the edits said
+
+
+@pytest.mark.slow
+def test_is_a_harness_error_recorded_as_not_graded(graded):
+    import copy
+
+    from nbgrader.api import Gradebook
+
+    from autograder.gradebook import coursedir, record_batch
+    from autograder.render import grades_csv
+    course, _, results = graded
+    victim = copy.deepcopy(results["correct_solution"])
+    victim.student = "harness_victim"
+    cell = victim.tests[0].cell_id
+    for t in victim.tests:
+        if t.cell_id == cell:
+            t.harness_error, t.passed, t.points = True, False, 0.0
+    assert record_batch(course, HW2, [victim])[0] == 1
+    cd = coursedir(course)
+    with Gradebook(cd.db_url, cd.course_id) as gb:
+        grade = gb.find_grade(cell, HW2, HW2, "harness_victim")
+        assert grade.auto_score is None and grade.needs_manual_grade
+    row = next(csv.DictReader(grades_csv([victim]).splitlines()))
+    assert row["score"] == "" and row[cell] == "not graded"
+
+
+@pytest.mark.slow
+def test_is_a_formgrader_override_in_every_output(graded, capsys):
+    from autograder.cli import main
+    from autograder.gradebook import set_manual_score
+    course, submissions, results = graded
+    student = "wrong_known_mistakes"
+    cell = next(c for c, (got, most) in results[student].task_scores().items() if got < most)
+    before = results[student].final_score
+    got, most = results[student].task_scores()[cell]
+    set_manual_score(course, HW2, student, cell, most)  # a TA's regrade in formgrader
+    expected = before - got + most
+    out = course.root / "build"
+    args = ["--course-root", str(course.root)]
+    assert main(["batch", HW2, *[str(p) for _, p in submissions], "--out", str(out), "--device", "cpu", *args]) == 0
+    printed = capsys.readouterr()
+    assert "grading" not in printed.err  # nothing regraded: the saved results were reused
+    rows = {r["student"]: r for r in csv.DictReader(open(out / HW2 / "grades.csv", encoding="utf-8"))}
+    assert float(rows[student]["score"]) == expected and float(rows[student][cell]) == most
+    assert f"**Score: {expected:g} / 100**" in (out / HW2 / student / "feedback.md").read_text(encoding="utf-8")
+    assert f"{expected:g}" in printed.out  # the batch summary
+    assert main(["canvas", HW2, str(out), *args]) == 0
+    canvas = list(csv.reader(open(out / HW2 / "canvas.csv", encoding="utf-8")))
+    assert [r[-1] for r in canvas if r[0] == student] == [f"{expected:g}"]

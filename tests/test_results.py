@@ -93,5 +93,6 @@ def test_does_the_gradebook_have_one_row_per_student_and_one_column_per_cell(tmp
     write_grades_csv(tmp_path / "grades.csv", [result(), other])
     rows = list(csv.reader((tmp_path / "grades.csv").open()))
     assert rows[0] == ["student", "assignment", "score", "max_score", "test_linreg", "test_sgd"]
-    assert rows[1] == ["ada", "hw1_linear_regression", "10", "100", "0", "10"]
+    # ada's test_sgd has a harness error: no grade for that part, and no final score (an LMS imports no 0)
+    assert rows[1] == ["ada", "hw1_linear_regression", "", "100", "0", "not graded"]
     assert rows[2] == ["grace", "hw1_linear_regression", "10", "100", "0", "10"]

@@ -247,7 +247,7 @@ def terminal_summary(result: GradingResult, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-NOT_GRADED = "not graded"
+NO_GRADE = "not graded"  # a part's column in the CSVs while the harness could not grade it
 
 
 def final_cell(result: GradingResult) -> str:
@@ -271,6 +271,6 @@ def grades_csv(results: list[GradingResult]) -> str:
     for r in results:
         scores, missing = r.task_scores(), set(r.not_graded)
         writer.writerow([r.student, r.assignment, final_cell(r), f"{r.max_score:g}",
-                         *(NOT_GRADED if c in missing else f"{scores.get(c, (0, 0))[0]:g}" for c in cells),
+                         *(NO_GRADE if c in missing else f"{scores.get(c, (0, 0))[0]:g}" for c in cells),
                          *([f"{r.late_penalty:g}", r.submitted] if late else [])])
     return out.getvalue()

@@ -15,8 +15,13 @@ Late penalties. The due dates and the policy live in the course's ``d2lcourse.to
                                 # count their days from the due date)
     max_penalty = 100           # percent of the maximum score, at most
 
-When a submission was made is read from nbgrader's ``submitted/<student>/<id>/timestamp.txt``
-(written by ``nbgrader submit`` / ``collect``); a submission without one is never late.
+When a submission was made: nbgrader's ``submitted/<student>/<id>/timestamp.txt`` (written by ``nbgrader
+submit`` on the student's side, so the student controls it) is cross-checked against evidence the student
+cannot forge (``submission_time``): the exchange's inbound folder for that submission (its ctime, the time
+``nbgrader submit`` made it; the exchange is ``[late] exchange`` in ``d2lcourse.toml``, else nbgrader's
+``Exchange.root``), and the notebook's own ctime in ``submitted/`` (set when ``nbgrader collect`` copied it:
+the submission cannot be later). Where the two disagree the evidence wins, and a missing, unreadable,
+future or back-dated timestamp is flagged to staff (``GradingResult.flags``), never silently on time.
 
 Trusting nothing a student uploads (``check_upload``, applied by ``autograder batch`` and the Gradescope
 entry point, ``autograder grade --intake``): the notebook must be a regular file whose real path is its
@@ -38,7 +43,7 @@ import os
 import sys
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .errors import NotebookError, UsageError
@@ -182,13 +187,83 @@ def parse_time(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
+TOLERANCE_SECONDS = 300  # clocks of the student's machine, the exchange and the grader disagree by this much
+
+
+def _stamp_text(notebook: Path) -> str | None:
+    from .notebook import read_bytes
+    try:
+        return read_bytes(Path(notebook).parent / "timestamp.txt", limit=4096).decode("utf-8", "replace").strip()
+    except NotebookError:
+        return None
+
+
 def submitted_at(notebook: Path) -> datetime | None:
     """The time nbgrader recorded for this submission (``timestamp.txt`` beside the notebook), or None."""
-    stamp = Path(notebook).parent / "timestamp.txt"
+    text = _stamp_text(notebook)
     try:
-        return parse_time(stamp.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return parse_time(text) if text is not None else None
+    except ValueError:
         return None
+
+
+def _ctime(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(os.lstat(path).st_ctime, tz=timezone.utc)
+    except OSError:
+        return None
+
+
+def _inbound(exchange: Path | None, student: str, assignment_id: str, stamp: str | None) -> datetime | None:
+    """When ``nbgrader submit`` made this submission's inbound folder (``<student>+<id>+<timestamp>[+...]``)."""
+    if exchange is None:
+        return None
+    found = [p for p in Path(exchange).glob(f"*/inbound/{student}+{assignment_id}+*") if p.is_dir()]
+    same = [p for p in found if stamp is not None and p.name.split("+")[2:3] == [stamp]]
+    times = [t for t in map(_ctime, same or found) if t is not None]
+    return max(times) if times else None
+
+
+def submission_time(notebook: Path, student: str, assignment_id: str,
+                    exchange: Path | None = None) -> tuple[datetime | None, list[str]]:
+    """The submission time to judge lateness by, and what staff should know about it (see the docstring)."""
+    text = _stamp_text(notebook)
+    flags: list[str] = []
+    try:
+        stamp = parse_time(text) if text is not None else None
+    except ValueError:
+        stamp = None
+        flags.append(f"timestamp.txt is unreadable ({(text or '')[:60]!r})")
+    if text is None:
+        flags.append("no timestamp.txt")
+    inbound = _inbound(exchange, student, assignment_id, text)
+    collected = _ctime(notebook)  # the notebook cannot have been submitted after it was copied here
+    evidence = inbound or collected
+    tolerance = timedelta(seconds=TOLERANCE_SECONDS)
+    if stamp is None:
+        if evidence is not None:
+            flags[-1] += f": the {'exchange' if inbound else 'collected file'}'s time {evidence.isoformat()} is used"
+        return evidence, flags
+    if inbound is not None and abs(stamp - inbound) > tolerance:
+        flags.append(f"timestamp.txt says {stamp.isoformat()} but the exchange received it at {inbound.isoformat()}: "
+                     "the exchange's time is used")
+        return inbound, flags
+    if collected is not None and stamp > collected + tolerance:
+        flags.append(f"timestamp.txt says {stamp.isoformat()}, after the file was collected ({collected.isoformat()}):"
+                     " the collection time is used")
+        return collected, flags
+    return stamp, flags
+
+
+def _nbgrader_exchange(course_root: Path) -> str | None:
+    """``c.Exchange.root`` from the course's nbgrader_config.py, when nbgrader is installed and the folder exists."""
+    try:
+        from traitlets.config.loader import PyFileConfigLoader
+        config = PyFileConfigLoader("nbgrader_config.py", str(course_root)).load_config()
+        root = config.Exchange.root if "root" in config.Exchange else "/srv/nbgrader/exchange"
+    except Exception:
+        return None
+    return str(root) if os.path.isdir(str(root)) else None
 
 
 @dataclass(frozen=True)
@@ -197,6 +272,7 @@ class LatePolicy:
     penalty_per_day: float = 10.0
     grace_minutes: float = 0.0
     max_penalty: float = 100.0
+    exchange: Path | None = None  # nbgrader's exchange root: the evidence of when a submission came in
 
     @classmethod
     def load(cls, course_root: Path, assignment_id: str) -> "LatePolicy":
@@ -207,9 +283,11 @@ class LatePolicy:
             raise UsageError(f"{path} is not valid TOML: {exc}") from None
         due = config.get("due", {}).get(assignment_id)
         late = config.get("late", {})
+        exchange = late.get("exchange") or _nbgrader_exchange(Path(course_root))
         try:
             return cls(parse_time(str(due)) if due else None, float(late.get("penalty_per_day", 10)),
-                       float(late.get("grace_minutes", 0)), float(late.get("max_penalty", 100)))
+                       float(late.get("grace_minutes", 0)), float(late.get("max_penalty", 100)),
+                       Path(exchange) if exchange else None)
         except ValueError as exc:
             raise UsageError(f"{path}: [due] {assignment_id}: {exc}") from None
 
@@ -225,8 +303,12 @@ class LatePolicy:
         return float(days), round(max_score * percent / 100, 4)
 
     def apply(self, result, notebook: Path) -> None:
-        """Record the submission time, the due date and the penalty on ``result`` (a GradingResult)."""
-        when = submitted_at(notebook)
+        """Record the submission time, the due date and the penalty on ``result`` (a GradingResult); what is
+        doubtful about the time goes into its staff flags (only where a due date makes the time matter)."""
+        when, doubts = submission_time(notebook, result.student, result.assignment, self.exchange)
+        if self.due is not None:
+            result.flags = [f for f in result.flags if not f.startswith("submission time: ")]
+            result.flags += [f"submission time: {d}" for d in doubts]
         days, points = self.penalty(when, result.max_score)
         result.submitted = when.isoformat() if when else ""
         result.due = self.due.isoformat() if self.due else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -193,3 +193,42 @@ def test_is_a_problem_with_the_whole_notebook_said_once_not_once_per_part():
     for text in (feedback_markdown(r), feedback_html(r), json.dumps(gradescope_results(r))):
         assert text.count("the file is not JSON (line 3)") == 1, text
         assert text.count("not graded: see the problem with the whole notebook") == 3, text
+
+
+def _due_ten_days_ago(tmp_path: Path, exchange: Path | None = None) -> LatePolicy:
+    due = (datetime.now(timezone.utc) - timedelta(days=10, hours=-1)).isoformat()  # 9 days 23 h ago: 10 days late
+    extra = f'exchange = "{exchange}"\n' if exchange else ""
+    (tmp_path / "d2lcourse.toml").write_text(f'[due]\n{HW1} = "{due}"\n[late]\npenalty_per_day = 10\n{extra}')
+    return LatePolicy.load(tmp_path, HW1)
+
+
+def _collected(tmp_path: Path, student: str, stamp: str | None) -> Path:
+    nb = tmp_path / "submitted" / student / HW1 / f"{HW1}.ipynb"
+    nb.parent.mkdir(parents=True)
+    nb.write_text("{}")
+    if stamp is not None:
+        (nb.parent / "timestamp.txt").write_text(stamp)
+    return nb
+
+
+def test_is_a_back_dated_timestamp_caught_by_the_exchanges_time_and_flagged(tmp_path):
+    exchange = tmp_path / "exchange"
+    forged = (datetime.now(timezone.utc) - timedelta(days=20)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    (exchange / "d2l" / "inbound" / f"mallory+{HW1}+{forged}+abc").mkdir(parents=True)  # made now, by submit
+    policy = _due_ten_days_ago(tmp_path, exchange)
+    r = _result("mallory")
+    policy.apply(r, _collected(tmp_path, "mallory", forged))
+    assert r.days_late == 10 and r.late_penalty == 100  # the honest 10-days-late score, not 100
+    assert any("the exchange received it" in f for f in r.flags)
+    assert "exchange" not in feedback_markdown(r).split("Late:")[0]  # staff flags stay out of the feedback
+
+
+@pytest.mark.parametrize("stamp, flag", [(None, "no timestamp.txt"), ("yesterday-ish", "unreadable"),
+                                         ("2099-01-01 00:00:00 UTC", "after the file was collected")])
+def test_is_a_missing_unreadable_or_future_timestamp_flagged_and_judged_by_the_collection_time(tmp_path, stamp, flag):
+    policy = _due_ten_days_ago(tmp_path)
+    r = _result("sam")
+    policy.apply(r, _collected(tmp_path, "sam", stamp))
+    assert any(flag in f for f in r.flags), r.flags
+    assert r.days_late == 10 and r.late_penalty == 100  # collected just now: late by the evidence, never "on time"
+    assert r.submitted

@@ -25,6 +25,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true",
                    help="refuse to grade unless the filesystem, pid and network walls all hold "
                         "(see `autograder probe`)")
+    p.add_argument("--require-data", action="store_true",
+                   help="refuse to grade an assignment that needs Fashion-MNIST (hw7's open part) on the fallback "
+                        "data set (or set require_data = true in d2lcourse.toml)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     not_dumpable()
     if getattr(args, "strict", False):
         os.environ["AUTOGRADER_STRICT"] = "1"  # pool processes start their own launchers
+    if getattr(args, "require_data", False):
+        os.environ["AUTOGRADER_REQUIRE_DATA"] = "1"  # the graders read it too (integrity.REQUIRE_ENV)
     try:
         course = Course.find(args.course_root)
         return COMMANDS[args.command](args, course)
@@ -138,6 +143,8 @@ def run() -> None:
 
 def cmd_grade(args: argparse.Namespace, course: Course) -> int:
     course.assignment(args.assignment)
+    from .integrity import refuse_without_data
+    refuse_without_data(course, args.assignment)  # before any worker starts
     if not args.notebook.exists() and not args.notebook.is_symlink():
         raise UsageError(f"no such file: {args.notebook}")
     launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours
@@ -169,6 +176,11 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     if not submissions:
         raise UsageError(f"no notebooks found in {', '.join(map(str, args.paths))} (looked for *.ipynb and "
                          f"nbgrader's <student>/{args.assignment}/*.ipynb)")
+    from .integrity import SECRET_ENV, refuse_without_data, secret_seed
+    notice = refuse_without_data(course, args.assignment)
+    if notice:
+        print(f"autograder: {notice}", flush=True)  # the batch's first line
+    os.environ.setdefault(SECRET_ENV, str(secret_seed()))  # one transformation of the test set for the whole batch
     results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
                           seed=args.seed, force=args.force, engine=args.engine, address=args.address)
     if not args.no_gradebook:
@@ -180,6 +192,8 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
         if changed:  # the gradebook's manual grades are the final scores: every file shows them
             rewrite_outputs(args.out, args.assignment, changed)
     print_table(results)
+    if notice:
+        print(f"autograder: {notice}")  # and its summary's last
     print(f"reports: {args.out / args.assignment}/<student>/feedback.md; gradebook: "
           f"{args.out / args.assignment / 'grades.csv'}")
     return 2 if any(r.harness_errors for r in results) else 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from . import defaults
+from . import defaults, integrity
 from .errors import NotebookError, UsageError
 from .intake import check_upload, looks_like, solution_leak
 from .launcher import Launcher
@@ -67,6 +67,7 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
     assignment = course.assignment(assignment_id)
     dev = resolve_device(device)
     result = _empty_result(assignment, notebook, seed, dev, student, _check_tasks(assignment, tasks))
+    result.data_notice = integrity.refuse_without_data(course, assignment_id)
     try:
         cells = _intake(result, assignment, Path(notebook), intake, tasks)
     except NotebookError as exc:

@@ -34,6 +34,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -219,3 +220,48 @@ def evaluate_fresh(student: Any, weights: dict, images: dict[str, torch.Tensor],
         result[name] = back[at:at + len(images[name])]
         at += len(images[name])
     return result, time.monotonic() - started
+
+
+# ----- the course's data: real, or the fallback (announced everywhere, refusable) ----------------------------
+REQUIRE_ENV = "AUTOGRADER_REQUIRE_DATA"  # "1": --require-data (else require_data = true in d2lcourse.toml)
+
+
+def _course_settings(course_root: Path) -> dict:
+    import tomllib
+    try:
+        return tomllib.loads((Path(course_root) / "d2lcourse.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def data_required(course_root: Path) -> bool:
+    """--require-data, or ``require_data = true`` in the course's d2lcourse.toml."""
+    return os.environ.get(REQUIRE_ENV) == "1" or _course_settings(course_root).get("require_data") is True
+
+
+def fallback_notice(course: Any, assignment_id: str) -> str:
+    """"" when the assignment needs no course data (its graders' ``DATA``) or the data is there; else the line
+    every report of it carries: graded on the fallback data set."""
+    if getattr(course.import_graders(assignment_id), "DATA", None) != "Fashion-MNIST":
+        return ""
+    from d2lcourse.config import ENV_VAR, _from_config
+    from d2lcourse.data import DataNotFound, fashion_mnist
+    root = None if os.environ.get(ENV_VAR) else _from_config(Path(course.root) / "d2lcourse.toml")
+    try:
+        fashion_mnist(False, root)
+        return ""
+    except DataNotFound as exc:
+        where = str(exc).splitlines()[0]
+    return (f"FALLBACK DATA: {assignment_id}'s open part is graded on the stand-in data set (scikit-learn's digits), "
+            f"not Fashion-MNIST ({where}); its accuracies are not Fashion-MNIST's and the stand-in is public. "
+            "Staff: install the data (python -m d2lcourse download) and regrade, or refuse with --require-data.")
+
+
+def refuse_without_data(course: Any, assignment_id: str) -> str:
+    """The notice, or a UsageError when the course requires the real data and it is missing."""
+    from .layout import UsageError
+    notice = fallback_notice(course, assignment_id)
+    if notice and data_required(course.root):
+        raise UsageError(f"refusing to grade {assignment_id} on the fallback data: the course requires Fashion-MNIST "
+                         "(--require-data or require_data = true in d2lcourse.toml). " + notice.split(": ", 1)[1])
+    return notice

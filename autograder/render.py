@@ -95,7 +95,9 @@ def _by_task(result: GradingResult) -> dict[str, list[TestResult]]:
 def feedback_markdown(result: GradingResult) -> str:
     """The student's feedback: markdown, grouped by graded part, failures explained; checks of one part
     that failed with the same message are shown once, with every check's name."""
-    lines = [f"# Feedback: {result.assignment}", "", f"**Score: {result.final_score:g} / {result.max_score:g}**", ""]
+    lines = [f"# Feedback: {result.assignment}", ""]
+    lines += [f"> **{result.data_notice}**", ""] if result.data_notice else []
+    lines += [f"**Score: {result.final_score:g} / {result.max_score:g}**", ""]
     lines += [f"> Late: {result.late_text()}", ""] if result.late_penalty else []
     problem = notebook_problem(result)
     notices = [n for n in result.student_notices() if not (problem and n in problem)]  # said once, below
@@ -139,6 +141,7 @@ def feedback_html(result: GradingResult) -> str:
     e = html.escape
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>Feedback: {e(result.assignment)}</title>",
            f"<style>{STYLE}</style></head><body>", f"<h1>Feedback: {e(result.assignment)}</h1>",
+           *([f"<p class='note'><strong>{e(result.data_notice)}</strong></p>"] if result.data_notice else []),
            f"<p><strong>Score: {result.final_score:g} / {result.max_score:g}</strong></p>"]
     if result.late_penalty:
         out.append(f"<p class='note'>Late: {e(result.late_text())}</p>")
@@ -175,6 +178,7 @@ def feedback_html(result: GradingResult) -> str:
 def summary_text(result: GradingResult) -> str:
     """The submission's score in a line, with its late penalty and notes: Gradescope's top-level output."""
     lines = [f"{result.assignment}: {result.final_score:g} / {result.max_score:g} points"]
+    lines += [result.data_notice] if result.data_notice else []
     lines += [f"Late: {result.late_text()}"] if result.late_penalty else []
     problem = notebook_problem(result)
     lines += [f"Note: {n}" for n in result.student_notices() if not (problem and n in problem)]
@@ -234,6 +238,7 @@ def _part_rows(result: GradingResult) -> list[dict]:
 def terminal_summary(result: GradingResult, verbose: bool = False) -> str:
     """A compact summary for the TA's terminal."""
     lines = [f"{result.assignment} - {result.submission}"]
+    lines += [f"  {result.data_notice}"] if result.data_notice else []
     lines += [f"  note: {n}" for n in result.notices]
     for t in result.tests:
         mark = "ok  " if t.passed else ("ERR " if t.harness_error else "FAIL")

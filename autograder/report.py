@@ -136,6 +136,9 @@ def build_report(course: Course, assignment_id: str, graded: Path, top: int = 10
              f"<p>{len(results)} graded submissions; median score {median:g}; "
              f"{sum(1 for r in results if r.harness_errors)} with harness errors; "
              f"{sum(1 for r in results if r.late_penalty)} late.</p>",
+             *sorted({f"<p class='note'><strong>{e(r.data_notice)}</strong> "
+                      f"({sum(1 for s in results if s.data_notice == r.data_notice)} submissions)</p>"
+                      for r in results if r.data_notice}),
              "<h2>Grade distribution</h2>", grade_plot(results) if results else "<p>No results.</p>",
              "<h2>Pass rate of every graded check</h2>",
              _barh([n for n, _, _ in rates], [100 * v for _, v, _ in rates], "% of submissions passing",

@@ -88,6 +88,7 @@ class GradingResult:
     late_penalty: float = 0.0  # points taken off the checks' sum
     flags: list[str] = field(default_factory=list)  # for staff only: refused uploads, doubtful submission times
     refused: bool = False  # intake refused the upload (e.g. the master notebook): nothing of it was graded
+    data_notice: str = ""  # graded on the fallback data set: the header of every report says so
     # Per graded cell, the score a grader gave in nbgrader's gradebook (formgrader's manual score plus extra
     # credit), where there is one: it wins over the checks' points in every output (see gradebook.py).
     manual: dict[str, float] = field(default_factory=dict)

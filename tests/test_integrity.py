@@ -15,9 +15,10 @@ import pytest
 import torch
 
 from autograder import integrity
-from autograder.errors import CheckFailed, WorkerLost
+from autograder.errors import CheckFailed, UsageError, WorkerLost
 from autograder.notebook import CodeCell
 from autograder.remote import Submission
+from helpers import ROOT
 
 CODE = '''
 import os, signal, time
@@ -146,3 +147,47 @@ def test_is_a_notebook_carrying_data_over_the_code_size_cap():
 def test_does_the_memorisation_check_flag_a_table_and_not_chance():
     assert integrity.memorisation(1.0, 0.13, 360, 360)[1]
     assert not integrity.memorisation(0.975, 0.96, 360, 360)[1]
+
+
+# ----- the fallback data: announced, or refused ---------------------------------------------------------------
+@pytest.fixture
+def no_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("D2L_DATA_ROOT", str(tmp_path / "empty"))
+    monkeypatch.delenv(integrity.REQUIRE_ENV, raising=False)
+
+
+def test_is_grading_hw7_on_the_fallback_announced_and_refused_when_required(course, no_data, monkeypatch):
+    notice = integrity.refuse_without_data(course, "hw7_training")
+    assert notice.startswith("FALLBACK DATA: hw7_training") and "not Fashion-MNIST" in notice
+    assert integrity.refuse_without_data(course, "hw1_linear_regression") == ""
+    monkeypatch.setenv(integrity.REQUIRE_ENV, "1")
+    with pytest.raises(UsageError, match="refusing to grade hw7_training on the fallback data"):
+        integrity.refuse_without_data(course, "hw7_training")
+
+
+def test_does_the_real_data_silence_the_notice(course, monkeypatch, tmp_path):
+    from d2lcourse.data import write_fashion_mnist_root
+    pair = (torch.zeros(2, 28, 28, dtype=torch.uint8), torch.zeros(2, dtype=torch.uint8))
+    write_fashion_mnist_root(tmp_path, pair, pair)
+    monkeypatch.setenv("D2L_DATA_ROOT", str(tmp_path))
+    monkeypatch.setenv(integrity.REQUIRE_ENV, "1")
+    assert integrity.refuse_without_data(course, "hw7_training") == ""
+
+
+def test_does_require_data_stop_the_cli_before_any_grading(no_data, capsys):
+    from autograder.cli import main
+    notebook = ROOT / "tests" / "submissions" / "hw7_training" / "correct_solution.ipynb"
+    assert main(["grade", "hw7_training", str(notebook), "--require-data"]) == 2
+    assert "refusing to grade hw7_training on the fallback data" in capsys.readouterr().err
+
+
+def test_is_the_fallback_in_every_report_header():
+    from autograder.render import feedback_html, feedback_markdown, summary_text, terminal_summary
+    from autograder.results import GradingResult
+    result = GradingResult("hw7_training", "x.ipynb", data_notice="FALLBACK DATA: stand-in")
+    markdown = feedback_markdown(result)
+    assert markdown.index("FALLBACK DATA") < markdown.index("Score:")
+    page = feedback_html(result)
+    assert page.index("FALLBACK DATA: stand-in") < page.index("Score:")
+    for text in (summary_text(result), terminal_summary(result)):
+        assert "FALLBACK DATA: stand-in" in text.splitlines()[1]

@@ -38,7 +38,6 @@ BUDGET_SECONDS = {"cpu": 60, "cuda": 120}  # the training run's budget per devic
 SECONDS = 60  # other calls (building the model, a forward pass)
 EVAL_SECONDS = 30  # the trained model's evaluation in a fresh worker: building it, loading the weights, every batch
 PRIVATE_ENV = "D2L_PRIVATE_TEST"  # the course's own held-out images (else private_test in d2lcourse.toml)
-REQUIRE_ENV = "AUTOGRADER_REQUIRE_DATA"  # set by --require-data (else require_data in d2lcourse.toml)
 FASHION = "Fashion-MNIST"
 THRESHOLDS = {FASHION: (0.80, 0.90), "fallback": (0.85, 0.95)}  # (partial from, full from)
 STEPS = 10
@@ -126,11 +125,6 @@ def private_test_folder(ref: Any) -> Path | None:
         return None
     folder = Path(os.path.expanduser(str(value)))
     return folder if folder.is_absolute() else course_config(ref).parent / folder
-
-
-def data_required(ref: Any) -> bool:
-    """--require-data ($AUTOGRADER_REQUIRE_DATA=1) or ``require_data = true`` in the course's d2lcourse.toml."""
-    return os.environ.get(REQUIRE_ENV) == "1" or course_setting(ref, "require_data") is True
 
 
 Pair = tuple[torch.Tensor, torch.Tensor]
@@ -226,7 +220,7 @@ def train(student: Any, ref: Any, device: torch.device, seed: int) -> OpenRun:
         run.hyperparams = read_hyperparams(student)
         integrity.check_code_size(student)
         run.source, (X, y), test = load_data(ref, split_seed=secret)
-        if run.source != FASHION and data_required(ref):
+        if run.source != FASHION and integrity.data_required(course_config(ref).parent):
             raise HarnessError("Fashion-MNIST is not in the course's data root and the course requires it "
                                "(--require-data or require_data = true in d2lcourse.toml): refusing to grade the "
                                "open part on the fallback data. Install it: python -m d2lcourse download")

@@ -174,8 +174,9 @@ def test_does_the_real_data_silence_the_notice(course, monkeypatch, tmp_path):
     assert integrity.refuse_without_data(course, "hw7_training") == ""
 
 
-def test_does_require_data_stop_the_cli_before_any_grading(no_data, capsys):
+def test_does_require_data_stop_the_cli_before_any_grading(no_data, capsys, monkeypatch):
     from autograder.cli import main
+    monkeypatch.setenv(integrity.REQUIRE_ENV, "0")  # main sets it to "1": restored (removed) after this test
     notebook = ROOT / "tests" / "submissions" / "hw7_training" / "correct_solution.ipynb"
     assert main(["grade", "hw7_training", str(notebook), "--require-data"]) == 2
     assert "refusing to grade hw7_training on the fallback data" in capsys.readouterr().err

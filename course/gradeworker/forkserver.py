@@ -153,7 +153,11 @@ def preload(cache_dir: str | None = None) -> list[list]:
     _import_matplotlib(cache)
     done("import matplotlib.pyplot")
     import numpy  # noqa: F401
-    import d2lcourse  # noqa: F401
+    import d2lcourse
+    # Its submodules too, now: d2lcourse imports them when a name is first used (PEP 562), and inside a worker's
+    # walls its __path__ (the host's folder, as imported here) is not there: the import would fail.
+    for module in sorted(set(d2lcourse._WHERE.values())):
+        importlib.import_module(f"d2lcourse.{module}")
     from . import server  # noqa: F401
     done("import numpy, d2lcourse, gradeworker.server")
     from .dispatch import operator_index

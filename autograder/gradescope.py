@@ -35,6 +35,11 @@ python3 -m venv /autograder/venv
     "torch>=2.11,<2.15" "torchvision>=0.26,<0.30"
 /autograder/venv/bin/pip install numpy matplotlib tqdm scikit-learn pytest "pyseccomp>=0.1.2"
 /autograder/venv/bin/pip install --no-deps ./course
+# What the fork server builds once per installed torch and matplotlib (their font list, the ATen operator
+# table), built now into the image, so that no submission's run pays for it
+cd /autograder/source/course_root
+AUTOGRADER_CACHE=/autograder/cache PYTHONPATH=/autograder/source/course_root /autograder/venv/bin/python \\
+    -m autograder.gradescope warm
 """
 
 RUN = """#!/usr/bin/env bash
@@ -46,6 +51,7 @@ ROOT="${GRADESCOPE_ROOT:-/autograder}"
 PY="${PYTHON:-/autograder/venv/bin/python}"
 [ -x "$PY" ] || PY=python3
 cd "$ROOT/source/course_root"
+export AUTOGRADER_CACHE="${AUTOGRADER_CACHE:-$ROOT/cache}"  # filled by setup.sh's warm step
 PYTHONPATH="$ROOT/source/course_root" exec "$PY" -m autograder.gradescope run --root "$ROOT" \
     --assignment %(id)s%(options)s
 """
@@ -132,14 +138,27 @@ def run(root: Path, assignment_id: str, device: str = "cpu", per_check: bool = F
     return 2 if result.harness_errors else 0
 
 
+def warm() -> int:
+    """In setup.sh: start a fork server once, so that it fills the cache (``gradeworker.cache``) in the image."""
+    from .launcher import Launcher
+    with Launcher() as launcher:
+        if launcher.forkserver is not None:
+            launcher.forkserver.wait_ready()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.gradescope")
-    parser.add_argument("command", choices=["run"])
+    parser.add_argument("command", choices=["run", "warm"])
     parser.add_argument("--root", type=Path, default=Path(os.environ.get("GRADESCOPE_ROOT", "/autograder")))
-    parser.add_argument("--assignment", required=True)
+    parser.add_argument("--assignment", help="the assignment id (run needs it)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--per-check", action="store_true", help="a results.json row per check, not per part")
     args = parser.parse_args(argv)
+    if args.command == "warm":
+        return warm()
+    if not args.assignment:
+        parser.error("run needs --assignment")
     try:
         return run(args.root, args.assignment, args.device, args.per_check)
     except (UsageError, HarnessError) as exc:  # as `autograder grade` says it: a line on stderr, exit 2

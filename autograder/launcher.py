@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import queue
+import select
 import shutil
 import signal
 import socket
@@ -285,6 +286,11 @@ class Launcher:
         _give(root, self.jail)
         return root
 
+    def starting(self) -> bool:
+        """Whether the fork server is still importing (a fresh grading's first moments): time the grader
+        would only spend waiting for its first worker."""
+        return self.forkserver is not None and not self.forkserver.ready_now()
+
     def _base_config(self) -> dict:
         return {"path": self.path, "limits": self.limits.for_worker(), "threads": self.threads, "jail": self.jail}
 
@@ -449,6 +455,12 @@ class _ForkServerClient:
             tail = self.log.read_text(errors="replace")[-2000:]
             raise HarnessError(f"the fork server exited: {tail}")
         return json.loads(data)
+
+    def ready_now(self) -> bool:
+        """Whether the fork server has said it is ready, without waiting for it."""
+        if not self._ready and select.select([self.ctl], [], [], 0)[0]:
+            self.wait_ready()
+        return self._ready
 
     def wait_ready(self) -> None:
         """Until the fork server says it is ready: torch and the rest are imported over there."""

@@ -19,7 +19,6 @@ measured in as many processes at once (the same contention for the cores as the 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
@@ -37,6 +36,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 ID = "hw1_linear_regression"
 EXAMPLES = ROOT / "tests" / "submissions" / ID
 GOAL_SECONDS, GOAL_OVERHEAD = 1.0, 1.5
+from floor import floor_seconds, floors_at_once  # noqa: E402  (benchmarks/ is the script's folder)
+
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
@@ -185,85 +186,6 @@ def nbgrader_batch(notebooks: list[Path]) -> float:
         return time.perf_counter() - started
     finally:
         shutil.rmtree(course, ignore_errors=True)
-
-
-# ----- the floor: the same graders, in this process, no isolation (UNSAFE: benchmark only) ---------------
-_FLOOR_MONITOR: dict = {}  # assignment id -> the worker's monitor factory, installed once per process
-
-
-def floor_seconds(course, notebooks: list[Path]) -> list[float]:
-    """Each notebook's grading time with its cells exec'd in this process and the graders calling them
-    directly (through the worker's own request handlers and an in-memory codec round trip, so values and
-    handles behave as in a real worker). Never use this on untrusted code."""
-    import torch
-
-    from autograder.grade import run_graders
-    from autograder.handles import wrap
-    from autograder.notebook import code_to_run, read_notebook
-    from autograder.remote import LoadReport, Submission
-    from gradeworker import codec
-    from gradeworker.protocol import Op, Reply
-    from gradeworker.server import Worker
-
-    def roundtrip(message, to_handle=None):  # what a socket would carry, in memory
-        return codec.read_message(io.BytesIO(codec.encode(message, to_handle)).read)
-
-    class InProcessSubmission(Submission):
-        def __init__(self, cells, assignment):
-            super().__init__(None, cells, assignment.forbidden, assignment.private_modules)
-            self.server = Worker(None, {})
-            # The dispatcher's check is installed once per process, as in a real worker: installing it again
-            # would wrap the previous kernels, and freeing those later breaks the operators (lstsq).
-            if _FLOOR_MONITOR.get(assignment.id) is None:
-                self.server.op_prepare(sorted({n for names in self.forbidden.values() for n in names}))
-                _FLOOR_MONITOR[assignment.id] = self.server.monitor_for
-            self.server.monitor_for = _FLOOR_MONITOR[assignment.id]
-            loaded = self.server.op_load([{"index": c.index, "source": c.source} for c in cells], 10.0).value
-            self.load_report = LoadReport(cells=loaded["cells"], names=sorted(self.server.op_names().value))
-            self.generation = 1
-
-        def ensure_worker(self) -> None:
-            pass
-
-        def request(self, op, function, timeout=None, inherit=None, **fields):
-            from autograder.handles import unwrap
-            fields = roundtrip({k: unwrap(v, 1) for k, v in fields.items()})
-            self.server.request_id = self._new_id()
-            reply = getattr(self.server, f"op_{Op(op).value}")(**fields)
-            wire = roundtrip(reply.to_wire(), self.server.to_handle)
-            reply = Reply.from_wire(wire, self.server.request_id)
-            reply.value = wrap(reply.value, self, 1, inherit or [])
-            return reply
-
-        def close(self) -> None:
-            pass
-
-    assignment = course.assignment(ID)
-    times = []
-    threads = torch.get_num_threads()
-    for nb in notebooks:
-        started = time.perf_counter()
-        submission = InProcessSubmission(code_to_run(read_notebook(nb)), assignment)
-        plugin = run_graders(assignment, submission, torch.device("cpu"), 0, None, None)
-        times.append(time.perf_counter() - started)
-        score = sum(r.points for r in plugin.results)
-        failed = [(r.name, str(r.detail)[-600:]) for r in plugin.results if not r.passed]
-        assert score == 100, f"the floor graded {nb.name} {score}, not 100: {failed}"
-        torch.set_num_threads(threads)
-    return times
-
-
-def _floor_in_child(paths: list[str]) -> list[float]:
-    from autograder.layout import Course
-    return floor_seconds(Course.find(ROOT), [Path(p) for p in paths])
-
-
-def floors_at_once(notebooks: list[Path], copies: int) -> list[float]:
-    """The floor measured in ``copies`` processes at the same time: the contention the pool's slots had."""
-    import multiprocessing
-    with multiprocessing.get_context("spawn").Pool(copies) as pool:
-        runs = pool.map(_floor_in_child, [[str(nb) for nb in notebooks]] * copies)
-    return [t for run in runs for t in run]
 
 
 # ----- main -------------------------------------------------------------------------------------------

@@ -1,0 +1,31 @@
+"""entropy(p) -> H(p) = -sum_i p_i log p_i along the last axis, with 0 log 0 = 0."""
+import math
+
+import pytest
+import torch
+
+from autograder.compare import expect_tensor, inputs
+from hw8_metric_learning.checks import distributions, expect_grads
+
+HINT = "-(p * log p).sum(dim=-1), with log taken of torch.where(p > 0, p, 1) so that 0 log 0 gives 0, not NaN"
+SHAPES = [(5, 4), (7,), (2, 3, 6), (1, 1)]
+
+
+@pytest.mark.points(7)
+def test_values(student, ref, device, dtype):
+    """Is H(p) right for batches of distributions of several shapes, with zero probabilities (0 log 0 = 0)?"""
+    for shape in SHAPES:
+        p = distributions(shape, dtype, device)
+        expect_tensor(student.entropy(p), ref.entropy(p), "entropy(p) = -sum p log p over the last axis",
+                      inputs=inputs(p=p), hint=HINT,
+                      mistakes={"log base 2 instead of the natural logarithm": lambda: ref.entropy(p) / math.log(2),
+                                "the minus sign is missing": lambda: -ref.entropy(p),
+                                "summed over the first axis instead of the last":
+                                lambda: -torch.special.xlogy(p, p).sum(0)})
+
+
+@pytest.mark.points(3)
+def test_gradient(student, ref, device, dtype):
+    """Is the gradient with respect to p (all entries positive) -(log p + 1)?"""
+    p = distributions((4, 5), dtype, device, zeros=False)
+    expect_grads(student, "entropy", ref.entropy, (p,), [0], ["p"], inputs(p=p), hint=HINT)

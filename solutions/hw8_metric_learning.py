@@ -1,0 +1,65 @@
+"""Reference for hw8_metric_learning, written from docs/contract/hw8_metric_learning.md.
+
+Independent of the notebook's solution cells: PyTorch's own routines where they exist (torch.special.xlogy,
+F.kl_div, F.binary_cross_entropy_with_logits, torch.cdist, nn.TripletMarginLoss).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def entropy(p: torch.Tensor) -> torch.Tensor:
+    return -torch.special.xlogy(p, p).sum(dim=-1)
+
+
+def kl_divergence(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    return F.kl_div(q.log(), p, reduction="none").sum(dim=-1)
+
+
+def cross_entropy(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    return -torch.special.xlogy(p, q).sum(dim=-1)
+
+
+def binary_cross_entropy_with_logits(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, y)
+
+
+def knn_predict(train_X: torch.Tensor, train_y: torch.Tensor, X: torch.Tensor, k: int) -> torch.Tensor:
+    dist = torch.cdist(X.double(), train_X.double())
+    order = dist.argsort(dim=1, stable=True)[:, :k]           # nearest first
+    votes = train_y[order]                                     # (m, k)
+    predictions = []
+    for row in votes.tolist():                                 # the reference may loop: clarity over speed
+        counts: dict[int, int] = {}
+        for label in row:
+            counts[label] = counts.get(label, 0) + 1
+        best = max(counts.values())
+        predictions.append(next(label for label in row if counts[label] == best))  # nearest of the tied
+    return torch.tensor(predictions, dtype=torch.int64, device=X.device)
+
+
+def contrastive_loss(x1: torch.Tensor, x2: torch.Tensor, same: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
+    d = torch.linalg.vector_norm(x1 - x2, dim=1)
+    return torch.lerp(F.relu(margin - d).square(), d.square(), same).mean()
+
+
+def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor,
+                 margin: float = 1.0) -> torch.Tensor:
+    return nn.TripletMarginLoss(margin=margin)(anchor, positive, negative)
+
+
+def batch_hard_triplet_loss(embeddings: torch.Tensor, labels: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
+    n = embeddings.shape[0]
+    diff = embeddings[:, None, :] - embeddings[None, :, :]
+    dist = diff.square().sum(-1).clamp_min(1e-30).sqrt()      # no NaN gradient on the zero diagonal
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(n, dtype=torch.bool, device=embeddings.device)
+    positive, negative = same & ~eye, ~same
+    valid = positive.any(1) & negative.any(1)
+    if not valid.any():
+        return embeddings.sum() * 0
+    hardest_pos = dist.masked_fill(~positive, float("-inf")).amax(1)
+    hardest_neg = dist.masked_fill(~negative, float("inf")).amin(1)
+    return F.relu(hardest_pos - hardest_neg + margin)[valid].mean()

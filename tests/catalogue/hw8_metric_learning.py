@@ -1,0 +1,223 @@
+"""Wrong implementations of hw8's functions, the common mistakes first; the graders must catch each.
+
+``mistake`` is text the student's message must contain: the mistake named, or the check that names it.
+"""
+from helpers import Wrong
+
+WRONG = [
+    # ----- entropy ------------------------------------------------------------------------------
+    Wrong("entropy", "0 log 0 gives NaN", '''
+def entropy(p):
+    return -(p * torch.log(p)).sum(dim=-1)
+''', "entropy(p)"),
+    Wrong("entropy", "log base 2", '''
+def entropy(p):
+    return -(p * torch.log2(torch.where(p > 0, p, torch.ones_like(p)))).sum(dim=-1)
+''', "log base 2 instead of the natural logarithm"),
+    Wrong("entropy", "the minus sign missing", '''
+def entropy(p):
+    return (p * torch.log(torch.where(p > 0, p, torch.ones_like(p)))).sum(dim=-1)
+''', "the minus sign is missing"),
+    Wrong("entropy", "torch.special.entr", '''
+def entropy(p):
+    return torch.special.entr(p).sum(dim=-1)
+''', "torch.special.entr"),
+    # ----- kl_divergence ------------------------------------------------------------------------
+    Wrong("kl_divergence", "p and q swapped", '''
+def kl_divergence(p, q):
+    return (q * torch.log(q / torch.where(p > 0, p, torch.ones_like(p)))).sum(dim=-1)
+''', "kl_divergence(p, q)"),
+    Wrong("kl_divergence", "log(q / p)", '''
+def kl_divergence(p, q):
+    ones = torch.ones_like(p)
+    return (p * torch.log(torch.where(p > 0, q, ones) / torch.where(p > 0, p, ones))).sum(dim=-1)
+''', "log(q / p) instead of log(p / q)"),
+    Wrong("kl_divergence", "the cross-entropy instead", '''
+def kl_divergence(p, q):
+    return -(p * torch.log(q)).sum(dim=-1)
+''', "the cross-entropy H(p, q), not the divergence"),
+    Wrong("kl_divergence", "F.kl_div", '''
+def kl_divergence(p, q):
+    return F.kl_div(q.log(), p, reduction="none").sum(dim=-1)
+''', "F.kl_div"),
+    # ----- cross_entropy ------------------------------------------------------------------------
+    Wrong("cross_entropy", "p and q swapped", '''
+def cross_entropy(p, q):
+    return -(q * torch.log(torch.where(p > 0, p, torch.ones_like(p)))).sum(dim=-1)
+''', "cross_entropy(p, q)"),
+    Wrong("cross_entropy", "the minus sign missing", '''
+def cross_entropy(p, q):
+    return (p * torch.log(q)).sum(dim=-1)
+''', "the minus sign is missing"),
+    Wrong("cross_entropy", "the KL divergence instead", '''
+def cross_entropy(p, q):
+    ones = torch.ones_like(p)
+    return (p * torch.log(torch.where(p > 0, p, ones) / q)).sum(dim=-1)
+''', "the KL divergence, not the cross-entropy"),
+    Wrong("cross_entropy", "averaged over the classes", '''
+def cross_entropy(p, q):
+    return -(p * torch.log(q)).mean(dim=-1)
+''', "cross_entropy(p, q) = -sum p log q"),
+    # ----- binary_cross_entropy_with_logits -----------------------------------------------------
+    Wrong("binary_cross_entropy_with_logits", "log(sigmoid(z)) directly", '''
+def binary_cross_entropy_with_logits(logits, y):
+    s = torch.sigmoid(logits)
+    return -(y * torch.log(s) + (1 - y) * torch.log(1 - s)).mean()
+''', "log(sigmoid(z)) computed directly"),
+    Wrong("binary_cross_entropy_with_logits", "summed", '''
+def binary_cross_entropy_with_logits(logits, y):
+    z = logits
+    return (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).sum()
+''', "summed instead of averaged"),
+    Wrong("binary_cross_entropy_with_logits", "y and 1 - y swapped", '''
+def binary_cross_entropy_with_logits(logits, y):
+    z = logits
+    return (z.clamp(min=0) - z * (1 - y) + torch.log1p(torch.exp(-z.abs()))).mean()
+''', "y and 1 - y swapped"),
+    Wrong("binary_cross_entropy_with_logits", "probabilities clamped", '''
+def binary_cross_entropy_with_logits(logits, y):
+    s = torch.sigmoid(logits).clamp(1e-7, 1 - 1e-7)
+    return -(y * torch.log(s) + (1 - y) * torch.log(1 - s)).mean()
+''', "the loss for extreme logits"),
+    Wrong("binary_cross_entropy_with_logits", "F.binary_cross_entropy_with_logits", '''
+def binary_cross_entropy_with_logits(logits, y):
+    return F.binary_cross_entropy_with_logits(logits, y)
+''', "F.binary_cross_entropy_with_logits"),
+    # ----- knn_predict --------------------------------------------------------------------------
+    Wrong("knn_predict", "ties to the smallest label", '''
+def knn_predict(train_X, train_y, X, k):
+    sq = (X * X).sum(1, keepdim=True) + (train_X * train_X).sum(1) - 2 * X @ train_X.T
+    nearest = sq.topk(k, dim=1, largest=False).indices
+    return F.one_hot(train_y[nearest], int(train_y.max()) + 1).sum(1).argmax(1)
+''', "ties go to the smallest label"),
+    Wrong("knn_predict", "the k farthest vote", '''
+def knn_predict(train_X, train_y, X, k):
+    sq = (X * X).sum(1, keepdim=True) + (train_X * train_X).sum(1) - 2 * X @ train_X.T
+    far = sq.topk(k, dim=1).indices
+    return F.one_hot(train_y[far], int(train_y.max()) + 1).sum(1).argmax(1)
+''', "the k farthest rows vote"),
+    Wrong("knn_predict", "a Python loop over the rows of X", '''
+def knn_predict(train_X, train_y, X, k):
+    out = []
+    for x in X:
+        d = ((train_X - x) ** 2).sum(1)
+        labels = train_y[d.topk(k, largest=False).indices].tolist()
+        counts = {c: labels.count(c) for c in labels}
+        best = max(counts.values())
+        out.append(next(c for c in labels if counts[c] == best))
+    return torch.tensor(out, dtype=torch.int64, device=X.device)
+''', "a Python loop over the rows of X"),
+    Wrong("knn_predict", "torch.cdist", '''
+def knn_predict(train_X, train_y, X, k):
+    nearest = torch.cdist(X, train_X).topk(k, dim=1, largest=False).indices
+    labels = train_y[nearest]
+    bonus = 0.5 ** torch.arange(1, k + 1, dtype=torch.float64, device=X.device)
+    votes = (F.one_hot(labels, int(train_y.max()) + 1).double() * (1 + bonus)[None, :, None]).sum(1)
+    return votes.argmax(1)
+''', "torch.cdist"),
+    # ----- contrastive_loss ---------------------------------------------------------------------
+    Wrong("contrastive_loss", "the hinge not squared", '''
+def contrastive_loss(x1, x2, same, margin=1.0):
+    d = ((x1 - x2) ** 2).sum(1).sqrt()
+    return (same * d ** 2 + (1 - same) * (margin - d).clamp(min=0)).mean()
+''', "the margin hinge is not squared"),
+    Wrong("contrastive_loss", "same and different swapped", '''
+def contrastive_loss(x1, x2, same, margin=1.0):
+    d = ((x1 - x2) ** 2).sum(1).sqrt()
+    return ((1 - same) * d ** 2 + same * (margin - d).clamp(min=0) ** 2).mean()
+''', "same and different pairs swapped"),
+    Wrong("contrastive_loss", "no max(., 0)", '''
+def contrastive_loss(x1, x2, same, margin=1.0):
+    d = ((x1 - x2) ** 2).sum(1).sqrt()
+    return (same * d ** 2 + (1 - same) * (margin - d) ** 2).mean()
+''', "without the max(., 0)"),
+    Wrong("contrastive_loss", "squared distance in the hinge", '''
+def contrastive_loss(x1, x2, same, margin=1.0):
+    d2 = ((x1 - x2) ** 2).sum(1)
+    return (same * d2 + (1 - same) * (margin - d2).clamp(min=0) ** 2).mean()
+''', "squared distances inside the hinge"),
+    # ----- triplet_loss -------------------------------------------------------------------------
+    Wrong("triplet_loss", "squared distances", '''
+def triplet_loss(anchor, positive, negative, margin=1.0):
+    d_ap = ((anchor - positive) ** 2).sum(1)
+    d_an = ((anchor - negative) ** 2).sum(1)
+    return (d_ap - d_an + margin).clamp(min=0).mean()
+''', "squared distances instead of distances"),
+    Wrong("triplet_loss", "positive and negative swapped", '''
+def triplet_loss(anchor, positive, negative, margin=1.0):
+    d_ap = ((anchor - positive) ** 2).sum(1).sqrt()
+    d_an = ((anchor - negative) ** 2).sum(1).sqrt()
+    return (d_an - d_ap + margin).clamp(min=0).mean()
+''', "positive and negative swapped"),
+    Wrong("triplet_loss", "no hinge", '''
+def triplet_loss(anchor, positive, negative, margin=1.0):
+    d_ap = ((anchor - positive) ** 2).sum(1).sqrt()
+    d_an = ((anchor - negative) ** 2).sum(1).sqrt()
+    return (d_ap - d_an + margin).mean()
+''', "without the max(., 0)"),
+    Wrong("triplet_loss", "nn.TripletMarginLoss", '''
+def triplet_loss(anchor, positive, negative, margin=1.0):
+    return nn.TripletMarginLoss(margin=margin)(anchor, positive, negative)
+''', "nn.TripletMarginLoss"),
+    # ----- batch_hard_triplet_loss --------------------------------------------------------------
+    Wrong("batch_hard_triplet_loss", "the anchor as its own positive", '''
+def batch_hard_triplet_loss(embeddings, labels, margin=1.0):
+    E = embeddings
+    dist = ((E[:, None] - E[None]) ** 2).sum(-1).clamp(min=1e-12).sqrt()
+    same = labels[:, None] == labels[None]
+    valid = same.any(1) & (~same).any(1)
+    if not valid.any():
+        return E.sum() * 0
+    hp = torch.where(same, dist, torch.zeros_like(dist)).max(1).values
+    hn = torch.where(~same, dist, torch.full_like(dist, float("inf"))).min(1).values
+    return (hp - hn + margin).clamp(min=0)[valid].mean()
+''', "the anchor counted as its own positive"),
+    Wrong("batch_hard_triplet_loss", "the easiest pairs", '''
+def batch_hard_triplet_loss(embeddings, labels, margin=1.0):
+    E = embeddings
+    dist = ((E[:, None] - E[None]) ** 2).sum(-1).clamp(min=1e-12).sqrt()
+    same = labels[:, None] == labels[None]
+    pos = same & ~torch.eye(len(E), dtype=torch.bool, device=E.device)
+    valid = pos.any(1) & (~same).any(1)
+    if not valid.any():
+        return E.sum() * 0
+    hp = torch.where(pos, dist, torch.full_like(dist, float("inf"))).min(1).values
+    hn = torch.where(~same, dist, torch.zeros_like(dist)).max(1).values
+    return (hp - hn + margin).clamp(min=0)[valid].mean()
+''', "the easiest positive and negative"),
+    Wrong("batch_hard_triplet_loss", "averaged over every anchor", '''
+def batch_hard_triplet_loss(embeddings, labels, margin=1.0):
+    E = embeddings
+    dist = ((E[:, None] - E[None]) ** 2).sum(-1).clamp(min=1e-12).sqrt()
+    same = labels[:, None] == labels[None]
+    pos = same & ~torch.eye(len(E), dtype=torch.bool, device=E.device)
+    valid = pos.any(1) & (~same).any(1)
+    hp = torch.where(pos, dist, torch.zeros_like(dist)).max(1).values
+    hn = torch.where(~same, dist, torch.full_like(dist, float("inf"))).min(1).values
+    return torch.where(valid, (hp - hn + margin).clamp(min=0), torch.zeros_like(hp)).mean()
+''', "averaged over all anchors"),
+    Wrong("batch_hard_triplet_loss", "sqrt at zero: NaN gradient", '''
+def batch_hard_triplet_loss(embeddings, labels, margin=1.0):
+    E = embeddings
+    dist = ((E[:, None] - E[None]) ** 2).sum(-1).sqrt()
+    same = labels[:, None] == labels[None]
+    pos = same & ~torch.eye(len(E), dtype=torch.bool, device=E.device)
+    valid = pos.any(1) & (~same).any(1)
+    if not valid.any():
+        return E.sum() * 0
+    hp = torch.where(pos, dist, torch.zeros_like(dist)).max(1).values
+    hn = torch.where(~same, dist, torch.full_like(dist, float("inf"))).min(1).values
+    return (hp - hn + margin).clamp(min=0)[valid].mean()
+''', "is finite"),
+    Wrong("batch_hard_triplet_loss", "NaN when no anchor qualifies", '''
+def batch_hard_triplet_loss(embeddings, labels, margin=1.0):
+    E = embeddings
+    dist = ((E[:, None] - E[None]) ** 2).sum(-1).clamp(min=1e-12).sqrt()
+    same = labels[:, None] == labels[None]
+    pos = same & ~torch.eye(len(E), dtype=torch.bool, device=E.device)
+    valid = pos.any(1) & (~same).any(1)
+    hp = torch.where(pos, dist, torch.zeros_like(dist)).max(1).values
+    hn = torch.where(~same, dist, torch.full_like(dist, float("inf"))).min(1).values
+    return (hp - hn + margin).clamp(min=0)[valid].mean()
+''', "is 0 when no anchor has a negative"),
+]

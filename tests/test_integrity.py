@@ -190,3 +190,27 @@ def test_is_the_fallback_in_every_report_header():
     assert page.index("FALLBACK DATA: stand-in") < page.index("Score:")
     for text in (summary_text(result), terminal_summary(result)):
         assert "FALLBACK DATA: stand-in" in text.splitlines()[1]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the grader's points marks, outside grading
+def test_is_the_courses_private_test_set_scored_instead_of_the_public_one(monkeypatch, tmp_path):
+    from d2lcourse.data import PRIVATE_FILES, labelled_images, write_idx
+    monkeypatch.syspath_prepend(str(ROOT / "graders"))
+    from hw7_training import test_build_model as open_part
+
+    from solutions import hw7_training as ref
+    images = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8)
+    labels = torch.arange(6, dtype=torch.uint8)
+    write_idx(tmp_path / PRIVATE_FILES[0], images)
+    write_idx(tmp_path / PRIVATE_FILES[1], labels)
+    X, y = labelled_images(tmp_path)
+    assert X.shape == (6, 1, 28, 28) and torch.equal(y, labels.long()) and torch.equal(X[0, 0], images[0] / 255)
+    public = (torch.rand(4, 1, 28, 28), torch.zeros(4, dtype=torch.int64))
+    monkeypatch.setenv(open_part.PRIVATE_ENV, str(tmp_path))
+    what, sets, truth = open_part.scored_sets(ref, public, secret=5)
+    assert "private test set (6 images" in what and torch.equal(truth["scored"], y)
+    assert sets["scored"].shape == X.shape and not torch.equal(sets["scored"], X)  # transformed too
+    assert torch.equal(sets["clean"], public[0])  # the memorisation check's public images, as they are
+    monkeypatch.delenv(open_part.PRIVATE_ENV)
+    what, sets, truth = open_part.scored_sets(ref, public, secret=5)
+    assert what.startswith("the test images, transformed") and torch.equal(truth["scored"], public[1])

@@ -189,7 +189,8 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
             _late(previous, job, late, base / student, version)
         else:
             todo.append(job)
-    progress = Progress(len(todo), reused=len(results))
+    workers = jobs or max(1, (os.cpu_count() or 2) // 2)
+    progress = Progress(len(todo), reused=len(results), workers=1 if len(todo) <= 1 else workers)
 
     def done(job: Job, data: dict, attachments: dict[str, bytes]) -> None:
         result = GradingResult.from_dict(data)
@@ -202,7 +203,6 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         status = "NOT GRADED (harness error: " + ", ".join(result.not_graded) + ")" if result.not_graded else ""
         progress.done(job.student, result.final_score, result.max_score, result.seconds, status=status)
 
-    workers = jobs or max(1, (os.cpu_count() or 2) // 2)
     with StopSignals() as stop:
         todo = _grade_refused_here(course, todo, done)
         if engine == "ray":  # the same jobs as Ray tasks; this process still writes every file (see ray_engine)
@@ -229,7 +229,9 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
     if stop.signum:
         _close_launcher()
         progress.finish()
-        raise Interrupted(stop.signum, progress.count, len(todo) - progress.count)
+        # --force regraded what was saved: run again with it, and it would regrade what this run just saved
+        raise Interrupted(stop.signum, progress.count, len(todo) - progress.count,
+                          "the same command without --force" if force else "the same command")
     progress.finish()
     ordered = [results[s] for s, _ in submissions]
     write_grades_csv(base / "grades.csv", ordered)

@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["AUTOGRADER_REQUIRE_DATA"] = "1"  # the graders read it too (integrity.REQUIRE_ENV)
     try:
         course = Course.find(args.course_root)
+        check_harness(course)
         return COMMANDS[args.command](args, course)
     except UsageError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
@@ -128,6 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as exc:  # a batch (or the demo) stopped by Ctrl-C or SIGTERM, cleanly
         print(f"autograder: {exc}", file=sys.stderr)
         return exc.exit_code
+
+
+def check_harness(course: Course) -> None:
+    """Refuse to start when the course folder is a checkout (it holds ``autograder/`` or ``course/gradeworker/``)
+    but the harness or the worker package imported here is another one: a venv whose editable install points
+    at another checkout grades with that checkout's code, every check an internal error, and nothing said why."""
+    import gradeworker
+    worker = course.root / "course" / "gradeworker"
+    for name, imported, own in (("autograder", Path(__file__).parent, course.root / "autograder"),
+                                ("gradeworker", Path(gradeworker.__file__).parent, worker)):
+        if (own / "__init__.py").is_file() and imported.resolve() != own.resolve():
+            raise UsageError(f"the {name} package imported here is {imported}, not this course's {own}: this "
+                             f"environment's install points at another checkout. Use {course.root}/.venv, or run "
+                             f"`pip install -e {course.root}` (and `-e {course.root / 'course'}`) in this one")
 
 
 def run() -> None:
@@ -187,10 +202,16 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
         from .batch import rewrite_outputs
         from .gradebook import update_after_batch
         manual_before = [dict(r.manual) for r in results]
-        print(update_after_batch(course, args.assignment, submissions, results))
-        changed = [r for r, before in zip(results, manual_before) if r.manual != before or r.flags]
-        if changed:  # the gradebook's manual grades are the final scores: every file shows them
-            rewrite_outputs(args.out, args.assignment, changed)
+        try:
+            print(update_after_batch(course, args.assignment, submissions, results))
+            changed = [r for r, before in zip(results, manual_before) if r.manual != before or r.flags]
+            if changed:  # the gradebook's manual grades are the final scores: every file shows them
+                rewrite_outputs(args.out, args.assignment, changed)
+        except KeyboardInterrupt:  # every result file and grades.csv were written before this phase
+            print(f"autograder: gradebook stopped by Ctrl-C: every student's files and {args.out / args.assignment}"
+                  "/grades.csv are saved (the checks' scores); run the same command again to record the gradebook "
+                  "(nothing is graded again)", file=sys.stderr)
+            return 130
     print_table(results)
     if notice:
         print(f"autograder: {notice}")  # and its summary's last

@@ -29,20 +29,27 @@ class Progress:
     """``[3/12] alice 85/100 in 12.3 s; elapsed 0:40, ETA 1:52`` per finished submission."""
 
     def __init__(self, total: int, *, reused: int = 0, stream: TextIO | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, workers: int = 1):
         self.total, self.count, self.stream, self.clock = total, 0, stream or sys.stderr, clock
-        self.started = clock()
+        self.started, self.workers = clock(), workers
+        self.first_done: float | None = None
+        self.first_seconds = 0.0
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         if reused:
             self._write(f"{reused} submission(s) already graded with the same notebook, seed and graders: kept")
-        if total:
-            self._write(f"grading {total} submission(s)", end="\r" if self.live else "\n")
+        if total:  # at once, before the workers' start-up (torch's import) makes the first result wait
+            self._write(f"grading {total} submission(s) with {workers} worker(s); starting them (the first result "
+                        "takes longest)", end="\r" if self.live else "\n")
 
     def eta(self) -> float | None:
-        """Seconds left: the wall time per finished submission so far (parallel jobs included) times those left."""
-        if not self.count:
+        """Seconds left, from measured times only: the wall time between finished submissions (the pool's start-up
+        is not in it), or, after the first alone, its own grading time shared among the workers."""
+        if not self.count or self.count >= self.total:
             return None
-        return (self.clock() - self.started) / self.count * (self.total - self.count)
+        left = self.total - self.count
+        if self.count >= 2 and self.first_done is not None:
+            return (self.clock() - self.first_done) / (self.count - 1) * left
+        return self.first_seconds * left / max(1, min(self.workers, left))
 
     def line(self, student: str, score: float, max_score: float, seconds: float, status: str = "") -> str:
         eta = self.eta()
@@ -53,6 +60,8 @@ class Progress:
 
     def done(self, student: str, score: float, max_score: float, seconds: float, status: str = "") -> None:
         self.count += 1
+        if self.count == 1:
+            self.first_done, self.first_seconds = self.clock(), seconds
         self._write(self.line(student, score, max_score, seconds, status), end="\r" if self.live else "\n")
 
     def finish(self, note: str = "") -> None:
@@ -73,11 +82,12 @@ class Progress:
 class Interrupted(Exception):
     """The batch stopped on a signal; ``left`` submissions were not graded (a rerun grades them)."""
 
-    def __init__(self, signum: int, graded: int, left: int):
+    def __init__(self, signum: int, graded: int, left: int, again: str = "the same command"):
         self.signum, self.graded, self.left = signum, graded, left
         name = signal.Signals(signum).name
         super().__init__(f"stopped by {name}: {graded} submission(s) graded and saved, {left} not graded "
-                         "(none was saved half-graded); run the same command again to grade the rest")
+                         f"(none was saved half-graded); run {again} again to grade the rest (what is saved is "
+                         "kept, not graded again)")
 
     @property
     def exit_code(self) -> int:

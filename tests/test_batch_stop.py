@@ -22,18 +22,27 @@ STUDENTS = ["ann", "ben", "cat", "dan"]
 
 
 def test_does_progress_print_one_line_per_submission_with_an_eta_when_not_a_tty():
+    """The first line comes at once; the ETA is from measured grading times, never the pool's start-up (30 s
+    of importing torch here: counting it, the first ETA would read 1:30 instead of 0:14)."""
     now = [0.0]
     out = io.StringIO()
-    progress = Progress(4, reused=1, stream=out, clock=lambda: now[0])
-    now[0] = 10.0
+    progress = Progress(4, reused=1, stream=out, clock=lambda: now[0], workers=2)
+    assert out.getvalue().splitlines()[1].startswith("grading 4 submission(s) with 2 worker(s)")
+    now[0] = 30.0
     progress.done("ann", 90, 100, 9.5)
-    now[0] = 20.0
+    now[0] = 40.0
     progress.done("ben", 100, 100, 9.9)
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("1 submission(s) already graded") and lines[1] == "grading 4 submission(s)"
-    assert lines[2] == "[1/4] ann 90/100 in 9.5 s; elapsed 0:10, ETA 0:30"
-    assert lines[3] == "[2/4] ben 100/100 in 9.9 s; elapsed 0:20, ETA 0:20"
+    assert lines[0].startswith("1 submission(s) already graded")
+    assert lines[2] == "[1/4] ann 90/100 in 9.5 s; elapsed 0:30, ETA 0:14"  # 9.5 s x 3 left / 2 workers
+    assert lines[3] == "[2/4] ben 100/100 in 9.9 s; elapsed 0:40, ETA 0:20"  # 10 s apart x 2 left
     assert "\r" not in out.getvalue()
+
+
+def test_does_the_resume_hint_of_a_forced_batch_drop_force():
+    from autograder.progress import Interrupted
+    assert "without --force" in str(Interrupted(2, 3, 5, "the same command without --force"))
+    assert "not graded again" in str(Interrupted(2, 3, 5))
 
 
 def _children() -> set[int]:

@@ -177,3 +177,27 @@ def test_does_no_almost_notebook_crash_the_grade_path(grade, tmp_path, nb):
     path.write_text(json.dumps(nb))
     result = grade(HW1, path, tasks=["squared_loss"], intake=tmp_path)
     assert result.score == 0 and not result.harness_errors
+
+
+def test_does_a_harness_from_another_checkout_stop_the_start_with_a_reason(tmp_path, capsys):
+    """A venv whose editable install points at another checkout: refused at start, saying which is which."""
+    from autograder.cli import main
+    other = tmp_path / "other-checkout"
+    shutil.copy(ROOT / "nbgrader_config.py", other.mkdir() or other)
+    (other / "graders").mkdir()
+    (other / "autograder").mkdir()
+    (other / "autograder" / "__init__.py").write_text("")
+    assert main(["list", "--course-root", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "not this course's" in err and str(other / "autograder") in err
+
+
+def test_is_a_harness_error_shown_as_not_graded_on_the_progress_line():
+    import io
+
+    from autograder.progress import Progress
+    stream = io.StringIO()
+    progress = Progress(1, stream=stream)
+    progress.done("ada", 0, 100, 1.0, status="NOT GRADED (harness error: test_linreg)")
+    assert "[1/1] ada NOT GRADED (harness error: test_linreg)" in stream.getvalue()
+    assert "0/100" not in stream.getvalue()

@@ -23,6 +23,7 @@ from .intake import LatePolicy, one_per_student, screen, upload_base
 from .layout import Course, harness_files
 from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
 from .results import GradingResult
+from .safe import safe
 from .writers import write_grades_csv, write_result_files
 
 _launcher = None  # one per pool process: its fork server serves every submission that process grades
@@ -306,7 +307,8 @@ def _close_launcher() -> None:
 def print_table(results: list[GradingResult]) -> None:
     if not results:
         return
-    width = max(len(r.student) for r in results)
+    names = {r.student: safe(r.student, "name") for r in results}  # the student's own folder names
+    width = max(len(n) for n in names.values())
     print(f"{'student'.ljust(width)}  {'score':>7}  parts lost")
     for r in results:
         lost = [task for task, (got, most) in r.task_scores().items() if got < most and task not in r.not_graded]
@@ -314,4 +316,4 @@ def print_table(results: list[GradingResult]) -> None:
         note += " (manual grades: " + ", ".join(r.manual) + ")" if r.manual else ""
         note += " (FLAGGED: " + "; ".join(r.flags) + ")" if r.flags else ""
         parts = ", ".join(c.removeprefix("test_") for c in lost) or "-"
-        print(f"{r.student.ljust(width)}  {r.final_score:>7g}  {parts}{note}{' (late)' if r.late_penalty else ''}")
+        print(f"{names[r.student].ljust(width)}  {r.final_score:>7g}  {parts}{note}{' (late)' if r.late_penalty else ''}")

@@ -14,6 +14,7 @@ from . import defaults
 from .launcher import HarnessError, Launcher, not_dumpable
 from .layout import Course, UsageError
 from .progress import Interrupted
+from .safe import safe
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -104,8 +105,9 @@ def _add_staff_commands(sub) -> None:
     rp.add_argument("assignment")
     rp.add_argument("graded", type=Path, help="the batch's --out folder")
     rp.add_argument("--out", type=Path, help="default: GRADED/<id>/report.html")
-    rp.add_argument("--top", type=int, default=10, help="closest pairs to show")
-    rp.add_argument("--threshold", type=float, default=0.3, help="smallest similarity shown (0-1)")
+    rp.add_argument("--top", type=int, default=10, help="most pairs of similar submissions to list")
+    rp.add_argument("--min-shared", type=int, default=None,
+                    help="fewest shared fingerprints for a pair to be listed (default: similarity.MIN_SHARED)")
     rp.add_argument("--course-root")
 
 
@@ -120,14 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         course = Course.find(args.course_root)
         check_harness(course)
         return COMMANDS[args.command](args, course)
-    except UsageError as exc:
-        print(f"autograder: {exc}", file=sys.stderr)
+    except UsageError as exc:  # may name the student's files: their control characters escaped
+        print(f"autograder: {safe(exc, 'terminal')}", file=sys.stderr)
         return 2
     except HarnessError as exc:
-        print(f"autograder: internal error: {exc}", file=sys.stderr)
+        print(f"autograder: internal error: {safe(exc, 'terminal')}", file=sys.stderr)
         return 2
     except Interrupted as exc:  # a batch (or the demo) stopped by Ctrl-C or SIGTERM, cleanly
-        print(f"autograder: {exc}", file=sys.stderr)
+        print(f"autograder: {safe(exc, 'terminal')}", file=sys.stderr)
         return exc.exit_code
 
 
@@ -280,7 +282,8 @@ def cmd_canvas(args: argparse.Namespace, course: Course) -> int:
         pass
     unmatched = write_canvas_csv(out, results, args.column or args.assignment, roster)
     if unmatched:
-        print(f"autograder: warning: not in the roster, left out: {', '.join(unmatched)}", file=sys.stderr)
+        print(f"autograder: warning: not in the roster, left out: {', '.join(safe(u, 'name') for u in unmatched)}",
+              file=sys.stderr)
     print(f"Canvas gradebook CSV: {out}")
     return 0
 
@@ -291,7 +294,7 @@ def cmd_report(args: argparse.Namespace, course: Course) -> int:
     from .writers import write_text
     course.assignment(args.assignment)
     out = args.out or assignment_folder(args.graded, args.assignment) / "report.html"
-    write_text(out, build_report(course, args.assignment, args.graded, top=args.top, threshold=args.threshold))
+    write_text(out, build_report(course, args.assignment, args.graded, top=args.top, min_shared=args.min_shared))
     print(f"report: {out}")
     return 0
 

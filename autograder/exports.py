@@ -5,7 +5,9 @@ Canvas imports a CSV whose first columns identify the student (``Student``, ``ID
 header. Canvas matches rows by ``ID``, ``SIS User ID`` or ``SIS Login ID``; give ``--roster`` a CSV exported
 from Canvas's gradebook (Grades > Export) to fill them in: each of our students (nbgrader's student id)
 is matched against its ``SIS Login ID``, ``SIS User ID``, ``ID`` or ``Student`` column, in that order.
-Without a roster the student id goes in ``SIS Login ID``. The score is the final one: a grader's manual grades
+Without a roster the student id goes in ``SIS Login ID``. Every identifying cell (the student id is the
+student's own folder name) goes through ``safe(..., "csv")``: never a formula. The score is the final one: a
+grader's manual grades
 in nbgrader's gradebook (read when the Canvas file is written) win over the checks, then any late penalty.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from .errors import UsageError
 from .render import final_cell
 from .results import GradingResult
+from .safe import safe
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MATCH_ORDER = ["SIS Login ID", "SIS User ID", "ID", "Student"]
@@ -82,5 +85,6 @@ def write_canvas_csv(path: Path, results: list[GradingResult], column: str, rost
                 unmatched.append(r.student)
                 continue
             ids = [row.get(c, "") for c in CANVAS_COLUMNS] if row else [r.student, "", "", r.student, ""]
-            writer.writerow([*ids, final_cell(r)])  # empty while a part is not graded: no grade, not a 0
+            # the score is empty while a part is not graded: no grade, not a 0
+            writer.writerow([*(safe(i, "csv") for i in ids), final_cell(r)])
     return unmatched

@@ -29,6 +29,10 @@ through a link) or written, so ``generate_feedback``/``release_feedback`` work a
 One final score: a grader's manual score and extra credit in formgrader win over the checks' points in
 every output (``apply_overrides``: grades.csv, the Canvas CSV, feedback and the batch summary).
 
+The autograded notebook is what formgrader renders in the TA's logged-in Jupyter server, with no sandbox:
+``for_formgrader`` leaves nothing active in it (the student's original in ``submitted/`` is only read), and a
+student id formgrader would show as HTML is never recorded (``plain_student_id``).
+
 nbgrader is a staff tool: nothing here is imported while grading a single notebook.
 """
 from __future__ import annotations
@@ -36,14 +40,17 @@ from __future__ import annotations
 import copy
 import datetime
 import os
+import re
 import secrets
 import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from .errors import UsageError
 from .layout import Course
 from .results import GradingResult, TestResult, cap
+from .safe import safe
 
 MESSAGE_CHARS = 6000  # one cell's feedback text
 
@@ -85,7 +92,7 @@ def cell_text(tests: list[TestResult], notices: Sequence[str] = ()) -> str:
         lines.append(f"[{'PASS' if t.passed else 'FAIL'}] {t.name} ({t.points:g}/{t.max_points:g})")
         if not t.passed:
             lines += [f"    {line}" for line in t.student_output().splitlines()]
-    return cap("\n".join(lines), MESSAGE_CHARS) + "\n"
+    return safe(cap("\n".join(lines), MESSAGE_CHARS), "terminal") + "\n"  # shown as plain text, escapes and all
 
 
 def annotate(nb, result: GradingResult):
@@ -140,6 +147,8 @@ if _Base is not object:
             from .grade import grade_submission
             from .launcher import Launcher
             info = resources["nbgrader"]
+            if not plain_student_id(info["student"]):
+                raise UsageError(refused_id(info["student"]))
             course = Course.find(self.course_root or None)
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / f"{info['notebook']}.ipynb"
@@ -149,7 +158,8 @@ if _Base is not object:
                                               seed=self.seed, launcher=launcher, student=info["student"])
             self.log.info("%s / %s: %g of %g points from the hidden graders", info["student"], info["assignment"],
                           result.score, result.max_score)
-            return annotate(nb, result), resources
+            release = course.assignment(info["assignment"]).release_notebook
+            return for_formgrader(annotate(nb, result), release), resources
 
 
 # ----- autograder batch: the same autograded notebooks and grades ---------------------------------
@@ -212,16 +222,36 @@ def _timestamp(cd, notebook: Path) -> datetime.datetime | None:
         return None
 
 
+# ----- student ids formgrader can show -------------------------------------------------------------------
+PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
+
+
+def plain_student_id(student: str) -> bool:
+    """An id made of letters, digits and ``. _ @ + -``: formgrader writes student ids into its pages as HTML
+    (nbgrader does not escape them; an id holding ``<img onerror=...>`` runs in the TA's logged-in Jupyter
+    server), so only such ids go into the gradebook. nbgrader's exchange takes the id from the student's side."""
+    return PLAIN_ID.fullmatch(student) is not None
+
+
+def refused_id(student: str) -> str:
+    return (f"student id {safe(student, 'name')!r} is not recorded in the gradebook: formgrader would show it as "
+            "HTML, and only letters, digits and . _ @ + - are safe there; rename that student's folder in "
+            "submitted/ (and tell the student), then grade again. Their feedback and grades.csv are written.")
+
+
 def record(course: Course, assignment_id: str, student: str, notebook: Path, result: GradingResult, cd=None) -> Path:
     """Store one graded submission the way ``nbgrader autograde`` would: student, submission, the
-    autograded notebook and each graded cell's auto score. Returns the autograded notebook's path."""
+    autograded notebook and each graded cell's auto score. Returns the autograded notebook's path. A student
+    id that formgrader cannot show safely (``plain_student_id``) is refused with a ``UsageError``."""
+    if not plain_student_id(student):
+        raise UsageError(refused_id(student))
     with warnings.catch_warnings():
         # nbgrader's own session warnings (SQLAlchemy autoflush), nbformat's about old cell ids: not for the TA
         warnings.simplefilter("ignore")
         return _record(course, assignment_id, student, notebook, result, cd)
 
 
-def _autograded(nb, resources, result: GradingResult):
+def _autograded(nb, resources, result: GradingResult, release: Path):
     from nbgrader.preprocessors import (
         CheckCellMetadata,
         ClearOutput,
@@ -233,8 +263,8 @@ def _autograded(nb, resources, result: GradingResult):
     for step in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(), OverwriteCells(), CheckCellMetadata()):
         nb, resources = step.preprocess(nb, resources)
     annotate(nb, result)
-    nb, resources = SaveAutoGrades().preprocess(nb, resources)
-    return nb
+    nb, resources = SaveAutoGrades().preprocess(nb, resources)  # on the student's text: nbgrader's checksums
+    return for_formgrader(nb, release)
 
 
 def _record(course: Course, assignment_id: str, student: str, notebook: Path, result: GradingResult, cd=None) -> Path:
@@ -252,11 +282,11 @@ def _record(course: Course, assignment_id: str, student: str, notebook: Path, re
     nb = _submitted_notebook(Path(notebook), release_path, result.refused)
     try:
         with_release_metadata(nb, release)
-        nb = _autograded(nb, resources, result)
+        nb = _autograded(nb, resources, result, release_path)
     except Exception as exc:  # what nbgrader still refuses in the student's cells: the released cells stand in
         result.flags.append(f"gradebook: the submitted cells could not be recorded ({type(exc).__name__}: "
                             f"{str(exc)[:200]}); the released cells hold the scores")
-        nb = _autograded(nbformat.read(str(release_path), as_version=4), resources, result)
+        nb = _autograded(nbformat.read(str(release_path), as_version=4), resources, result, release_path)
     _unscored(cd, assignment_id, student, result)
     out = Path(cd.format_path(cd.autograded_directory, student, assignment_id)) / f"{assignment_id}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -300,6 +330,40 @@ def _feedback_files(submitted: Path, autograded: Path, timestamp: datetime.datet
         tmp.replace(autograded / name)
 
 
+# ----- what formgrader renders in the TA's logged-in Jupyter server --------------------------------
+CELL_METADATA = ("nbgrader", "tags", "deletable", "editable")  # the rest (widgets, attachments' refs) goes
+NOTEBOOK_METADATA = ("kernelspec", "language_info")
+
+
+def for_formgrader(nb, release: Path):
+    """The autograded notebook as a TA may open it: formgrader renders it (nbconvert, no sandbox) from the TA's
+    logged-in Jupyter server, so nothing the student wrote may be active there. Markdown and raw cells that are
+    not the released notebook's own are cleaned (``safe.clean_cell_markup``: nh3's allow-list, unsafe link
+    targets, MathJax's active commands); attachments and metadata other than nbgrader's go (notebook-level too:
+    widget state loads scripts); code cells keep only the outputs ``annotate`` wrote (text/plain). The student's
+    notebook in ``submitted/`` is only read."""
+    import nbformat
+
+    from .safe import clean_cell_markup
+    released = {_text(c.source) for c in nbformat.read(str(release), as_version=4).cells
+                if c.cell_type in ("markdown", "raw")}
+    nb.metadata = nbformat.NotebookNode({k: v for k, v in nb.metadata.items() if k in NOTEBOOK_METADATA})
+    for cell in nb.cells:
+        cell.pop("attachments", None)
+        cell.metadata = nbformat.NotebookNode({k: v for k, v in cell.get("metadata", {}).items()
+                                               if k in CELL_METADATA})
+        if cell.cell_type in ("markdown", "raw") and _text(cell.source) not in released:
+            cell.source = clean_cell_markup(_text(cell.source))
+        elif cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if o.get("output_type") == "stream"
+                            or set(o.get("data", {})) == {"text/plain"}]
+    return nb
+
+
+def _text(source) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
 def record_batch(course: Course, assignment_id: str, results: list[GradingResult]) -> tuple[int, list[str]]:
     """``record`` every graded submission of a batch, each on its own: one that fails is a note for that
     student, and the others are still recorded. Returns how many went in, and the notes."""
@@ -310,7 +374,9 @@ def record_batch(course: Course, assignment_id: str, results: list[GradingResult
             record(course, assignment_id, result.student, Path(result.submission), result, cd)
             recorded += 1
         except Exception as exc:
-            note = f"gradebook: {result.student} not recorded ({type(exc).__name__}: {str(exc)[:300]})"
+            note = (refused_id(result.student) if isinstance(exc, UsageError) else
+                    f"{safe(result.student, 'name')} not recorded ({type(exc).__name__}: {str(exc)[:300]})")
+            note = f"gradebook: {safe(note, 'terminal')}"
             result.flags.append(note)
             notes.append(note)
     return recorded, notes

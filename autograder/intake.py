@@ -47,6 +47,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .errors import NotebookError, UsageError
+from .safe import safe
 
 CONFIG = "d2lcourse.toml"
 FINGERPRINTS = "fingerprints/{id}.json"  # in a Gradescope bundle's course root, where no master notebook is
@@ -144,7 +145,7 @@ def looks_like(assignment, defined: set[str]) -> tuple[str, list[str]] | None:
 
 def one_per_student(assignment_id: str, found: list[tuple[str, Path]], warn=None) -> list[tuple[str, Path]]:
     """Keep one notebook per student (the rule above), warning about every student who had several."""
-    warn = warn or (lambda text: print(f"autograder: warning: {text}", file=sys.stderr))
+    warn = warn or (lambda text: print(f"autograder: warning: {safe(text, 'terminal')}", file=sys.stderr))
     by_student: dict[str, list[Path]] = {}
     for student, path in found:
         if path not in by_student.setdefault(student, []):

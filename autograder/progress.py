@@ -16,6 +16,8 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TextIO
 
+from .safe import safe
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -55,7 +57,7 @@ class Progress:
         eta = self.eta()
         left = f", ETA {_clock(eta)}" if eta is not None and self.count < self.total else ""
         shown = status or f"{score:g}/{max_score:g}"  # a harness error is no score: the line says so
-        return (f"[{self.count}/{self.total}] {student} {shown} in {seconds:.1f} s; "
+        return (f"[{self.count}/{self.total}] {safe(student, 'name')} {shown} in {seconds:.1f} s; "
                 f"elapsed {_clock(self.clock() - self.started)}{left}")
 
     def done(self, student: str, score: float, max_score: float, seconds: float, status: str = "") -> None:

@@ -11,15 +11,23 @@ all eight of its checks alike) are shown once, naming every check. A problem wit
 (it cannot be read, it is another assignment's) is said once, not once per part. What a student reads
 names no staff command and no replay seed: those are in ``result.json`` and ``autograder grade -v``.
 Nothing here writes a file (``writers.py`` does) or decides a score (``results.py`` holds the data).
+
+Every text that may hold the student's own (notes on loading, failure messages quoting values and exceptions,
+the student id, the submission's path) goes through ``safe.safe`` for where it goes: markdown-escaped in running
+markdown, control characters escaped in code blocks, Gradescope's text and the terminal, formula-proofed in
+CSV; the HTML page is a jinja2 template with autoescape (``safe.page``), never escaped by hand.
 """
 from __future__ import annotations
 
 import base64
 import csv
-import html
 import io
+from functools import partial
+
+from markupsafe import Markup
 
 from .results import GradingResult, Message, TestResult
+from .safe import page, safe
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
@@ -95,19 +103,22 @@ def _by_task(result: GradingResult) -> dict[str, list[TestResult]]:
 def feedback_markdown(result: GradingResult) -> str:
     """The student's feedback: markdown, grouped by graded part, failures explained; checks of one part
     that failed with the same message are shown once, with every check's name."""
+    md = partial(safe, where="markdown")
     lines = [f"# Feedback: {result.assignment}", ""]
-    lines += [f"> **{result.data_notice}**", ""] if result.data_notice else []
+    lines += [f"> **{md(result.data_notice)}**", ""] if result.data_notice else []
     lines += [f"**Score: {result.final_score:g} / {result.max_score:g}**", ""]
-    lines += [f"> Late: {result.late_text()}", ""] if result.late_penalty else []
+    lines += [f"> Late: {md(result.late_text())}", ""] if result.late_penalty else []
     problem = notebook_problem(result)
     notices = [n for n in result.student_notices() if not (problem and n in problem)]  # said once, below
-    for notice in notices:
-        lines.append(f"> {notice}")
+    for notice in notices:  # markdown-escaped, every line of it inside the quote
+        lines += [f"> {line}" for line in md(notice).splitlines() or [""]] + [">"]
     if notices:
         lines.append("")
-    lines += [f"![{name}]({name})\n" for name in sorted(result.attachments) if name.endswith((".png", ".svg", ".jpg"))]
+    lines += [f"![{name}]({name})\n" for name in sorted(result.attachments)
+              if name.endswith((".png", ".svg", ".jpg")) and _plain_file_name(name)]
     if problem:
-        lines += ["**Your notebook as a whole:**", "", *[f"    {line}" for line in problem.splitlines()], ""]
+        lines += ["**Your notebook as a whole:**", "", *[f"    {line}" for line in safe(problem, "code").splitlines()],
+                  ""]
     for task, tests in _by_task(result).items():
         got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
         lines += [f"## `{task}`: {got:g} / {most:g}", ""]
@@ -123,10 +134,15 @@ def feedback_markdown(result: GradingResult) -> str:
                              f"({sum(g.points for g in group):g}/{sum(g.max_points for g in group):g}):")
                 lines += [f"    - {g.name} ({g.points:g}/{g.max_points:g})" for g in group]
             if not t.passed:
-                lines += ["", *[f"    {line}" for line in group_output(group).splitlines()], ""]
+                lines += ["", *[f"    {line}" for line in safe(group_output(group), "code").splitlines()], ""]
         lines.append("")
     lines.append(f"_Graded on {result.device}._")
     return "\n".join(lines) + "\n"
+
+
+def _plain_file_name(name: str) -> bool:
+    """An attachment name a markdown image link can hold as it is (the graders name them; this makes sure)."""
+    return all(c.isalnum() or c in "._-" for c in name)
 
 
 def data_uri(name: str, data: bytes) -> str | None:
@@ -136,42 +152,54 @@ def data_uri(name: str, data: bytes) -> str | None:
     return None
 
 
+FEEDBACK_PAGE = """<!doctype html><html><head><meta charset='utf-8'>
+<meta http-equiv='Content-Security-Policy' content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>Feedback: {{ r.assignment }}</title><style>{{ style }}</style></head><body>
+<h1>Feedback: {{ r.assignment }}</h1>
+{% if r.data_notice %}<p class='note'><strong>{{ r.data_notice }}</strong></p>{% endif %}
+<p><strong>Score: {{ '%g' % r.final_score }} / {{ '%g' % r.max_score }}</strong></p>
+{% if r.late_penalty %}<p class='note'>Late: {{ r.late_text() }}</p>{% endif %}
+{% for n in notices %}<p class='note'>{{ n }}</p>
+{% endfor %}
+{% for name, uri in figures %}<figure><img src='{{ uri }}' alt='{{ name }}'><figcaption>{{ name }}</figcaption></figure>
+{% endfor %}
+{% if problem %}<p><strong>Your notebook as a whole:</strong></p><pre>{{ problem }}</pre>{% endif %}
+{% for task, got, most, groups in parts %}
+<h2><code>{{ task }}</code>: {{ '%g' % got }} / {{ '%g' % most }}</h2><ul>
+{% if problem %}<li>{{ not_graded }}</li>{% endif %}
+{% for g in groups %}
+{% if g.passed %}<li><span class='pass'>PASS</span> {{ g.name }} {{ g.points }}</li>
+{% else %}<li><span class='fail'>FAIL</span>
+{% if g.names|length == 1 %}{{ g.name }}{% else %}{{ g.names|length }} checks, {{ g.label }}:<ul>
+{% for name in g.names %}<li>{{ name }}</li>{% endfor %}</ul>{% endif %} {{ g.points }}
+<pre>{{ g.output }}</pre></li>
+{% endif %}
+{% endfor %}
+</ul>
+{% endfor %}
+<p class='staff'>Graded on {{ r.device }}.</p>
+</body></html>
+"""
+
+
 def feedback_html(result: GradingResult) -> str:
-    """The same feedback as ``feedback_markdown``, as one self-contained HTML page."""
-    e = html.escape
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>Feedback: {e(result.assignment)}</title>",
-           f"<style>{STYLE}</style></head><body>", f"<h1>Feedback: {e(result.assignment)}</h1>",
-           *([f"<p class='note'><strong>{e(result.data_notice)}</strong></p>"] if result.data_notice else []),
-           f"<p><strong>Score: {result.final_score:g} / {result.max_score:g}</strong></p>"]
-    if result.late_penalty:
-        out.append(f"<p class='note'>Late: {e(result.late_text())}</p>")
+    """The same feedback as ``feedback_markdown``, as one self-contained HTML page: a jinja2 template with
+    autoescape (``safe.page``), so no text of the student's becomes markup, and a Content-Security-Policy that
+    lets the page run nothing and fetch nothing (its images are data URIs) should anything ever slip through."""
     problem = notebook_problem(result)
-    out += [f"<p class='note'>{e(n)}</p>" for n in result.student_notices() if not (problem and n in problem)]
-    for name in sorted(result.attachments):
-        uri = data_uri(name, result.attachments[name])
-        if uri:
-            out.append(f"<figure><img src='{uri}' alt='{e(name)}'><figcaption>{e(name)}</figcaption></figure>")
-    if problem:
-        out.append(f"<p><strong>Your notebook as a whole:</strong></p><pre>{e(problem)}</pre>")
+    figures = [(name, uri) for name in sorted(result.attachments)
+               if (uri := data_uri(name, result.attachments[name])) is not None]
+    parts = []
     for task, tests in _by_task(result).items():
-        got, most = sum(t.points for t in tests), sum(t.max_points for t in tests)
-        out.append(f"<h2><code>{e(task)}</code>: {got:g} / {most:g}</h2><ul>")
-        if problem:
-            out.append(f"<li>{e(NOT_GRADED)}</li></ul>")
-            continue
-        for group in failure_groups(tests):
-            t = group[0]
-            points = f"({sum(g.points for g in group):g}/{sum(g.max_points for g in group):g})"
-            if t.passed:
-                out.append(f"<li><span class='pass'>PASS</span> {e(t.name)} {points}</li>")
-                continue
-            names = e(t.name) if len(group) == 1 else (
-                f"{len(group)} checks, {group_label(group)}:<ul>" + "".join(f"<li>{e(g.name)}</li>" for g in group)
-                + "</ul>")
-            out.append(f"<li><span class='fail'>FAIL</span> {names} {points}<pre>{e(group_output(group))}</pre></li>")
-        out.append("</ul>")
-    out.append(f"<p class='staff'>Graded on {e(result.device)}.</p>")
-    return "\n".join(out) + "\n</body></html>\n"
+        groups = [] if problem else [
+            {"passed": group[0].passed, "name": group[0].name, "names": [g.name for g in group],
+             "label": group_label(group), "output": "" if group[0].passed else group_output(group),
+             "points": f"({sum(g.points for g in group):g}/{sum(g.max_points for g in group):g})"}
+            for group in failure_groups(tests)]
+        parts.append((task, sum(t.points for t in tests), sum(t.max_points for t in tests), groups))
+    notices = [n for n in result.student_notices() if not (problem and n in problem)]
+    return page(FEEDBACK_PAGE, r=result, style=Markup(STYLE), figures=figures, parts=parts, notices=notices,
+                problem=problem, not_graded=NOT_GRADED)
 
 
 # ----- Gradescope --------------------------------------------------------------------------------------
@@ -184,7 +212,7 @@ def summary_text(result: GradingResult) -> str:
     lines += [f"Note: {n}" for n in result.student_notices() if not (problem and n in problem)]
     if problem:
         lines += ["Your notebook as a whole:", problem]
-    return "\n".join(lines)
+    return safe("\n".join(lines), "code")  # Gradescope shows it as text: no control characters
 
 
 def gradescope_results(result: GradingResult, per_check: bool = False) -> dict:
@@ -208,7 +236,7 @@ def gradescope_results(result: GradingResult, per_check: bool = False) -> dict:
 
 def _check_rows(result: GradingResult) -> list[dict]:
     return [{"name": f"{t.task}: {t.name}", "number": str(i), "score": t.points, "max_score": t.max_points,
-             "status": "passed" if t.passed else "failed", "output": t.student_output(), "tags": [t.task],
+             "status": "passed" if t.passed else "failed", "output": safe(t.student_output(), "code"), "tags": [t.task],
              "visibility": "visible"} for i, t in enumerate(result.tests, start=1)]
 
 
@@ -229,24 +257,30 @@ def _part_rows(result: GradingResult) -> list[dict]:
         rows.append({"name": task, "number": str(i), "score": round(sum(t.points for t in tests), 4),
                      "max_score": round(sum(t.max_points for t in tests), 4),
                      "status": "passed" if all(t.passed for t in tests) else "failed",
-                     "output": NOT_GRADED.replace("above", "at the top") if problem else part_output(tests),
+                     "output": NOT_GRADED.replace("above", "at the top") if problem
+                     else safe(part_output(tests), "code"),
                      "tags": [task], "visibility": "visible"})
     return rows
 
 
 # ----- staff --------------------------------------------------------------------------------------------
 def terminal_summary(result: GradingResult, verbose: bool = False) -> str:
-    """A compact summary for the TA's terminal."""
-    lines = [f"{result.assignment} - {result.submission}"]
-    lines += [f"  {result.data_notice}"] if result.data_notice else []
-    lines += [f"  note: {n}" for n in result.notices]
+    """A compact summary for the TA's terminal. Every line that may hold the student's text is indented under
+    its check or note, its control characters escaped (``safe``): no escape sequence reaches the terminal, and
+    no line of the student's can pass for the score line, which is always the last."""
+    term = partial(safe, where="terminal")
+    lines = [f"{result.assignment} - {safe(result.submission, 'name')}"]
+    lines += [f"  {term(result.data_notice)}"] if result.data_notice else []
+    for n in result.notices:
+        first, *rest = term(n).splitlines() or [""]
+        lines += [f"  note: {first}", *(f"        {line}" for line in rest)]
     for t in result.tests:
         mark = "ok  " if t.passed else ("ERR " if t.harness_error else "FAIL")
-        lines.append(f"  {mark} {t.points:>5g}/{t.max_points:<4g} {t.task}: {t.name}")
+        lines.append(f"  {mark} {t.points:>5g}/{t.max_points:<4g} {t.task}: {term(t.name)}")
         if not t.passed:
             body = (t.staff_output() if verbose else t.student_output()) + (
                 f"\n[instructor] {t.detail}" if verbose and t.detail else "")
-            lines += [f"              {line}" for line in body.splitlines()]
+            lines += [f"              {line}" for line in term(body).splitlines()]
     lines.append(f"  score {result.score:g} / {result.max_score:g}   ({result.seconds:.1f} s, {result.device}, "
                  f"seed {result.seed})")
     return "\n".join(lines)
@@ -275,7 +309,7 @@ def grades_csv(results: list[GradingResult]) -> str:
                      *(["late_penalty", "submitted"] if late else [])])
     for r in results:
         scores, missing = r.task_scores(), set(r.not_graded)
-        writer.writerow([r.student, r.assignment, final_cell(r), f"{r.max_score:g}",
+        writer.writerow([safe(r.student, "csv"), r.assignment, final_cell(r), f"{r.max_score:g}",
                          *(NO_GRADE if c in missing else f"{scores.get(c, (0, 0))[0]:g}" for c in cells),
-                         *([f"{r.late_penalty:g}", r.submitted] if late else [])])
+                         *([f"{r.late_penalty:g}", safe(r.submitted, "csv")] if late else [])])
     return out.getvalue()

@@ -2,51 +2,61 @@
 
 Plots (matplotlib, Agg, embedded as PNG data URIs, so the page is one file): the grade distribution,
 each graded check's pass rate, the most common named mistakes, and the grading time per submission;
-then the protections in force, and the closest pairs of submissions by code similarity
-(``similarity.py``) with their shared lines side by side.
+then the protections in force, and the pairs of submissions that share the most code (``similarity.py``),
+each with why it is listed and its shared lines side by side.
+
+Student ids and code are the students' own text: the page is a jinja2 template with autoescape
+(``safe.page``) and a Content-Security-Policy that runs nothing; plot labels are drawn with mathtext off
+(``safe.PLOT_TEXT``: an id holding ``$\\undefinedmacro$`` is a label, not a formula that kills the report).
 """
 from __future__ import annotations
 
 import base64
-import html
 import io
 from collections import Counter
 from pathlib import Path
 
+from markupsafe import Markup
+
 from .exports import load_graded
 from .layout import Course
 from .results import GradingResult
-from .similarity import Pair, compare, solution_code
+from .safe import PLOT_TEXT, page, safe
+from .similarity import Comparison, K, Pair, W, compare, notebook_code, textbook_file
 
-e = html.escape
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}img{max-width:100%}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;vertical-align:top}
 pre{margin:0;font-size:.8em;white-space:pre-wrap}
 .shared{background:#ffe08a}.code{width:50%}"""
 
 
-def _png(fig) -> str:
+def _png(fig) -> Markup:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     import matplotlib.pyplot as plt
     plt.close(fig)
-    return f"<img src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}'>"
+    return Markup(f"<img alt='' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}'>")
 
 
-def _barh(labels: list[str], values: list[float], xlabel: str, title: str) -> str:
+def _label(text: str) -> str:
+    text = safe(text, "plot")
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def _barh(labels: list[str], values: list[float], xlabel: str, title: str) -> Markup:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(labels) + 1.2))
     ax.barh(range(len(labels)), values, color="#4c72b0")
-    ax.set_yticks(range(len(labels)), [lb if len(lb) <= 70 else lb[:67] + "..." for lb in labels], fontsize=8)
+    ax.set_yticks(range(len(labels)), [_label(lb) for lb in labels], fontsize=8, **PLOT_TEXT)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     return _png(fig)
 
 
-def grade_plot(results: list[GradingResult]) -> str:
+def grade_plot(results: list[GradingResult]) -> Markup:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -82,73 +92,98 @@ def protections(results: list[GradingResult]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _table(headers: list[str], rows: list[tuple]) -> str:
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+def _side(pair: Pair, which: str) -> Markup:
+    """One side of a pair's code, its shared lines highlighted: markupsafe escapes each line (``Markup.format``)."""
+    side = pair.a if which == "a" else pair.b
+    shared = pair.lines(side)
+    return Markup("\n").join(Markup("<span class='shared'>{}</span>").format(safe(line, "html")) if i in shared
+                              else safe(line, "html") for i, line in enumerate(side.code.text.splitlines(), start=1))
 
 
-def _side(code: str, shared: set[int]) -> str:
-    rows = [f"<span class='shared'>{e(line)}</span>" if i in shared else e(line)
-            for i, line in enumerate(code.splitlines(), start=1)]
-    return "<pre>" + "\n".join(rows) + "</pre>"
+PAGE = """<!doctype html><html><head><meta charset='utf-8'>
+<meta http-equiv='Content-Security-Policy' content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>{{ assignment }}: class report</title><style>{{ style }}</style></head><body>
+<h1>{{ assignment }}: class report</h1>
+<p>{{ results|length }} graded submissions; median score {{ '%g' % median }}; {{ harness }} with harness errors;
+{{ late }} late.</p>
+{% for notice, n in data_notices %}<p class='note'><strong>{{ notice }}</strong> ({{ n }} submissions)</p>
+{% endfor %}
+<h2>Grade distribution</h2>
+{% if results %}{{ grades }}{% else %}<p>No results.</p>{% endif %}
+<h2>Pass rate of every graded check</h2>
+{{ rates }}
+<h2>Most common named mistakes</h2>
+{% if named %}{{ named_plot }}
+<table><tr><th>mistake</th><th>submissions</th></tr>
+{% for mistake, n in named %}<tr><td>{{ mistake }}</td><td>{{ n }}</td></tr>{% endfor %}
+</table>
+{% else %}<p>No named mistake was made.</p>{% endif %}
+<h2>Grading time per submission</h2>
+{{ timing }}
+<h2>Protections in force</h2>
+<table><tr><th>protection</th><th>submissions</th></tr>
+{% for name, n in protections %}<tr><td>{{ name }}</td><td>{{ n }} / {{ results|length }}</td></tr>{% endfor %}
+</table>
+<h2>Submissions that share code</h2>
+<p>Every code cell of each notebook (solution cells and cells a student added alike) is normalised: names,
+strings and numbers anonymised, comments and docstrings dropped. Its fingerprints (winnowed hashes of runs of
+{{ k }} tokens: two notebooks with a run of {{ k + w - 1 }} tokens in common share one) are compared once
+what everybody may share is taken out: the released notebook's code ({{ c.removed.released }} fingerprints),
+the textbook's code for this assignment's functions ({{ c.removed.textbook }}{% if not c.removed.textbook %},
+no textbook baseline for this assignment{% endif %}) and code more than half of the class has
+({{ c.removed.common }}). Pairs are ranked by how much code they share; a pair sharing fewer than
+{{ c.min_shared }} fingerprints is not listed.</p>
+<p><strong>{{ c.compared }} pairs of {{ c.students }} notebooks compared</strong>: {{ c.sharing }} share some code,
+{{ c.above }} share at least {{ c.min_shared }} fingerprints{% if c.above > c.pairs|length %} (the first
+{{ c.pairs|length }} are listed){% endif %}.</p>
+<p>A match means that two notebooks contain the same code, once renamed, that neither the notebook, the textbook
+nor most of the class wrote: a lead to read, side by side, before talking to either student. It is not a
+verdict: it does not say who copied whom, or that anyone did (students who worked through the same tutorial,
+or were helped by the same TA, share code honestly), and no match does not prove independent work.</p>
+{% if skipped %}<p>Not compared (notebook not found): {{ skipped|join(', ') }}</p>{% endif %}
+{% if not c.pairs %}<p>No pair shares {{ c.min_shared }} fingerprints or more.</p>{% else %}
+<table><tr><th>rank</th><th>pair</th><th>shared fingerprints</th><th>share of the smaller's own code</th></tr>
+{% for p in c.pairs %}<tr><td>{{ loop.index }}</td><td><a href='#pair-{{ loop.index }}'>{{ p.a.student }} /
+{{ p.b.student }}</a></td><td>{{ p.shared|length }}</td><td>{{ '%.0f%%' % (100 * p.similarity) }}</td></tr>
+{% endfor %}</table>
+{% for p in c.pairs %}
+<h3 id='pair-{{ loop.index }}'>{{ loop.index }}. {{ p.a.student }} and {{ p.b.student }}</h3>
+<p>Listed because:</p><ul>{% for reason in p.reasons() %}<li>{{ reason }}</li>{% endfor %}</ul>
+<table><tr><th class='code'>{{ p.a.student }}</th><th class='code'>{{ p.b.student }}</th></tr><tr>
+{% for which in ('a', 'b') %}<td><pre>{{ side(p, which) }}</pre></td>{% endfor %}</tr></table>
+{% endfor %}{% endif %}
+</body></html>
+"""
 
 
-def similarity_html(pairs: list[Pair], skipped: list[str]) -> str:
-    out = ["<h2>Similar submissions</h2>",
-           "<p>Solution cells normalised (names, strings, numbers anonymised; comments dropped), winnowed "
-           "fingerprints; the released notebook's code and code most of the class shares are ignored. Similarity = "
-           "shared fingerprints / the smaller submission's. Highlighted: lines in shared runs. A lead to read, "
-           "not a verdict.</p>"]
-    if skipped:
-        out.append(f"<p>Not compared (notebook not found): {e(', '.join(skipped))}</p>")
-    if not pairs:
-        return "\n".join(out + ["<p>No pair above the threshold.</p>"])
-    out.append("<table><tr><th>pair</th><th>similarity</th><th>shared fingerprints</th></tr>")
-    out += [f"<tr><td>{e(p.a.student)} / {e(p.b.student)}</td><td>{p.similarity:.0%}</td><td>{len(p.shared)}</td></tr>"
-            for p in pairs]
-    out.append("</table>")
-    for p in pairs:
-        out.append(f"<h3>{e(p.a.student)} and {e(p.b.student)}: {p.similarity:.0%}</h3><table><tr>"
-                   f"<th class='code'>{e(p.a.student)}</th><th class='code'>{e(p.b.student)}</th></tr><tr>"
-                   f"<td>{_side(p.a.code, p.lines(p.a))}</td><td>{_side(p.b.code, p.lines(p.b))}</td></tr></table>")
-    return "\n".join(out)
-
-
-def build_report(course: Course, assignment_id: str, graded: Path, top: int = 10, threshold: float = 0.3) -> str:
+def build_report(course: Course, assignment_id: str, graded: Path, top: int = 10, min_shared: int | None = None
+                 ) -> str:
     results = load_graded(graded, assignment_id)
     codes, skipped = {}, []
     for r in results:
         path = Path(r.submission)
         if path.is_file():
-            codes[r.student] = solution_code(path)
+            codes[r.student] = notebook_code(path)
         else:
             skipped.append(r.student)
-    template = solution_code(course.assignment(assignment_id).release_notebook)
-    pairs = compare(codes, template, top=top, threshold=threshold)
+    template = notebook_code(course.assignment(assignment_id).release_notebook)
+    book = textbook_file(course.root, assignment_id)
+    textbook = book.read_text(encoding="utf-8") if book.is_file() else ""
+    comparison: Comparison = compare(codes, template, textbook, top=top,
+                                     **({"min_shared": min_shared} if min_shared is not None else {}))
     rates = pass_rates(results)
     named = mistakes(results)
     timed = sorted(results, key=lambda r: -r.seconds)
     scores = sorted(r.final_score for r in results)
-    median = scores[len(scores) // 2] if scores else 0
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(assignment_id)}: class report</title>",
-             f"<style>{STYLE}</style></head><body><h1>{e(assignment_id)}: class report</h1>",
-             f"<p>{len(results)} graded submissions; median score {median:g}; "
-             f"{sum(1 for r in results if r.harness_errors)} with harness errors; "
-             f"{sum(1 for r in results if r.late_penalty)} late.</p>",
-             *sorted({f"<p class='note'><strong>{e(r.data_notice)}</strong> "
-                      f"({sum(1 for s in results if s.data_notice == r.data_notice)} submissions)</p>"
-                      for r in results if r.data_notice}),
-             "<h2>Grade distribution</h2>", grade_plot(results) if results else "<p>No results.</p>",
-             "<h2>Pass rate of every graded check</h2>",
-             _barh([n for n, _, _ in rates], [100 * v for _, v, _ in rates], "% of submissions passing",
-                   "Pass rate per check") if rates else "",
-             "<h2>Most common named mistakes</h2>",
-             (_barh([n for n, _ in named], [c for _, c in named], "submissions", "Named mistakes")
-              + _table(["mistake", "submissions"], named) if named else "<p>No named mistake was made.</p>"),
-             "<h2>Grading time per submission</h2>",
-             _barh([r.student for r in timed], [r.seconds for r in timed], "seconds", "Grading time") if timed else "",
-             "<h2>Protections in force</h2>",
-             _table(["protection", "submissions"], [(p, f"{n} / {len(results)}") for p, n in protections(results)]),
-             similarity_html(pairs, skipped), "</body></html>"]
-    return "\n".join(parts) + "\n"
+    return page(
+        PAGE, assignment=assignment_id, style=Markup(STYLE), results=results,
+        median=scores[len(scores) // 2] if scores else 0, harness=sum(1 for r in results if r.harness_errors),
+        late=sum(1 for r in results if r.late_penalty), grades=grade_plot(results) if results else "",
+        rates=_barh([n for n, _, _ in rates], [100 * v for _, v, _ in rates], "% of submissions passing",
+                    "Pass rate per check") if rates else "",
+        named=named, named_plot=_barh([n for n, _ in named], [c for _, c in named], "submissions", "Named mistakes")
+        if named else "",
+        timing=_barh([r.student for r in timed], [r.seconds for r in timed], "seconds", "Grading time")
+        if timed else "",
+        data_notices=sorted(Counter(r.data_notice for r in results if r.data_notice).items()),
+        protections=protections(results), c=comparison, k=K, w=W, skipped=skipped, side=_side)

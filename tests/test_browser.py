@@ -20,11 +20,14 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT
+from payloads import FLAG_PREFIX, STUDENT_IDS, hostile_graded_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "build" / "screenshots"
 HW2 = "hw2_softmax_regression"
 TA_EXAMPLE = "wrong_known_mistakes"
+ATTACK = ROOT / "tests" / "submissions" / HW2 / "attack_payloads.ipynb"
+ATTACKER = "attacker"  # a hostile id is refused by the gradebook (formgrader shows ids as HTML): see test_safe_outputs
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--no-first-run", "--disable-sync"]
 
@@ -63,6 +66,9 @@ def server(tmp_path_factory):
     release(course, HW2)
     result = grade_submission(HW2, EXAMPLES / f"{TA_EXAMPLE}.ipynb", course=course, device="cpu", student=TA_EXAMPLE)
     record(course, HW2, TA_EXAMPLE, EXAMPLES / f"{TA_EXAMPLE}.ipynb", result)
+    # the hostile example (tests/payloads.py): what test_no_payload_runs_* open
+    attack = grade_submission(HW2, ATTACK, course=course, device="cpu", student=ATTACKER)
+    record(course, HW2, ATTACKER, ATTACK, attack)
     work = root / "work"
     work.mkdir()
     shutil.copy(course.assignment(HW2).release_notebook, work / f"{HW2}.ipynb")
@@ -90,7 +96,8 @@ def server(tmp_path_factory):
                 time.sleep(0.5)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-            yield {"base": base, "token": token, "course": course, "result": result, "browser": browser}
+            yield {"base": base, "token": token, "course": course, "result": result, "browser": browser,
+                   "attack": attack}
             browser.close()
     finally:
         proc.terminate()
@@ -151,16 +158,18 @@ def test_does_a_ta_see_the_hidden_graders_scores_in_formgrader(server):
     page = server["browser"].new_page(viewport={"width": 1400, "height": 1000},
                                       extra_http_headers={"Authorization": f"token {server['token']}"})
     page.goto(f"{server['base']}/formgrader/gradebook/{HW2}/{HW2}?token={server['token']}")
-    total = page.locator("tbody td.score").first  # formgrader hides names: the one submission's row
+    totals = page.locator("tbody td.score")  # formgrader hides names: the TA example's row and the attacker's
     try:
-        total.wait_for(timeout=60_000)
+        totals.first.wait_for(timeout=60_000)
     except Exception as exc:
         _shot(page, "formgrader_gradebook_hw2_failed")
         api = page.request.get(f"{server['base']}/formgrader/api/submitted_notebooks/{HW2}/{HW2}")
         raise AssertionError(f"no submission row in formgrader's gradebook at {page.url}: "
                              f"{api.status} {api.text()[:2000]}") from exc
     _shot(page, "formgrader_gradebook_hw2")
-    assert total.inner_text().strip() == f"{result.score:g} / {result.max_score:g}"  # the hidden graders' total
+    shown = sorted(t.strip() for t in totals.all_inner_texts())
+    expected = sorted(f"{r.score:g} / {r.max_score:g}" for r in (result, server["attack"]))
+    assert shown == expected  # the hidden graders' totals
 
     page.goto(f"{server['base']}/formgrader/submissions/{submission_id}/?token={server['token']}")
     first = next(iter(result.task_scores()))
@@ -175,3 +184,73 @@ def test_does_a_ta_see_the_hidden_graders_scores_in_formgrader(server):
         assert float(box.get_attribute("placeholder")) == pytest.approx(got) and box.input_value() == "", cell_id
         assert f"Hidden graders: {got:g} / {most:g} points" in text, cell_id
     page.close()
+
+
+# ----- no payload runs on any page a TA opens (tests/payloads.py) -------------------------------------
+RAN = f"Object.keys(window).filter(k => k.startsWith('{FLAG_PREFIX}'))"
+ACTIVE = """() => ({
+  links: [...document.querySelectorAll('[href],[src],[data],[action],[formaction]')].map(
+      e => e.getAttribute('href') || e.getAttribute('src') || e.getAttribute('data') || '').filter(
+      u => /^\\s*(javascript|vbscript|data:text)/i.test(u)),
+  handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]).filter(
+      a => a.name.startsWith('on') && a.value.includes('xss')).map(a => a.name),  // formgrader has its own
+  css: getComputedStyle(document.body).getPropertyValue('--xss-css'),
+  inline: document.querySelectorAll('[style*="--xss-inline"]').length,
+})"""
+
+
+def _nothing_ran(page, where: str) -> None:
+    page.wait_for_timeout(1500)  # onerror, onload and ontoggle fire as soon as the page has laid out
+    for link in page.locator("a").all():  # clicking is what a TA would do with a link; none may run anything
+        href = (link.get_attribute("href") or "").strip().lower()
+        if href.startswith(("javascript:", "vbscript:")) and link.is_visible():
+            link.click(no_wait_after=True, timeout=2_000)
+    assert page.evaluate(RAN) == [], f"a payload ran in {where}"
+    active = page.evaluate(ACTIVE)
+    assert active == {"links": [], "handlers": [], "css": "", "inline": 0}, (where, active)
+
+
+def test_no_payload_runs_in_formgrader_for_the_hostile_submission(server):
+    from nbgrader.api import Gradebook
+
+    from autograder.gradebook import coursedir
+    cd = coursedir(server["course"])
+    with Gradebook(cd.db_url, cd.course_id) as gb:
+        submission_id = gb.find_submission_notebook(HW2, HW2, ATTACKER).id
+    page = server["browser"].new_page(viewport={"width": 1400, "height": 1000},
+                                      extra_http_headers={"Authorization": f"token {server['token']}"})
+    page.goto(f"{server['base']}/formgrader/submissions/{submission_id}/?token={server['token']}")
+    first = next(iter(server["attack"].task_scores()))
+    page.wait_for_function(f"document.querySelector('input.score#{first}') && "
+                           f"document.querySelector('input.score#{first}').placeholder !== ''", timeout=60_000)
+    text = page.locator("body").inner_text()
+    assert "My notes" in text and "cross_entropy raised RuntimeError" in text  # the hostile cells are shown
+    _shot(page, "formgrader_hostile_submission")
+    _nothing_ran(page, "formgrader's submission page")
+    for where in ("manage_students", f"manage_submissions/{HW2}", f"gradebook/{HW2}/{HW2}"):
+        page.goto(f"{server['base']}/formgrader/{where}?token={server['token']}")
+        page.wait_for_load_state("networkidle")
+        _nothing_ran(page, f"formgrader's {where}")
+    page.close()
+
+
+def test_no_payload_runs_in_the_feedback_page_or_the_class_report(server, tmp_path):
+    from autograder.cli import main
+    graded = hostile_graded_folder(tmp_path / "graded", server["attack"], ATTACK,
+                                   server["course"].assignment(HW2).release_notebook)
+    assert main(["report", HW2, str(graded), "--course-root", str(ROOT)]) == 0
+    pages = [graded / HW2 / STUDENT_IDS["markup"] / "feedback.html", graded / HW2 / "report.html"]
+    for path in list(pages):  # the same pages without their Content-Security-Policy: the escaping alone holds
+        bare = path.with_name(f"no-csp-{path.name}")
+        bare.write_text(path.read_text(encoding="utf-8").replace("Content-Security-Policy", "x-no-policy"),
+                        encoding="utf-8")
+        pages.append(bare)
+    browser_page = server["browser"].new_page(viewport={"width": 1400, "height": 1000})
+    for path in pages:
+        browser_page.goto(path.as_uri())
+        browser_page.wait_for_load_state("load")
+        _nothing_ran(browser_page, path.name)
+        text = browser_page.locator("body").inner_text()
+        assert "<script>window.__xss_script=1</script>" in text, path.name  # shown as the text it is
+    _shot(browser_page, "report_hostile_class")
+    browser_page.close()

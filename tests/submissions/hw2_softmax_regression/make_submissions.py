@@ -9,6 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/
 from helpers import add_cell, fill, solution_cells, write_examples, wrong_answers  # noqa: E402
+from payloads import hostile_notebook  # noqa: E402
 
 ID = "hw2_softmax_regression"
 SOLVED = solution_cells(ID)
@@ -267,6 +268,9 @@ def examples() -> dict[str, dict]:
         "cheat_forge_probe_record": fill(ID, {**SOLVED, **CHEAT_FORGE_RECORD}),
         "cheat_monkeypatch_softmax": monkeypatch,
         **{f"cheat_{route}": fill(ID, {**SOLVED, "softmax": source}) for route, source in CHEAT_ROUTES.items()},
+        # Aimed at the TA rather than the grader: HTML, JavaScript, CSS and terminal escapes in markdown, raw
+        # cells, attachments, outputs, exception messages and code (tests/payloads.py; test_safe_outputs.py)
+        "attack_payloads": hostile_notebook(ID, "softmax", "cross_entropy", "def cross_entropy(y_hat, y):"),
     }
 
 

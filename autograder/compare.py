@@ -294,3 +294,19 @@ def binomial_bound(n: int, p: float, sigmas: float = 6.0) -> tuple[float, float]
     sd = math.sqrt(n * p * (1 - p))
     return n * p - sigmas * sd - 1, n * p + sigmas * sd + 1
 
+
+
+def graded_alone(got: Any, reference: torch.Tensor, own: Any) -> torch.Tensor:
+    """What a part that calls another part of the contract is held to (hw5's Conv2D calls corr2d, hw2's
+    softmax_regression calls softmax): ``reference``, or, where the student's own called part is wrong on these
+    inputs and ``got`` is exactly what using it right gives (``own()``, built from the student's called part in
+    the worker), that. One mistake costs one part: a flipped kernel in corr2d is charged to corr2d alone."""
+    if matches(got, reference):
+        return reference
+    try:
+        alternative = own()
+    except Exception:  # the student's called part raises or is missing here: the reference it is
+        return reference
+    if isinstance(alternative, torch.Tensor) and not matches(alternative, reference) and matches(got, alternative):
+        return alternative.to(reference.device, reference.dtype)
+    return reference

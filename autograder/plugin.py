@@ -86,6 +86,7 @@ class GradingPlugin:
         self.max_points: dict[str, float] = {}
         self.cell_of = {t.name: t.cell_id for t in ctx.assignment.tasks}
         self.collect_errors: list[str] = []
+        self.general_rules: set[str] = set()  # node ids of tests marked general_rule
 
     # ----- fixtures ------------------------------------------------------------------------------
     @pytest.fixture
@@ -117,6 +118,8 @@ class GradingPlugin:
     # ----- hooks ---------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points this test is worth")
+        config.addinivalue_line("markers", "general_rule: a rule a non-answer passes too (inputs untouched, the "
+                                "input's dtype kept): its points need one of the task's other tests passed")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -130,6 +133,19 @@ class GradingPlugin:
             marker = it.get_closest_marker("points")
             points = float(marker.args[0]) if marker else 0.0
             self.max_points[it.nodeid] = points / siblings[(it.path, it.originalname)]
+            if it.get_closest_marker("general_rule"):
+                self.general_rules.add(it.nodeid)
+
+    def pytest_sessionfinish(self) -> None:
+        """A general rule earns nothing for a non-answer: ``return X * 0`` leaves X untouched, in its dtype,
+        but computes nothing; its points come once any of the task's value checks passes."""
+        answered = {r.task for r in self.results if r.passed and r.id not in self.general_rules}
+        for r in self.results:
+            if r.id in self.general_rules and r.passed and r.task not in answered:
+                r.passed, r.points = False, 0.0
+                r.message = Message(r.name, comparison=f"not counted yet: none of {r.task}'s checks of its values "
+                                    "passed, and this rule holds for code that computes nothing too",
+                                    hint=f"make {r.task} compute the right result first (see its other checks)")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         seed = seed_for(self.ctx.run_seed, item.nodeid)

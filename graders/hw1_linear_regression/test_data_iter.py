@@ -80,6 +80,7 @@ def test_order_is_random_and_fresh_on_every_call(student, device):
 
 
 @pytest.mark.points(4)
+@pytest.mark.general_rule
 def test_dtypes_devices_and_inputs_untouched(student, device):
     """Do batches keep the inputs' dtype and device, and are the inputs left unmodified?"""
     for dtype, label_dtype in [(torch.float64, torch.float64), (torch.float32, torch.int64)]:

@@ -35,15 +35,23 @@ def where_text(net, updater):
 
 
 # ----- the reference epoch in this process, and the usual wrong ones -----------------------------------------
+class Record(list):
+    """Each batch's (loss sum, correct, size) of the reference run, and its (y_hat, y) in ``outputs``."""
+
+    outputs: list
+
+
 class RecordingLoss:
     """nn.CrossEntropyLoss(reduction='none') noting each batch's (loss sum, correct, size) for the reference run."""
 
     def __init__(self):
-        self.loss, self.record = torch.nn.CrossEntropyLoss(reduction="none"), []
+        self.loss, self.record = torch.nn.CrossEntropyLoss(reduction="none"), Record()
+        self.record.outputs = []
 
     def __call__(self, y_hat, y):
         losses = self.loss(y_hat, y)
         self.record.append((float(losses.detach().sum()), float((y_hat.argmax(dim=1) == y).sum()), len(y)))
+        self.record.outputs.append((y_hat.detach().clone(), y.clone()))
         return losses
 
 
@@ -103,12 +111,26 @@ def number(value, what, where):
     return float(value)
 
 
-def check_returned(result, want, record, where, epoch=""):
+def own_accuracy(student, record):
+    """The fraction correct the student's own accuracy() gives on the reference epoch's batches: train_epoch
+    calls it, so a wrong accuracy (charged to that part) is not charged to train_epoch again."""
+    counts = [student.accuracy(y_hat, y) for y_hat, y in record.outputs]
+    return sum(float(c) for c in counts) / sum(size for _, _, size in record)
+
+
+def check_returned(result, want, record, where, epoch="", student=None):
     loss, acc = expect_pair(result, "train_epoch returns (mean loss, fraction correct)", inputs=where,
                             names="(loss, accuracy)")
     loss, acc = number(loss, "mean loss", where), number(acc, "fraction correct", where)
     known = returned_mistakes(record)
     want_loss, want_acc = want
+    if student is not None and abs(acc - want_acc) > 1e-6:
+        try:
+            own = own_accuracy(student, record)
+        except Exception:  # the student's accuracy raises or returns no number: the reference's fraction it is
+            own = want_acc
+        if abs(own - want_acc) > 1e-6 and abs(acc - own) <= 1e-6:
+            want_acc = own
     # The loss is float64 throughout; a fraction of 50 examples may come from a float32 division.
     for what, got, want, tol in (("loss", loss, want_loss, 1e-9), ("accuracy", acc, want_acc, 1e-6)):
         named = [name for name, value in known[what].items()
@@ -176,7 +198,7 @@ def test_with_an_optimizer(student, ref, device):
                                                                loss, opt)
     want, record = reference_epoch(ref, local, X, y, local_opt)
     check_parameters(net.call("state_dict"), local.state_dict(), module_variants(X, y, W, b, device, lr), where)
-    check_returned(result, want, record, where)
+    check_returned(result, want, record, where, student=student)
 
 
 # ----- a plain function with a callable updater -------------------------------------------------------------
@@ -212,7 +234,7 @@ def test_with_a_callable_updater(student, ref, device):
     mistakes = {"with a callable updater the batch loss must be summed (l.sum().backward()): the updater divides "
                 "by the batch size itself": summed_mistake}
     check_parameters(got, {"W": local[0].detach(), "b": local[1].detach()}, mistakes, where)
-    check_returned(result, want, record, where)
+    check_returned(result, want, record, where, student=student)
 
 
 # ----- several epochs: training mode, autograd on, optimizer state kept ------------------------------------
@@ -245,4 +267,4 @@ def test_several_epochs_in_training_mode(student, ref, device):
         want, record = reference_epoch(ref, local, X, y, local_opt)
         mistakes = module_variants(X, y, W, b, device, lr, momentum, prefix="inner.") if epoch == 1 else {}
         check_parameters(probe.call("state_dict"), local.state_dict(), mistakes, where, f" (epoch {epoch} of 3)")
-        check_returned(result, want, record, where, f" (epoch {epoch} of 3)")
+        check_returned(result, want, record, where, f" (epoch {epoch} of 3)", student=student)

@@ -30,6 +30,7 @@ def test_gradients(activation, dtype):
 
 
 @pytest.mark.points(2)
+@pytest.mark.general_rule
 def test_input_unmodified(activation):
     """Is X left unmodified (a new tensor returned, not X clamped in place)?"""
     activation.leaves_input()

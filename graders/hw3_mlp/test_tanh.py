@@ -52,6 +52,7 @@ def test_gradients(activation, dtype):
 
 
 @pytest.mark.points(1)
+@pytest.mark.general_rule
 def test_input_unmodified(activation):
     """Is X left unmodified?"""
     activation.leaves_input()

@@ -4,7 +4,7 @@ import torch
 
 from autograder.compare import expect, expect_tensor, inputs
 from hw4_dropout import FORBIDDEN
-from hw4_dropout.checks import check_dropout_statistics, checked_output, no_zeros
+from hw4_dropout.checks import check_dropout_statistics, checked_output, expect_drop_fraction, no_zeros
 
 
 def build(student, *args):
@@ -22,24 +22,28 @@ def forward(layer, X):
     return layer.method("__call__", forbidden=FORBIDDEN["Dropout"], label="Dropout")(X)
 
 
-def stored_p(student, layer):
-    """layer.p as a number, or None where there is none (read in the worker, where a missing one cannot raise)."""
-    return student.construct("toolbox.number_attribute", layer, "p").get()
-
-
 @pytest.mark.points(3)
-def test_stores_p_with_default_one_half(student, device):
-    """Does Dropout(p) keep p in self.p, with p = 0.5 by default, and start in training mode?"""
-    X = no_zeros((4, 6), torch.float32, device)
+def test_rate_with_default_one_half(student, device):
+    """Does a new Dropout(p) start in training mode and drop a fraction p (0.3; 0.5 by default; 0: nothing)?"""
+    # Behaviour only: the contract names no attribute (self.p, self.rate and self.dropout are all fine).
+    X = no_zeros((200, 100), torch.float32, device)
     for args, want in [((0.3,), 0.3), ((), 0.5), ((0.0,), 0.0)]:
         layer, info, where = build(student, *args)
-        checked_output(forward(layer, X), X, "Dropout", f"{where}, " + inputs(X=X))
-        p = stored_p(student, layer)
-        expect(isinstance(p, float) and abs(p - want) < 1e-6, "the dropout probability is stored as self.p",
-               inputs=where, expected=f"self.p = {want}", got="no number in self.p" if p is None else f"self.p = {p!r}",
-               hint="def __init__(self, p=0.5): super().__init__(); self.p = p")
         expect(info["training"], "a new layer is in training mode", inputs=where, expected="training = True",
                got="training = False", hint="call super().__init__() and leave self.training alone")
+        where = f"{where} in training mode, " + inputs(X=X)
+        out = checked_output(forward(layer, X), X, "Dropout", where)
+        if not args:  # the default: name it when some other rate is at work
+            dropped = float((out == 0).double().mean())
+            expect(abs(dropped - 0.5) < 0.05, "Dropout() drops half of the elements (p = 0.5 by default)",
+                   inputs=where, expected="about 0.5 of them zero", got=f"{dropped:.4f}",
+                   mistake="the default probability is not 0.5" if dropped > 0 else "nothing is dropped",
+                   hint="def __init__(self, p=0.5): the contract's default")
+        elif want:
+            expect_drop_fraction(out, want, f"{where.split(' in training')[0]}", where)
+        else:
+            expect_tensor(out, X, "Dropout(0.0) drops nothing: X comes back unchanged", inputs=where,
+                          hint="pass the layer's probability to dropout_layer(X, p) in forward")
 
 
 @pytest.mark.points(6)

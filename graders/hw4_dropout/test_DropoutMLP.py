@@ -84,7 +84,8 @@ def dropout_calls(calls: list) -> list[dict]:
 
 @pytest.mark.points(5)
 def test_structure(student, device):
-    """Does a forward pass go Linear, Dropout(dropout1), Linear, Dropout(dropout2), Linear, from a flattened input?"""
+    """Does a forward pass go Linear, Dropout(dropout1), Linear, Dropout(dropout2), Linear, from a flattened input
+    (or, with dropout_layer called in forward instead of Dropout layers, three Linear with dropout between)?"""
     net, where = build(student, SMALL, 0.2, 0.5)
     linear_layers(net, SMALL, where)
     recorder = student.construct("toolbox.CallRecorder", net)
@@ -95,6 +96,9 @@ def test_structure(student, device):
     expect(isinstance(calls, list), "the layers called in a forward pass can be listed", inputs=where,
            expected="a list", got=type(calls).__name__, hint="build the network from nn.Module layers")
     order = [kind(c) for c in calls if isinstance(c, dict) and kind(c) in ("Linear", "Dropout")]
+    if "Dropout" not in order:  # d2l 4.6's Net: dropout_layer called in forward, no Dropout modules
+        functional_structure(net, X, order, where)
+        return
     want = ["Linear", "Dropout", "Linear", "Dropout", "Linear"]
     expect(order == want, "the layers run in the order Linear, Dropout, Linear, Dropout, Linear", inputs=where,
            expected=", ".join(want), got=", ".join(map(str, order)) or "no Linear or Dropout layers called",
@@ -107,6 +111,20 @@ def test_structure(student, device):
                expected="p = 0.2 then p = 0.5", got=" then ".join(f"p = {r}" for r in rates),
                mistake="dropout1 and dropout2 swapped" if rates == [0.5, 0.2] else None,
                hint="Dropout(dropout1) after the first hidden layer, Dropout(dropout2) after the second")
+
+
+def functional_structure(net, X, order, where):
+    """Without Dropout modules, the three Linear layers in order and some dropout between them in training
+    mode: where it acts, and at which rates, the exact cases of test_training_mode_drops_the_hidden_units judge."""
+    want = ["Linear", "Linear", "Linear"]
+    expect(order == want, "the layers run in the order Linear, Linear, Linear (dropout between them)",
+           inputs=where, expected=", ".join(want), got=", ".join(map(str, order)) or "no Linear layers called",
+           hint="three nn.Linear layers, applied in order")
+    first, second = logits(net, X, SMALL[1], where), logits(net, X, SMALL[1], where)
+    expect(not torch.equal(first, second), "dropout acts between the layers in training mode", inputs=where,
+           expected="two different outputs (new dropout masks)", got="the same output twice",
+           mistake="no dropout in training mode: neither Dropout layers nor dropout_layer in forward",
+           hint="after each hidden layer's ReLU: H = dropout_layer(H, dropout1) if self.training, or a Dropout layer")
 
 
 @pytest.mark.points(6)

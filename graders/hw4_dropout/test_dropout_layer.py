@@ -59,6 +59,10 @@ def test_gradient_flows_through_the_same_mask(student, device, dtype):
         where = inputs(X=X) + f", dropout = {p}, gradient of out.sum()"
         result = student.dropout_layer.run((X, p), wrt=[0], grad_output=torch.ones_like(X))
         out = checked_output(result.value, X, "dropout_layer", where)
+        kept_count = int((out != 0).sum())
+        expect(0 < kept_count < out.numel(), "some elements kept and some dropped (a mask to flow through)",
+               inputs=where, expected=f"some of the {out.numel()} elements zero and some not", got=f"{kept_count} kept",
+               hint="out = mask * X / (1.0 - dropout), with mask = (torch.rand(X.shape) > dropout)")
         expect(result.grad_error is None, "the output is differentiable with respect to X", inputs=where,
                expected="a result connected to the autograd graph", got=result.grad_error or "",
                hint="compute the output from X with tensor operations: mask * X / (1.0 - dropout)")
@@ -94,9 +98,10 @@ def test_a_fresh_mask_for_every_element_and_every_call(student, device):
 
 
 @pytest.mark.points(4)
+@pytest.mark.general_rule
 def test_dtype_device_and_input_untouched(student, device, dtype):
-    """Does the result keep X's dtype and device, and is X left unmodified?"""
-    for shape, p in [((50, 40), 0.3), ((4, 3, 8, 8), 0.6)]:
+    """Does the result keep X's dtype and device, and is X left unmodified (dropout 0, 0.3, 0.6 and 1)?"""
+    for shape, p in [((50, 40), 0.3), ((4, 3, 8, 8), 0.6), ((6, 5), 0), ((6, 5), 1)]:  # X.zero_() at 1 too
         X = no_zeros(shape, dtype, device)
         where = inputs(X=X) + f", dropout = {p}"
         result = student.dropout_layer.run((X, p), return_args=True)

@@ -1,11 +1,12 @@
-"""Checks shared by hw5's graders: modules built by students, gradients against the reference's."""
+"""Checks shared by hw5's graders: modules built by students, gradients against the reference's, and the
+expectation for a part that calls another part of the contract (``compare.graded_alone``)."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 import torch
 
-from autograder.compare import expect, expect_tensor
+from autograder.compare import expect, expect_tensor, graded_alone
 
 
 def build_module(student, task: str, *args: Any, **kwargs: Any):
@@ -20,8 +21,10 @@ def build_module(student, task: str, *args: Any, **kwargs: Any):
 
 
 def expect_grads(result, ref_fn: Callable[..., torch.Tensor], args: tuple, kwargs: dict, wrt: list[int],
-                 names: list[str], grad_output: torch.Tensor, what: str, where: str, scale: float = 1.0) -> None:
-    """The gradients the worker computed (``run(..., wrt=...)``) equal autograd's through the reference."""
+                 names: list[str], grad_output: torch.Tensor, what: str, where: str, scale: float = 1.0,
+                 own: Callable[[], list] | None = None) -> None:
+    """The gradients the worker computed (``run(..., wrt=...)``) equal autograd's through the reference (or,
+    with ``own``, the gradients through the student's own called part: see ``compare.graded_alone``)."""
     expect(result.grad_error is None, f"{what} is differentiable", inputs=where,
            expected="a result connected to the autograd graph", got=str(result.grad_error),
            hint="build the result with torch operations on the inputs (no .item(), .tolist(), .detach(), "
@@ -30,10 +33,17 @@ def expect_grads(result, ref_fn: Callable[..., torch.Tensor], args: tuple, kwarg
               for i, a in enumerate(args)]
     expected = torch.autograd.grad(ref_fn(*leaves, **kwargs), [leaves[i] for i in wrt], grad_output)
     grads = result.grads if isinstance(result.grads, list) else []
+    own_grads: list = []
     for k, (name, want) in enumerate(zip(names, expected)):
         got = grads[k] if k < len(grads) else None
         expect(got is not None, f"the gradient of {what} reaches {name}", inputs=where, expected="a gradient",
                got="None", hint=f"use {name} itself in the computation (not {name}.data or {name}.detach())")
+        if own is not None:
+            def own_k(k=k):
+                if not own_grads:
+                    own_grads.extend(own())
+                return own_grads[k]
+            want = graded_alone(got, want, own_k)
         expect_tensor(got, want, f"the gradient of {what} with respect to {name}", inputs=where, scale=scale)
 
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_tensor, graded_alone, inputs
 from hw5_cnn.checks import asymmetric, expect_grads
 
 CASES = [((2, 3, 3), (2, 2, 2)), ((3, 5, 7), (3, 2, 3)), ((1, 4, 4), (1, 3, 1)), ((4, 6, 5), (4, 1, 2))]
@@ -15,7 +15,9 @@ def test_values(student, ref, device, dtype):
         X = torch.randn(x_shape, dtype=dtype, device=device)
         K = asymmetric(*k_shape, dtype=dtype, device=device)
         per_channel = lambda: torch.stack([ref.corr2d(x, k) for x, k in zip(X, K)])  # noqa: E731
-        expect_tensor(student.corr2d_multi_in(X, K), ref.corr2d_multi_in(X, K),
+        got = student.corr2d_multi_in(X, K)
+        own = lambda: torch.stack([student.corr2d(x, k) for x, k in zip(X, K)]).sum(0)  # noqa: E731
+        expect_tensor(got, graded_alone(got, ref.corr2d_multi_in(X, K), own),
                       "corr2d_multi_in(X, K) sums the channels' cross-correlations", inputs=inputs(X=X, K=K),
                       mistakes={"the channels are averaged instead of summed": lambda: per_channel().mean(0),
                                 "only the first channel is used": lambda: ref.corr2d(X[0], K[0]),
@@ -30,5 +32,9 @@ def test_gradients(student, ref, device):
     K = asymmetric(3, 2, 2, device=device)
     g = torch.randn(4, 3, dtype=torch.float64, device=device)
     result = student.corr2d_multi_in.run((X, K), wrt=[0, 1], grad_output=g)
+
+    def own():  # the gradients through the student's own corr2d, channel by channel
+        runs = [student.corr2d.run((x, k), wrt=[0, 1], grad_output=g) for x, k in zip(X, K)]
+        return [torch.stack([r.grads[0] for r in runs]), torch.stack([r.grads[1] for r in runs])]
     expect_grads(result, ref.corr2d_multi_in, (X, K), {}, [0, 1], ["X", "K"], g, "corr2d_multi_in(X, K)",
-                 inputs(X=X, K=K))
+                 inputs(X=X, K=K), own=own)

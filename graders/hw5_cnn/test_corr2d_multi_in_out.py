@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_tensor, graded_alone, inputs
 from hw5_cnn.checks import asymmetric, expect_grads
 
 CASES = [((2, 3, 3), (3, 2, 2, 2)), ((3, 5, 7), (2, 3, 2, 3)), ((1, 4, 4), (4, 1, 3, 1)), ((3, 6, 5), (1, 3, 1, 2))]
@@ -14,7 +14,9 @@ def test_values(student, ref, device, dtype):
     for x_shape, k_shape in CASES:
         X = torch.randn(x_shape, dtype=dtype, device=device)
         K = asymmetric(*k_shape, dtype=dtype, device=device)
-        expect_tensor(student.corr2d_multi_in_out(X, K), ref.corr2d_multi_in_out(X, K),
+        got = student.corr2d_multi_in_out(X, K)
+        own = lambda: torch.stack([student.corr2d_multi_in(X, k) for k in K])  # noqa: E731
+        expect_tensor(got, graded_alone(got, ref.corr2d_multi_in_out(X, K), own),
                       "corr2d_multi_in_out(X, K) has one output channel per kernel K[o]", inputs=inputs(X=X, K=K),
                       mistakes={"the output channels are in reverse order": lambda: ref.corr2d_multi_in_out(X, K)
                                 .flip(0), "the kernel is flipped": lambda: ref.corr2d_multi_in_out(X, K.flip(2, 3))},
@@ -28,5 +30,9 @@ def test_gradients(student, ref, device):
     K = asymmetric(3, 2, 2, 3, device=device)
     g = torch.randn(3, 4, 2, dtype=torch.float64, device=device)
     result = student.corr2d_multi_in_out.run((X, K), wrt=[0, 1], grad_output=g)
+
+    def own():  # the gradients through the student's own corr2d_multi_in, output channel by output channel
+        runs = [student.corr2d_multi_in.run((X, k), wrt=[0, 1], grad_output=g_o) for k, g_o in zip(K, g)]
+        return [sum(r.grads[0] for r in runs), torch.stack([r.grads[1] for r in runs])]
     expect_grads(result, ref.corr2d_multi_in_out, (X, K), {}, [0, 1], ["X", "K"], g, "corr2d_multi_in_out(X, K)",
-                 inputs(X=X, K=K))
+                 inputs(X=X, K=K), own=own)

@@ -172,6 +172,17 @@ def dropout_layer(X, dropout):
     X *= mask / (1.0 - dropout)
     return X
 ''', "X modified in place"),
+    Wrong("dropout_layer", "dropout = 1 returns X.zero_() (the caller's X destroyed)", '''
+def dropout_layer(X, dropout):
+    if dropout == 1:
+        return X.zero_()
+    mask = (torch.rand(X.shape, device=X.device) > dropout).to(X.dtype)
+    return mask * X / (1.0 - dropout)
+''', "X modified in place", points=26),  # the untouched rule holds at the edge cases too
+    Wrong("dropout_layer", "a non-answer: X * 0", '''
+def dropout_layer(X, dropout):
+    return X * 0
+''', "some elements kept and some dropped", points=0),  # X untouched, but nothing computed: no point for that
     Wrong("dropout_layer", "the output built in torch.zeros (float32, CPU)", '''
 def dropout_layer(X, dropout):
     if dropout == 1:
@@ -224,15 +235,16 @@ class Dropout(nn.Module):
             return dropout_layer(X, self.p)
         return X * (1 - self.p)
 ''', "scales by (1 - p) in eval mode"),
-    Wrong("Dropout", "the probability stored under another name", '''
+    # (Storing the probability as self.rate is right: the contract names no attribute, graded by behaviour.)
+    Wrong("Dropout", "the probability ignored: always 0.5", '''
 class Dropout(nn.Module):
     def __init__(self, p=0.5):
         super().__init__()
         self.rate = p
 
     def forward(self, X):
-        return dropout_layer(X, self.rate) if self.training else X
-''', "no number in self.p"),
+        return dropout_layer(X, 0.5) if self.training else X
+''', "zeroes about a fraction 0.3"),
     Wrong("Dropout", "the training check inverted", '''
 class Dropout(nn.Module):
     def __init__(self, p=0.5):
@@ -252,7 +264,7 @@ class Dropout(nn.Module):
 
     def forward(self, X):
         return dropout_layer(X, self.p) if self.training else X
-''', "self.p = 0.5"),
+''', "the default probability is not 0.5"),
     Wrong("Dropout", "nn.Dropout inside", '''
 class Dropout(nn.Module):
     def __init__(self, p=0.5):

@@ -130,6 +130,16 @@ class Conv2D(nn.Module):
     def forward(self, x):
         return corr2d(x, self.weight) + self.bias.sum()
 ''', "the layer's parameters"),
+    Wrong("Conv2D", "the weight drawn from N(0, 1) (torch.randn), not d2l's U(0, 1)", '''
+class Conv2D(nn.Module):
+    def __init__(self, kernel_size):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(kernel_size))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return corr2d(x, self.weight) + self.bias
+''', "drawn from N(0, 1) (torch.randn)", points=4),  # the contract grades the initialisation (1 point)
     Wrong("Conv2D", "nn.Conv2d inside", '''
 class Conv2D(nn.Module):
     def __init__(self, kernel_size):

@@ -124,6 +124,40 @@ class DropoutMLP(nn.Module):
 ''',
 }
 
+# d2l 4.6 as the book writes it: dropout_layer called in forward (no Dropout modules in the network), and
+# a Dropout layer keeping its probability under another name.
+D2L_STYLE = {
+    "Dropout": '''
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.rate = p
+
+    def forward(self, X):
+        return dropout_layer(X, self.rate) if self.training else X
+''',
+    "DropoutMLP": '''
+class DropoutMLP(nn.Module):
+    def __init__(self, num_inputs, num_outputs, num_hiddens1, num_hiddens2, dropout1, dropout2):
+        super().__init__()
+        self.num_inputs = num_inputs
+        self.dropout1, self.dropout2 = dropout1, dropout2
+        self.lin1 = nn.Linear(num_inputs, num_hiddens1)
+        self.lin2 = nn.Linear(num_hiddens1, num_hiddens2)
+        self.lin3 = nn.Linear(num_hiddens2, num_outputs)
+        self.relu = nn.ReLU()
+
+    def forward(self, X):
+        H1 = self.relu(self.lin1(X.reshape((-1, self.num_inputs))))
+        if self.training:
+            H1 = dropout_layer(H1, self.dropout1)
+        H2 = self.relu(self.lin2(H1))
+        if self.training:
+            H2 = dropout_layer(H2, self.dropout2)
+        return self.lin3(H2)
+''',
+}
+
 WRONG_KNOWN = wrong_answers(ID, [
     'no 1/(1-p) scaling',
     'self.training not checked (drops in eval mode)',
@@ -187,6 +221,7 @@ def examples() -> dict[str, dict]:
         "correct_solution": fill(ID, SOLVED),
         "correct_alternative": fill(ID, ALTERNATIVE),
         "correct_functional_style": fill(ID, FUNCTIONAL_STYLE),
+        "correct_d2l_style": fill(ID, {**SOLVED, **D2L_STYLE}),
         "half_done": fill(ID, {k: SOLVED[k] for k in ("l2_penalty", "dropout_layer", "Dropout")}),
         "wrong_known_mistakes": fill(ID, {**SOLVED, **WRONG_KNOWN}),
         "cheat_forbidden_alias": fill(ID, {**SOLVED, **CHEAT_FORBIDDEN_ALIAS}),

@@ -283,6 +283,9 @@ def main() -> None:
     done = ("corr2d", "Conv2D", "conv_output_shape", "corr2d_multi_in", "corr2d_multi_in_out", "pool2d", "lenet")
     write(fill(ID, {k: SOLVED[k] for k in done}), HERE / "half_done.ipynb")
     write(fill(ID, {**SOLVED, **WRONG_KNOWN}), HERE / "wrong_known_mistakes.ipynb")
+    # One mistake costs one part: Conv2D, corr2d_multi_in and corr2d_multi_in_out call the flipped corr2d right.
+    write(fill(ID, {**SOLVED, **wrong_entries(["the kernel flipped (a true convolution)"])}),
+          HERE / "wrong_flipped_corr2d_only.ipynb")
     write(fill(ID, {**SOLVED, **CHEAT_FORBIDDEN_ALIAS}), HERE / "cheat_forbidden_alias.ipynb")
 
 

@@ -1,32 +1,31 @@
 """Grade many submissions: a local process pool, resumable, one student's failure never stops the batch.
 
+What a job is and how one is graded are ``jobs.py``'s, shared with the Ray engine (``ray_engine.py``); this
+module decides what to grade (resume records, late policy, uploads intake refuses), runs the pool, and writes
+every file.
+
 Output layout, per assignment: ``<out>/<id>/<student>/results.json`` (Gradescope's, what the student
 may see), ``feedback.md`` (the student's report), ``result.json`` (everything, for staff and for
 resuming), and ``<out>/<id>/grades.csv`` for the LMS.
 """
 from __future__ import annotations
 
-import atexit
-import hashlib
 import json
 import os
-import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 from . import defaults
 from .intake import LatePolicy, one_per_student, screen, upload_base
-from .layout import Course, harness_files
+from .jobs import Job, close_launcher, drop_spares, grade_job, graders_version, harness_failure, take_slot
+from .layout import Course
 from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
 from .results import GradingResult
 from .safe import safe
 from .writers import write_grades_csv, write_result_files
-
-_launcher = None  # one per pool process: its fork server serves every submission that process grades
 
 
 def find_submissions(assignment_id: str, paths: list[Path]) -> list[tuple[str, Path]]:
@@ -44,40 +43,6 @@ def find_submissions(assignment_id: str, paths: list[Path]) -> list[tuple[str, P
     return found
 
 
-def _sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
-
-
-def graders_version(course: Course, assignment_id: str) -> str:
-    """A digest of everything that decides a score: the harness and what grading this assignment reads."""
-    files = {**harness_files(), **course.assignment(assignment_id).grading_files()}
-    digest = hashlib.sha256()
-    for name, f in sorted(files.items()):
-        digest.update(name.encode() + b"\0" + f.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Job:
-    """One submission to grade: everything a grading process needs, as plain data."""
-
-    course_root: str
-    assignment_id: str
-    student: str
-    notebook: str
-    device: str
-    seed: int
-    intake: str = ""  # the folder the upload was found in: it is checked as a student's upload (intake.py)
-
-    def record_key(self, version: str) -> dict:
-        """What a saved result must match to be reused on a rerun."""
-        return {"notebook_sha256": _sha256(Path(self.notebook)), "seed": self.seed, "device_asked": self.device,
-                "graders_version": version}
-
-
 def _done_before(folder: Path, key: dict) -> GradingResult | None:
     """A saved result for exactly this submission and graders, or None: anything unexpected means regrade."""
     try:
@@ -92,41 +57,10 @@ def _done_before(folder: Path, key: dict) -> GradingResult | None:
 
 def _init_slot(counter) -> None:
     """Each pool process gets its own slot (and so its own worker uid)."""
-    global _slot
     pool_process_setup()
     with counter.get_lock():
-        _slot = counter.value
+        take_slot(counter.value)
         counter.value += 1
-
-
-_slot = 0
-
-
-def grade_job(job: Job) -> tuple[dict, dict[str, bytes]]:
-    """Grade one submission in this (trusted) process; the driver writes the files."""
-    global _launcher
-    from .grade import grade_submission
-    from .launcher import Launcher
-    if _launcher is None:
-        _launcher = Launcher(slot=_slot, spares=True)  # a slot grades one submission after another
-        atexit.register(_launcher.close)
-    course = Course.find(job.course_root)
-    try:
-        result = grade_submission(job.assignment_id, job.notebook, course=course, device=job.device, seed=job.seed,
-                                  launcher=_launcher, student=job.student, intake=Path(job.intake) if job.intake else None)
-    except Exception:  # the harness failed on this one; record it and go on with the others
-        result = harness_failure(course, job, traceback.format_exc())
-    return result.to_dict(), result.attachments
-
-
-def harness_failure(course: Course, job: Job, detail: str) -> GradingResult:
-    from .grade import whole_task_failures
-    from .messages import internal_error
-    assignment = course.assignment(job.assignment_id)
-    claim = "the submission could be graded"
-    tests = whole_task_failures(assignment, job.seed, claim, internal_error(claim), harness=True, detail=detail)
-    return GradingResult(job.assignment_id, job.notebook, tests, sum(t.points for t in assignment.tasks), job.seed,
-                         student=job.student)
 
 
 def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], None], attempts: int = 2,
@@ -220,15 +154,14 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
                 if stop.signum:  # cut short (pytest swallows the interrupt): not a result
                     break
                 done(job, *graded)
-            if _launcher is not None:
-                _launcher.drop_spares()  # this process goes on (a notebook, a test): leave nothing running
+            drop_spares()  # this process goes on (a notebook, a test): leave nothing running
         else:
             for job in _run_pool(todo, workers, done, stop=stop):
                 if not stop.signum:  # a process killed by the stop is no harness failure to record
                     failed = harness_failure(course, job, "the grading process died twice on this submission")
                     done(job, failed.to_dict(), {})
     if stop.signum:
-        _close_launcher()
+        close_launcher()
         progress.finish()
         # --force regraded what was saved: run again with it, and it would regrade what this run just saved
         raise Interrupted(stop.signum, progress.count, len(todo) - progress.count,
@@ -295,13 +228,6 @@ def _merged(saved: list[GradingResult], fresh: list[GradingResult]) -> list[Grad
     by_student = {r.student: r for r in saved}
     by_student.update({r.student: r for r in fresh})
     return [by_student[s] for s in sorted(by_student)]
-
-
-def _close_launcher() -> None:
-    global _launcher
-    if _launcher is not None:
-        _launcher.close()
-        _launcher = None
 
 
 def print_table(results: list[GradingResult]) -> None:

@@ -6,7 +6,7 @@ What runs where:
   - the driver (this process) decides what to grade (resume records), sends each job, and alone writes
     every result file, atomically, as each result comes back: an interrupted batch loses nothing, and a
     rerun regrades nothing that was written;
-  - a Ray task on some node runs ``batch.grade_job`` in Ray's worker process (trusted: it holds the
+  - a Ray task on some node runs ``jobs.grade_job`` in Ray's worker process (trusted: it holds the
     graders and the reference); the student's code runs in the sandboxed child that grade_job starts
     through the Launcher, as on one machine, never in Ray's own worker process;
   - the graders, references and harness reach the node as the task's runtime environment (a private
@@ -30,7 +30,6 @@ Ray is an optional extra: ``pip install '.[ray]'``.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import secrets
 import shutil
@@ -43,8 +42,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .batch import Job, grade_job, graders_version
 from .errors import NotebookError, UsageError
+from .jobs import Job, claim_free_slot, grade_job, graders_version, slot
 from .layout import Course, harness_files
 
 INSTALL_HINT = ("--engine ray needs Ray, an optional extra: pip install '.[ray]' in the course folder "
@@ -169,33 +168,11 @@ def start_local_cluster(cpus: int | None = None) -> LocalCluster:
     raise AssertionError("unreachable")
 
 
-def _claim_slot() -> int:
-    """A sandbox slot (and so a worker uid) that no other grading process on this node holds: the first
-    free lock file; the lock lives as long as this process, and dies with it."""
-    folder = Path(tempfile.gettempdir()) / "autograder-ray-slots"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    for n in range(SLOT_BASE, SLOT_BASE + 4096):
-        handle = open(folder / f"{n}.lock", "w")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            continue
-        _held.append(handle)
-        return n
-    raise RuntimeError("no free grading slot on this node")
-
-
-_held: list = []
-
-
 def grade_on_node(job: Job, notebook: bytes, version: str, node_device: str) -> tuple[dict, dict, dict]:
     """Ray task body, in Ray's worker process on some node. The course arrived as the working dir."""
-    from . import batch
     root = Path.cwd()
     os.chmod(root, 0o700)  # the graders and references: for this (trusted) process only
-    if not _held:
-        batch._slot = _claim_slot()
+    claim_free_slot(SLOT_BASE)  # once per Ray worker process: a slot no other grading process here holds
     course = Course.find(root)
     here = graders_version(course, job.assignment_id)
     if here != version:
@@ -209,7 +186,7 @@ def grade_on_node(job: Job, notebook: bytes, version: str, node_device: str) -> 
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result["submission"] = job.notebook
-    info = {"node": socket.gethostname(), "pid": os.getpid(), "slot": batch._slot,
+    info = {"node": socket.gethostname(), "pid": os.getpid(), "slot": slot(),
             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
     return result, attachments, info
 

@@ -13,8 +13,9 @@ import time
 
 import pytest
 
-from autograder.batch import Job, find_submissions, grade_batch
+from autograder.batch import find_submissions, grade_batch
 from autograder.cli import main
+from autograder.jobs import Job
 from helpers import ROOT
 
 HW1 = "hw1_linear_regression"
@@ -124,7 +125,7 @@ def test_does_engine_ray_without_ray_say_how_to_install_it_and_exit_two(monkeypa
 
 
 def test_does_the_course_sent_to_nodes_hold_only_what_grading_that_assignment_reads(course, tmp_path):
-    from autograder.batch import graders_version
+    from autograder.jobs import graders_version
     from autograder.layout import Course
     from autograder.ray_engine import stage_course
     staged = stage_course(course, [HW1], tmp_path / "staged")

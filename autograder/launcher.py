@@ -1,134 +1,34 @@
-"""Start worker processes for student code, through a fork server when possible.
+"""Start worker processes for student code, through a fork server when possible, and end them.
 
-The worker runs ``python -I -S`` with an import path built here: the standard library, the
-environment's site-packages (read directly, without the ``.pth`` files that an editable install of
-this project uses to expose ``autograder``), and the folder holding ``gradeworker`` and
-``d2lcourse``. Its working directory is a fresh empty folder outside the course. The worker checks
-for itself that ``autograder`` and ``solutions`` cannot be imported and reports it; grading refuses
-to go on otherwise.
+A ``Launcher`` serves one grading process: it hands each submission a worker in a cgroup of its own
+(started ahead as a spare, when a batch slot asks for it), and kills it, its cgroup and everything in it
+afterwards. What a worker gets (import path, environment, limits, jail settings) is ``provision.py``'s;
+the fork server's client is ``forkclient.py``.
 
 This module must not import torch: the CLI starts the fork server first so that its ``import torch``
 overlaps with the grader's own.
 """
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import queue
-import select
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from . import defaults
 from .cgroups import Cgroup, CgroupFactory
 from .errors import HarnessError
+from .forkclient import ForkServerClient, PendingSpawn
+from .provision import Limits, boot, give_folder, jail_spec, worker_import_path
 
-BOOT = """
-import json, sys
-config = json.loads(sys.argv[1])
-sys.path[:] = config["path"]
-if config["mode"] == "forkserver":
-    from gradeworker.forkserver import main
-    main(config)
-else:
-    from gradeworker.jail import enter, inside, preload
-    preload()
-    layers = enter(config.get("jail", {}), 1)
-    from gradeworker.server import run_worker
-    run_worker(int(config["chan_fd"]), {**config, **inside(config, layers)}, layers)
-"""
-# Not D2L_DATA_ROOT: the worker never reads the course data (the test set's labels are there); graders send data.
-PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "LANG", "LC_ALL", "OMP_NUM_THREADS", "NVIDIA_VISIBLE_DEVICES")
-# Data files shipped inside installed packages that the worker must not read: scikit-learn's digits are the
-# course's fallback data set (d2lcourse.data.fallback_datasets), test labels included. Covered in its filesystem.
-HIDDEN_PACKAGE_DATA = ("sklearn/datasets/data",)
-SLOT_UID_BASE = 61000  # worker uid = base + slot, when the grader runs as root
 NEEDED_LAYERS = ("mount, network, IPC, UTS and pid namespaces", "minimal read-only filesystem")
-
-
-@dataclass
-class Limits:
-    """Per-worker limits. Wall-clock limits are enforced by the grader, the rest by the kernel."""
-
-    call_seconds: float = 10.0  # one call of a student function (graders may give a training call more)
-    retry_seconds: float = 2.0  # a later call of a function that already overran once
-    load_seconds: float = 120.0  # running all of a notebook's definition cells
-    cell_seconds: float = 10.0  # one of those cells: definitions take milliseconds
-    train_seconds: float | None = None  # caps the time budget of parts graded by training (None: the assignment's)
-    cpu_seconds: int = 900  # whole worker
-    file_bytes: int = 64 << 20  # any file the worker writes, its stdout log included
-    open_files: int = 512
-    address_space_bytes: int = 0  # 0: no RLIMIT_AS (it breaks CUDA); the cgroup limits memory instead
-    memory_bytes: int = 4 << 30  # one submission's processes together (cgroup)
-    max_pids: int = 512  # one submission's processes and threads together (cgroup)
-    tmpfs_bytes: int = 1 << 30  # its private /tmp (the work dir) and /dev/shm, each
-
-    def for_worker(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if not k.endswith("_seconds") or k == "cpu_seconds"}
-
-
-def gpu_devices() -> list[str]:
-    """The NVIDIA device files a worker needs for the GPUs it is assigned (CUDA_VISIBLE_DEVICES), no others."""
-    if not os.path.exists("/dev/nvidiactl"):
-        return []
-    shared = [d for d in ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset") if os.path.exists(f"/dev/{d}")]
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
-    if visible and all(v.strip().isdigit() for v in visible.split(",")):
-        cards = [f"nvidia{int(v)}" for v in visible.split(",")]
-    else:  # all of them, or UUIDs we cannot map to device files here
-        cards = sorted(d for d in os.listdir("/dev") if d.startswith("nvidia") and d[6:].isdigit())
-    return shared + [c for c in cards if os.path.exists(f"/dev/{c}")]
-
-
-def jail_spec(path: list[str], limits: Limits, slot: int) -> dict:
-    """What the worker's private filesystem holds (read-only binds), and whom it runs as."""
-    home, rest = path[0], path[1:]
-    binds = [(home, "/opt/course"), (sys.base_prefix, sys.base_prefix)]
-    binds += [(p, p) for p in rest if not p.startswith(sys.base_prefix + os.sep)]
-    hidden = [os.path.join(p, d) for p in rest for d in HIDDEN_PACKAGE_DATA if os.path.isdir(os.path.join(p, d))]
-    return {"enabled": True, "binds": binds, "hidden": hidden, "uid": SLOT_UID_BASE + slot, "gid": SLOT_UID_BASE + slot,
-            "devices": gpu_devices(), "tmpfs_bytes": limits.tmpfs_bytes}
-
-
-def _exposes_hidden_code(path: str) -> bool:
-    """Whether a folder on the path would lead to the hidden graders or the references."""
-    p = Path(path)
-    return any((p / name).exists() for name in ("graders", "solutions", "solutions.py"))
-
-
-def worker_import_path() -> list[str]:
-    """The worker's sys.path: ours minus anything that leads to the hidden tests or references."""
-    spec = importlib.util.find_spec("gradeworker")
-    if spec is None or spec.origin is None:
-        raise HarnessError("the package gradeworker is not installed: run `make env` (pip install -e ./course)")
-    home = str(Path(spec.origin).resolve().parent.parent)
-    if _exposes_hidden_code(home):
-        raise HarnessError(f"gradeworker lives beside graders/ or solutions/ in {home}; the worker would "
-                           "see them. Install the course package from its own folder (course/).")
-    # Only the standard library and installed packages: never a folder that happens to be on our own path
-    # (pytest's rootdir, the checkout, a tests/ folder full of example solutions).
-    keep = [p for p in sys.path if p and os.path.isdir(p) and not _exposes_hidden_code(p)
-            and (p.startswith(sys.base_prefix + os.sep) or Path(p).name in ("site-packages", "dist-packages"))]
-    return [home] + [p for p in keep if os.path.realpath(p) != os.path.realpath(home)]
-
-
-def _give(folder: Path, jail: dict) -> None:
-    """``folder`` to the worker's uid (0700), or, where chown is refused (no CAP_CHOWN), writable by any uid
-    but listable by none (1733): the worker still writes there, and nobody finds what another left."""
-    try:
-        os.chown(folder, jail["uid"], jail["gid"])
-        os.chmod(folder, 0o700)
-    except OSError:
-        os.chmod(folder, 0o1733)
 
 
 def not_dumpable() -> None:
@@ -141,15 +41,6 @@ def not_dumpable() -> None:
         pass
 
 
-def _worker_env(workdir: str) -> dict[str, str]:
-    env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
-    env.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=workdir, TMPDIR=workdir, MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1", TQDM_DISABLE="1",
-               # torch._dynamo's import makes a cache folder (the fork server's; a worker sets its own: server.py)
-               TORCHINDUCTOR_CACHE_DIR=str(Path(workdir).parent / "inductor-cache"))
-    return env
-
-
 @dataclass
 class WorkerProcess:
     """A started worker: its pid (a process group leader), its channel and its output log."""
@@ -158,7 +49,7 @@ class WorkerProcess:
     chan: socket.socket
     log: Path
     workdir: Path
-    status_of: object = field(repr=False, default=None)  # callable(pid) -> str, where known
+    status_of: Callable[[int], str] | None = field(repr=False, default=None)  # how a pid ended, where known
     cgroup: Cgroup | None = field(repr=False, default=None)  # owned: emptied and removed on kill
     reaper: "Reaper | None" = field(repr=False, default=None)  # finishes emptying the cgroup, off the grading's time
     prepared_ahead: bool = False  # a spare that was sent this submission's PREPARE while the last one was graded
@@ -181,11 +72,12 @@ class WorkerProcess:
     def exit_status(self) -> str:
         """How the worker ended, for messages only (never for scoring)."""
         status = "unknown"
-        for _ in range(20 if self.status_of is not None else 0):
-            status = self.status_of(self.pid)
-            if status != "running":
-                break
-            time.sleep(0.05)
+        if self.status_of is not None:
+            for _ in range(20):
+                status = self.status_of(self.pid)
+                if status != "running":
+                    break
+                time.sleep(0.05)
         if self.cgroup is not None and self.cgroup.out_of_memory():
             status += f"; out of memory (limit {self.cgroup.memory_bytes / 2**30:g} GiB)"
         return status
@@ -232,7 +124,7 @@ class _Spare:
     """A worker started ahead of need (``Launcher(spares=True)``): forked, placed in its cgroup and behind
     its walls while the previous submission is still being graded. It has run nothing of a student's."""
 
-    pending: "_PendingSpawn"
+    pending: "PendingSpawn"
     log: Path
     workdir: Path
     cgroup: Cgroup | None
@@ -261,7 +153,7 @@ class Launcher:
         self.work_root = self._work_root()
         self.count = 0
         self.cgroups = CgroupFactory(self.limits.memory_bytes, self.limits.max_pids)
-        self.forkserver: _ForkServerClient | None = None
+        self.forkserver: ForkServerClient | None = None
         self.protections = ["separate worker process", "hidden code not on the import path",
                             "wall-time limit per call", "rlimits: cpu, file size, open files, no core dumps",
                             "forbidden-call monitor", "plain-data protocol with size and depth limits"]
@@ -270,7 +162,7 @@ class Launcher:
                                     f"{self.limits.max_pids} processes, everything killed afterwards")
         if use_forkserver:
             try:
-                self.forkserver = _ForkServerClient(self.path, self.tmp, self._base_config())
+                self.forkserver = ForkServerClient(self.path, self.tmp, self._base_config())
             except (OSError, HarnessError) as exc:
                 print(f"autograder: fork server unavailable ({exc}); starting workers directly", file=sys.stderr)
 
@@ -283,7 +175,7 @@ class Launcher:
         if not self.jail.get("enabled") or os.getuid() != 0 or self.jail.get("uid") is None:
             return self.tmp
         root = Path(tempfile.mkdtemp(prefix="autograder-work-"))
-        _give(root, self.jail)
+        give_folder(root, self.jail)
         return root
 
     def starting(self) -> bool:
@@ -303,7 +195,7 @@ class Launcher:
         workdir = self.work_root / f"work-{self.count}"
         workdir.mkdir()
         if self.work_root != self.tmp:
-            _give(workdir, self.jail)
+            give_folder(workdir, self.jail)
         log = self.tmp / f"worker-{self.count}.log"
         cgroup = self.cgroups.create()
         config = {**self._base_config(), "workdir": str(workdir), "allow_fork": allow_fork,
@@ -376,17 +268,13 @@ class Launcher:
                 self.forkserver.close()
                 self.forkserver = None
                 if attempt == 1:
-                    self.forkserver = _ForkServerClient(self.path, self.tmp, self._base_config())
+                    self.forkserver = ForkServerClient(self.path, self.tmp, self._base_config())
         return self._start_direct(config, log, workdir, cgroup)
 
     def _start_direct(self, config: dict, log: Path, workdir: Path, cgroup: Cgroup | None) -> WorkerProcess:
         ours, theirs = socket.socketpair()
         config = {**config, "mode": "worker", "chan_fd": theirs.fileno()}
-        with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", BOOT, json.dumps(config)],
-                                    pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, cwd=workdir, env=_worker_env(str(workdir)),
-                                    start_new_session=True)
+        proc = boot(config, theirs.fileno(), log, workdir)
         theirs.close()
         for procs in config.get("cgroup_procs", []):
             Path(procs).write_text(str(proc.pid))
@@ -418,98 +306,3 @@ class Launcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-@dataclass
-class _PendingSpawn:
-    chan: socket.socket
-    pid: int | None = None
-
-
-class _ForkServerClient:
-    def __init__(self, path: list[str], tmp: Path, base: dict, timeout: float = 120.0):
-        self.ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        workdir = Path(tempfile.mkdtemp(prefix="forkserver-", dir=tmp))
-        # The cache folder's name goes to the fork server alone, never into a worker's configuration.
-        config = {**base, "mode": "forkserver", "ctl_fd": theirs.fileno(), "workdir": str(workdir),
-                  "cache_dir": str(defaults.cache_dir())}
-        self.log = workdir.with_suffix(".log")
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", BOOT, json.dumps(config)],
-                                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=subprocess.STDOUT, cwd=workdir, env=_worker_env(str(workdir)),
-                                         start_new_session=True)
-        theirs.close()
-        self.timeout = timeout
-        self._ready = False
-        self.preload: list = []  # [step, seconds] of the fork server's imports, once it is ready
-        self._unanswered: list[_PendingSpawn] = []
-
-    def _recv(self) -> dict:
-        self.ctl.settimeout(self.timeout)
-        try:
-            data = self.ctl.recv(1 << 16)
-        except socket.timeout:
-            raise HarnessError("the fork server did not answer") from None
-        if not data:
-            tail = self.log.read_text(errors="replace")[-2000:]
-            raise HarnessError(f"the fork server exited: {tail}")
-        return json.loads(data)
-
-    def ready_now(self) -> bool:
-        """Whether the fork server has said it is ready, without waiting for it."""
-        if not self._ready and select.select([self.ctl], [], [], 0)[0]:
-            self.wait_ready()
-        return self._ready
-
-    def wait_ready(self) -> None:
-        """Until the fork server says it is ready: torch and the rest are imported over there."""
-        if not self._ready:
-            ready = self._recv()
-            self.preload = list(ready.get("preload") or [])
-            self._ready = True
-
-    def spawn(self, config: dict, log: Path) -> tuple[int, socket.socket]:
-        pending = self.spawn_later(config, log)
-        return self.answer(pending), pending.chan
-
-    def spawn_later(self, config: dict, log: Path) -> "_PendingSpawn":
-        """Ask for a worker without waiting for the answer (``answer`` reads it)."""
-        if not self._ready:
-            self.wait_ready()
-        ours, theirs = socket.socketpair()
-        with open(log, "wb") as out:
-            message = json.dumps({"cmd": "spawn", "config": {**config, "mode": "worker"}}).encode()
-            socket.send_fds(self.ctl, [message], [theirs.fileno(), out.fileno()])
-        theirs.close()
-        pending = _PendingSpawn(ours)
-        self._unanswered.append(pending)
-        return pending
-
-    def answer(self, pending: "_PendingSpawn") -> int:
-        """The pid of an asked-for worker (answers come in the order asked)."""
-        self._read_answers(until=pending)
-        if pending.pid is None:
-            raise HarnessError("the fork server did not start the worker")
-        return pending.pid
-
-    def _read_answers(self, until: "_PendingSpawn | None" = None) -> None:
-        while self._unanswered and (until is None or until.pid is None):
-            first = self._unanswered.pop(0)
-            first.pid = int(self._recv()["pid"])
-
-    def status(self, pid: int) -> str:
-        try:
-            self._read_answers()  # the spawn answers still on the way come first
-            self.ctl.send(json.dumps({"cmd": "status", "pid": pid}).encode())
-            return str(self._recv()["status"])
-        except (OSError, HarnessError, ValueError, KeyError):
-            return "unknown"
-
-    def close(self) -> None:
-        self.ctl.close()  # the server exits on EOF and kills the workers it still has
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()

@@ -47,7 +47,7 @@ def graded_seconds(notebook: Path) -> tuple[float, float]:
 
 
 def main() -> None:
-    from autograder.launcher import Limits
+    from autograder.provision import Limits
     with tempfile.TemporaryDirectory() as tmp:
         slow = Path(tmp) / "untagged_training.ipynb"
         slow.write_text(json.dumps(with_training_cell(CORRECT)))

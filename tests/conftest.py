@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from autograder.grade import grade_submission
-from autograder.launcher import Launcher, Limits
+from autograder.launcher import Launcher
 from autograder.layout import Course
+from autograder.provision import Limits
 from helpers import ROOT
 
 # Shorter waits than a real run: the hanging submissions under test finish sooner, correct code is unaffected.

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from gradeworker.walls import JailSettings, Wall, describe, missing_for_strict
+
 from .cgroups import Cgroup, CgroupFactory
 from .errors import HarnessError
 from .forkclient import ForkServerClient, PendingSpawn
 from .provision import Limits, boot, give_folder, jail_spec, worker_import_path
-
-NEEDED_LAYERS = ("mount, network, IPC, UTS and pid namespaces", "minimal read-only filesystem")
 
 
 def not_dumpable() -> None:
@@ -147,7 +147,7 @@ class Launcher:
         # refuse to grade without the filesystem, pid and network walls (--strict sets this for pool processes too)
         self.strict = strict or os.environ.get("AUTOGRADER_STRICT") == "1"
         self.path = worker_import_path()
-        self.jail = jail_spec(self.path, self.limits, slot) if jail else {"enabled": False}
+        self.jail = jail_spec(self.path, self.limits, slot) if jail else JailSettings(enabled=False)
         self.tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
         os.chmod(self.tmp, 0o700)  # the logs and work dirs of this grader's workers: nobody else's business
         self.work_root = self._work_root()
@@ -172,7 +172,7 @@ class Launcher:
         without CAP_SYS_ADMIN, so Gradescope's) a worker dropped to the slot's uid works on the host's
         folders, and this grader's 0700 folder is closed to it. So, as root, the work dirs get a folder of
         their own, owned by the slot's uid: the logs beside them (other students' output) stay closed."""
-        if not self.jail.get("enabled") or os.getuid() != 0 or self.jail.get("uid") is None:
+        if not self.jail.enabled or os.getuid() != 0 or self.jail.uid is None:
             return self.tmp
         root = Path(tempfile.mkdtemp(prefix="autograder-work-"))
         give_folder(root, self.jail)
@@ -184,11 +184,16 @@ class Launcher:
         return self.forkserver is not None and not self.forkserver.ready_now()
 
     def _base_config(self) -> dict:
-        return {"path": self.path, "limits": self.limits.for_worker(), "threads": self.threads, "jail": self.jail}
+        return {"path": self.path, "limits": self.limits.for_worker(), "threads": self.threads,
+                "jail": self.jail.to_wire()}
 
-    def missing_walls(self, layers: list[str]) -> list[str]:
-        """The walls --strict needs that did not hold for a worker that reported ``layers``."""
-        return [need for need in NEEDED_LAYERS if not any(layer.startswith(need) for layer in layers)]
+    def describe(self, walls: list[Wall]) -> list[str]:
+        """The walls that held around a worker, as a result's protections list them."""
+        return describe(walls, self.jail)
+
+    def missing_walls(self, walls: list[Wall]) -> list[str]:
+        """The walls --strict needs that did not hold around a worker (``walls``: what it reported)."""
+        return missing_for_strict(walls)
 
     def _prepare_start(self, allow_fork: bool) -> tuple[dict, Path, Path, Cgroup | None]:
         self.count += 1

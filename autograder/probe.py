@@ -41,8 +41,9 @@ def probe(course_root: str) -> int:
         finally:
             submission.close()
         layers = submission.protections()
+        walls = submission.walls()
     print("walls around student code on this host:")
     print("\n".join(f"  {layer}" for layer in [*launcher.protections, *layers]))
     print("tried from inside a worker:")
     print("\n".join(f"  {name}: {outcome}" for name, outcome in seen.items()))
-    return 1 if launcher.missing_walls(layers) else 0
+    return 1 if launcher.missing_walls(walls) else 0

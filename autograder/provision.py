@@ -21,21 +21,18 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from gradeworker.walls import JailSettings
+
 from .errors import HarnessError
 
+# Only what must run before gradeworker can be imported (-I -S: no path of ours yet); the boot itself is
+# gradeworker.boot's, the same for a worker the fork server forks.
 BOOT = """
 import json, sys
 config = json.loads(sys.argv[1])
 sys.path[:] = config["path"]
-if config["mode"] == "forkserver":
-    from gradeworker.forkserver import main
-    main(config)
-else:
-    from gradeworker.jail import enter, inside, preload
-    preload()
-    layers = enter(config.get("jail", {}), 1)
-    from gradeworker.server import run_worker
-    run_worker(int(config["chan_fd"]), {**config, **inside(config, layers)}, layers)
+from gradeworker.boot import main
+main(config)
 """
 # Not D2L_DATA_ROOT: the worker never reads the course data (the test set's labels are there); graders send data.
 PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "LANG", "LC_ALL", "OMP_NUM_THREADS", "NVIDIA_VISIBLE_DEVICES")
@@ -80,14 +77,14 @@ def gpu_devices() -> list[str]:
     return shared + [c for c in cards if os.path.exists(f"/dev/{c}")]
 
 
-def jail_spec(path: list[str], limits: Limits, slot: int) -> dict:
+def jail_spec(path: list[str], limits: Limits, slot: int) -> JailSettings:
     """What the worker's private filesystem holds (read-only binds), and whom it runs as."""
     home, rest = path[0], path[1:]
     binds = [(home, "/opt/course"), (sys.base_prefix, sys.base_prefix)]
     binds += [(p, p) for p in rest if not p.startswith(sys.base_prefix + os.sep)]
     hidden = [os.path.join(p, d) for p in rest for d in HIDDEN_PACKAGE_DATA if os.path.isdir(os.path.join(p, d))]
-    return {"enabled": True, "binds": binds, "hidden": hidden, "uid": SLOT_UID_BASE + slot, "gid": SLOT_UID_BASE + slot,
-            "devices": gpu_devices(), "tmpfs_bytes": limits.tmpfs_bytes}
+    return JailSettings(enabled=True, binds=binds, hidden=hidden, uid=SLOT_UID_BASE + slot, gid=SLOT_UID_BASE + slot,
+                        devices=gpu_devices(), tmpfs_bytes=limits.tmpfs_bytes)
 
 
 def _exposes_hidden_code(path: str) -> bool:
@@ -112,11 +109,11 @@ def worker_import_path() -> list[str]:
     return [home] + [p for p in keep if os.path.realpath(p) != os.path.realpath(home)]
 
 
-def give_folder(folder: Path, jail: dict) -> None:
+def give_folder(folder: Path, jail: JailSettings) -> None:
     """``folder`` to the worker's uid (0700), or, where chown is refused (no CAP_CHOWN), writable by any uid
     but listable by none (1733): the worker still writes there, and nobody finds what another left."""
     try:
-        os.chown(folder, jail["uid"], jail["gid"])
+        os.chown(folder, jail.uid if jail.uid is not None else -1, jail.gid if jail.gid is not None else -1)
         os.chmod(folder, 0o700)
     except OSError:
         os.chmod(folder, 0o1733)

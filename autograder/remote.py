@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from gradeworker import codec
 from gradeworker.protocol import ErrorKind, Op, Reply
+from gradeworker.walls import Wall
 
 from .errors import ForbiddenCallUsed, HarnessError, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
 from .handles import RemoteFunction, RemoteObject, unwrap, wrap
@@ -92,8 +93,9 @@ class Submission:
         self.loaded = self.launcher.start(self.allow_fork, ahead=ahead)
         hello = self._ask("loaded", Op.PREPARE, "starting the worker", self.launcher.limits.load_seconds,
                           expect_hello=True)
-        layers = list(((hello.value or {}).get("isolation") or {}).get("layers") or [])
-        missing = self.launcher.missing_walls(layers)
+        isolation = (hello.value or {}).get("isolation") or {}
+        walls = Wall.parse(isolation.get("walls"))  # only declared walls: a worker cannot make one up
+        missing = self.launcher.missing_walls(walls)
         if self.launcher.strict and missing:
             self.close()
             raise HarnessError(f"--strict: this host did not allow {', '.join(missing)}; refusing to grade. "
@@ -107,7 +109,8 @@ class Submission:
             raise HarnessError(f"student code could import {', '.join(prepared['reachable'])}; refusing to grade. "
                                "Install the project with `make env` (pip's editable_mode=compat) or non-editable.")
         if self.load_report is None:
-            self.load_report = LoadReport(isolation={**((hello.value or {}).get("isolation") or {}), "layers": layers})
+            self.load_report = LoadReport(isolation={**isolation, "walls": walls,
+                                                     "layers": self.launcher.describe(walls)})
 
     def _load(self) -> None:
         limits = self.launcher.limits
@@ -146,9 +149,12 @@ class Submission:
 
     def protections(self) -> list[str]:
         """The walls that held around this submission's processes, as its first process reported them."""
-        layers = (self.load_report.isolation.get("layers") if self.load_report else None) or []
-        missing = self.launcher.missing_walls(layers)
-        return [*layers, *(f"NOT in force: {m}" for m in missing)]
+        missing = self.launcher.missing_walls(self.walls())
+        return [*self.launcher.describe(self.walls()), *(f"NOT in force: {m}" for m in missing)]
+
+    def walls(self) -> list[Wall]:
+        """The walls that held around this submission's processes, as its first process reported them."""
+        return list(self.load_report.isolation.get("walls") or []) if self.load_report else []
 
     def close(self) -> None:
         for role in ("worker", "loaded"):

@@ -61,7 +61,7 @@ def walls(launcher):
     sub = Submission(launcher, [CodeCell(1, "x = 1")], {})
     try:
         sub.reset(0)
-        missing = launcher.missing_walls(sub.load_report.isolation.get("layers", []))
+        missing = launcher.missing_walls(sub.walls())
     finally:
         sub.close()
     if missing:

@@ -92,10 +92,8 @@ class ForkServer:
                 os.dup2(out_fd, 2)
                 _close_fds_except({0, 1, 2, chan_fd})
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                from .jail import enter, inside
-                layers = enter(config.get("jail", {}), 1)  # the namespace's keeper never returns from here
-                from .server import run_worker
-                run_worker(chan_fd, {**config, **inside(config, layers)}, layers)
+                from .boot import start_worker
+                start_worker(config, chan_fd)  # the same boot as a worker started without this server
                 code = 0
             except BaseException:
                 traceback.print_exc()  # into the worker's log, for the instructor detail

@@ -1,8 +1,9 @@
 """The operating-system walls around a submission's processes, raised in a child of the fork server.
 
-``enter(spec)`` runs first in the freshly forked child, before any student code. Each layer is tried
+``enter(settings)`` runs first in the freshly forked child, before any student code. Each wall is tried
 in turn; a host that refuses one (no user namespaces in a container, no seccomp library) leaves the
-others standing, and ``enter`` returns the names of the layers that hold, for every result to record:
+others standing, and ``enter`` returns the ids of the walls that hold (``walls.Wall``, each declared there
+with its text), for every result to record:
 
 - namespaces: mount, network (no interfaces but a downed loopback), IPC, UTS and pid (the loaded
   notebook is pid 1 of its own pid namespace: when it goes, every process it left behind goes too);
@@ -10,14 +11,15 @@ others standing, and ``enter`` returns the names of the layers that hold, for ev
   the environment's site-packages and the course package at /opt/course, a few files of /etc, a
   minimal /dev, a fresh read-only /proc; a private size-capped tmpfs for /tmp, the work dir and /dev/shm. The
   checkout, the home folder, the hidden graders and the output folders are simply not there, and the data
-  files bundled with packages (``spec["hidden"]``: scikit-learn's digits, the fallback data set) are covered
+  files bundled with packages (``JailSettings.hidden``: scikit-learn's digits, the fallback data set) are covered
   by an empty folder;
 - an unprivileged uid and gid for the slot (when started as root), no new privileges;
 - a seccomp filter: no ptrace or process_vm_*, no sockets but AF_UNIX, no mount, bpf, keyctl,
   perf_event_open, kexec, namespaces or module loading; ``deny_fork`` adds no new processes (threads
   stay allowed), applied in each test's worker.
 
-Kept free of torch so that it can run before anything else in the child.
+Kept free of torch so that it can run before anything else in the child; it imports nothing of the
+package but ``walls``.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ import os
 import signal
 import socket
 import sys
+
+from .walls import JailSettings, Wall
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_THREAD = 0x10000000, 0x20000000, 0x40000000, 0x00010000
@@ -90,7 +94,7 @@ def _touch_target(root: str, path: str, is_dir: bool) -> str:
     return target
 
 
-def _build_root(spec: dict, root: str) -> None:
+def _build_root(settings: JailSettings, root: str) -> None:
     """Populate the tmpfs at ``root`` with bind mounts of what the worker may read, nothing else."""
     for top in ("usr", "bin", "sbin", "lib", "lib64", "lib32"):
         host = f"/{top}"
@@ -103,23 +107,23 @@ def _build_root(spec: dict, root: str) -> None:
         if os.path.isfile(host):
             _bind(host, _touch_target(root, host, False))
     # The private /tmp first: a bind below it (an environment in /tmp/ci/.venv) must land on top, not be hidden.
-    size = int(spec.get("tmpfs_bytes", 1 << 30))
+    size = settings.tmpfs_bytes
     _mount("tmpfs", _touch_target(root, "/tmp", True), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
-    for source, target in spec.get("binds", []):
+    for source, target in settings.binds:
         if os.path.exists(source):
             _bind(source, _touch_target(root, target, os.path.isdir(source)))
-    for folder in spec.get("hidden", []):  # data bundled with a package (the course's fallback data set's)
+    for folder in settings.hidden:  # data bundled with a package (the course's fallback data set's)
         if os.path.isdir(root + folder):
             _mount("tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=555,size=4k")
     _mount("tmpfs", _touch_target(root, "/dev", True), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k")
-    for name in (*_DEVICES, *spec.get("devices", [])):
+    for name in (*_DEVICES, *settings.devices):
         if os.path.exists(f"/dev/{name}"):
             _bind(f"/dev/{name}", _touch_target(root, f"/dev/{name}", False), writable=True)
     _mount("tmpfs", _touch_target(root, "/dev/shm", True), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
     os.makedirs(f"{root}/proc", exist_ok=True)
 
 
-def _namespaces() -> list[str]:
+def _namespaces() -> list[Wall]:
     """Unshare what the host allows; as an ordinary user, a user namespace first gives the rights to."""
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
     uid, gid = os.getuid(), os.getgid()
@@ -129,15 +133,15 @@ def _namespaces() -> list[str]:
         _write("/proc/self/uid_map", f"0 {uid} 1")
         _write("/proc/self/gid_map", f"0 {gid} 1")
     _check(_libc.unshare(flags), "unshare(mount, net, ipc, uts, pid)")
-    return ["user namespace"] * (uid != 0) + ["mount, network, IPC, UTS and pid namespaces"]
+    return [Wall.USER_NAMESPACE] * (uid != 0) + [Wall.NAMESPACES]
 
 
-def _filesystem(spec: dict) -> None:
+def _filesystem(settings: JailSettings) -> None:
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     root = "/tmp/.autograder-root-%d" % os.getpid()  # on the host's /tmp, but only in our mount namespace
     os.makedirs(root, exist_ok=True)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m")
-    _build_root(spec, root)
+    _build_root(settings, root)
     os.makedirs(f"{root}/.old", exist_ok=True)
     _pivot_root(root, f"{root}/.old")
     os.chdir("/")  # the old root stays at /.old until /proc is mounted: see _seal
@@ -159,11 +163,11 @@ def preload() -> None:
         pass
 
 
-def enter(spec: dict, log_fd: int) -> list[str]:
+def enter(settings: JailSettings, log_fd: int) -> list[Wall]:
     """Raise the walls in this (just forked) process. Returns in the loaded notebook's process, with the
-    list of layers that hold; the forking parent stays behind as the namespace's keeper and never returns."""
-    held: list[str] = []
-    if not spec.get("enabled"):
+    walls that hold; the forking parent stays behind as the namespace's keeper and never returns."""
+    held: list[Wall] = []
+    if not settings.enabled:
         return held
     as_root = os.getuid() == 0
     try:
@@ -174,7 +178,7 @@ def enter(spec: dict, log_fd: int) -> list[str]:
         pid_namespace = False
     if pid_namespace:
         try:
-            _filesystem(spec)
+            _filesystem(settings)
             private = True
         except (JailError, OSError) as exc:
             print(f"jail: private filesystem refused ({exc})", file=sys.stderr)
@@ -184,18 +188,18 @@ def enter(spec: dict, log_fd: int) -> list[str]:
             # Read-only: no writing to /proc/self/mem, the one way left to patch the worker's own memory
             # (and its forbidden-call monitor) without a name the notebook scan flags.
             _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
-            held.append("own /proc, read-only")
+            held.append(Wall.OWN_PROC)
         except (JailError, OSError) as exc:
             print(f"jail: /proc refused ({exc})", file=sys.stderr)
         if private:
             try:
                 _seal()
-                held.append("minimal read-only filesystem, private size-capped /tmp")
+                held.append(Wall.FILESYSTEM)
             except (JailError, OSError) as exc:
                 print(f"jail: could not drop the host's root ({exc})", file=sys.stderr)
                 os._exit(70)  # never run student code with the host's files in reach at /.old
-    held += _drop_privileges(spec if as_root else {})
-    held += install_seccomp(deny_fork=False)
+    held += _drop_privileges(settings.uid if as_root else None, settings.gid)
+    held += [Wall.SECCOMP] if install_seccomp(deny_fork=False) else []
     return held
 
 
@@ -226,32 +230,32 @@ def _keep_namespace() -> None:
     os._exit(os.WEXITSTATUS(status))
 
 
-def _drop_privileges(spec: dict) -> list[str]:
+def _drop_privileges(uid: int | None, gid: int | None) -> list[Wall]:
     held = []
-    uid, gid = spec.get("uid"), spec.get("gid")
-    if os.getuid() == 0 and uid is not None:
+    if os.getuid() == 0 and uid is not None and gid is not None:
         try:
             os.setgroups([])
             os.setresgid(gid, gid, gid)
             os.setresuid(uid, uid, uid)
-            held.append(f"unprivileged uid {uid}")
+            held.append(Wall.UNPRIVILEGED_UID)
         except OSError as exc:
             print(f"jail: could not drop to uid {uid} ({exc})", file=sys.stderr)
     try:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
-        held.append("no new privileges")
+        held.append(Wall.NO_NEW_PRIVILEGES)
     except OSError:
         pass
     return held
 
 
-def install_seccomp(deny_fork: bool) -> list[str]:
-    """A deny list of dangerous system calls; with ``deny_fork``, no new processes (threads allowed)."""
+def install_seccomp(deny_fork: bool) -> bool:
+    """A deny list of dangerous system calls; with ``deny_fork``, no new processes (threads allowed).
+    Whether the filter is in force."""
     try:  # imported by preload() before the walls went up: inside, ldconfig cannot find the library
         import pyseccomp as seccomp
     except Exception as exc:  # not installed, or libseccomp missing (it raises RuntimeError then)
         print(f"jail: no seccomp ({exc})", file=sys.stderr)
-        return []
+        return False
     try:
         flt = seccomp.SyscallFilter(seccomp.ALLOW)
         for name in DENIED:
@@ -265,15 +269,15 @@ def install_seccomp(deny_fork: bool) -> list[str]:
         flt.load()
     except Exception as exc:  # the library is there but the kernel or a container refused
         print(f"jail: seccomp refused ({exc})", file=sys.stderr)
-        return []
-    return ["seccomp: no ptrace, no sockets but AF_UNIX" + (", no new processes" if deny_fork else "")]
+        return False
+    return True
 
 
-def inside(config: dict, layers: list[str]) -> dict:
+def inside(config: dict, walls: list[Wall]) -> dict:
     """Inside the private filesystem the work dir is on its tmpfs and the course package at /opt/course."""
-    if not any(layer.startswith("minimal read-only filesystem") for layer in layers):
+    if Wall.FILESYSTEM not in walls:
         return {}
-    moved = dict(config.get("jail", {}).get("binds", []))
+    moved = dict(JailSettings.from_wire(config.get("jail")).binds)
     sys.path[:] = [moved.get(p, p) for p in sys.path]
     os.makedirs("/tmp/work", exist_ok=True)
     return {"workdir": "/tmp/work", "path": list(sys.path)}

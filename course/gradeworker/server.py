@@ -26,6 +26,7 @@ from .protocol import ErrorKind, Op, Reply, error_reply
 from .monitor import CallMonitor, ForbiddenSet, prepare as prepare_monitor
 from .sandbox import apply_limits, isolation_report, reachable
 from .seeding import seed_torch
+from .walls import Wall
 
 
 # What SERVE may be asked to import (and imports when not told: what every loaded worker imported before).
@@ -116,7 +117,8 @@ class Worker:
     # ----- requests ------------------------------------------------------------------------
     def serve(self) -> None:
         self.send(self.reply(value={"pid": os.getpid(),
-                                    "isolation": {**isolation_report(), "layers": self.config.get("layers", [])}}))
+                                    "isolation": {**isolation_report(),
+                                                  "walls": [w.value for w in self.config.get("walls", [])]}}))
         while True:
             try:
                 request = codec.read_message(self.chan.recv)
@@ -426,9 +428,9 @@ def _point_writes_at_workdir(workdir: str) -> None:
             raise PermissionError(f"the worker cannot write to {folder}, where its temporary files go")
 
 
-def run_worker(chan_fd: int, config: dict, layers: list[str] = ()) -> None:
-    """Entry point of one worker process (after the fork server forked it, or started directly);
-    ``layers`` are the operating-system walls raised around it, reported to the grader."""
+def run_worker(chan_fd: int, config: dict, walls: list[Wall] = ()) -> None:
+    """Entry point of one worker process (after the fork server forked it, or started directly: see
+    ``boot``); ``walls`` are the operating-system walls raised around it, reported to the grader."""
     os.chdir(config["workdir"])
     _point_writes_at_workdir(config["workdir"])
     apply_limits(config.get("limits", {}))
@@ -437,5 +439,5 @@ def run_worker(chan_fd: int, config: dict, layers: list[str] = ()) -> None:
     # Same arithmetic as the reference: TF32 would blur float32 results on recent GPUs.
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     chan = socket.socket(fileno=chan_fd)
-    Worker(chan, {**config, "layers": list(layers)}).serve()
+    Worker(chan, {**config, "walls": list(walls)}).serve()
     sys.stdout.flush()

@@ -1,0 +1,29 @@
+"""How a worker process starts, written once: raise the walls, settle inside them, serve the grader.
+
+Two ways lead here: ``python -I -S -c BOOT`` (the grader's ``provision.BOOT`` sets ``sys.path`` and calls
+``main``), for the fork server itself and for a worker started directly; and the fork server's ``spawn``,
+which calls ``start_worker`` in each freshly forked child. Either way the order is the same: the jail
+(``jail.enter``: nothing of the student's has run yet), the paths as seen inside it (``jail.inside``),
+then the worker (``server.run_worker``), which reports the walls that held.
+"""
+from __future__ import annotations
+
+
+def start_worker(config: dict, chan_fd: int) -> None:
+    """In the process that will load the notebook: walls first, then serve ``chan_fd``. Returns when done."""
+    from .jail import enter, inside
+    from .walls import JailSettings
+    walls = enter(JailSettings.from_wire(config.get("jail")), 1)  # the namespace's keeper never returns
+    from .server import run_worker
+    run_worker(chan_fd, {**config, **inside(config, walls)}, walls)
+
+
+def main(config: dict) -> None:
+    """``BOOT``'s entry: the fork server, or one worker started without it."""
+    if config["mode"] == "forkserver":
+        from .forkserver import main as serve_forks
+        serve_forks(config)
+        return
+    from .jail import preload
+    preload()
+    start_worker(config, int(config["chan_fd"]))

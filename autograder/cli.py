@@ -223,11 +223,11 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, course: Course) -> int:
-    from .validate import validate
+    from .assignment_check import check_assignment
     ids = args.assignments or course.assignment_ids()
     ok = True
     for assignment_id in ids:
-        problems = validate(course, assignment_id, device=args.device, seed=args.seed)
+        problems = check_assignment(course, assignment_id, device=args.device, seed=args.seed)
         ok &= not problems
         print(f"{assignment_id}: {'ok' if not problems else 'PROBLEMS'}")
         for p in problems:
@@ -289,12 +289,13 @@ def cmd_canvas(args: argparse.Namespace, course: Course) -> int:
 
 
 def cmd_report(args: argparse.Namespace, course: Course) -> int:
+    from .class_report import build_class_report
     from .exports import assignment_folder
-    from .report import build_report
     from .writers import write_text
     course.assignment(args.assignment)
     out = args.out or assignment_folder(args.graded, args.assignment) / "report.html"
-    write_text(out, build_report(course, args.assignment, args.graded, top=args.top, min_shared=args.min_shared))
+    write_text(out, build_class_report(course, args.assignment, args.graded, top=args.top,
+                                       min_shared=args.min_shared))
     print(f"report: {out}")
     return 0
 

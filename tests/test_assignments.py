@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from autograder.validate import point_problems
+from autograder.assignment_check import point_problems
 from helpers import ROOT, assignment_ids, load, solution_cells
 
 IDS = assignment_ids()

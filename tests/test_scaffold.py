@@ -92,9 +92,9 @@ def test_does_validate_say_what_is_missing_and_how_to_add_it(scaffolded, tmp_pat
 
 
 def test_does_validate_say_where_the_points_went():
+    from autograder.assignment_check import lost_points
     from autograder.layout import Task
     from autograder.results import GradingResult, TestResult
-    from autograder.validate import lost_points
     result = GradingResult("a", "nb", tests=[
         TestResult("t1", "f", "test_f", "is f right?", 0, 30, False, 0),
         TestResult("t2", "f", "test_f", "is f fast?", 50, 50, True, 0)])

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from autograder.class_report import build_class_report
 from autograder.cli import main
 from autograder.layout import Course
-from autograder.report import build_report
 from autograder.results import GradingResult, Message
 from autograder.results import TestResult as Check  # not a pytest class
 from autograder.similarity import compare, notebook_code, textbook_file
@@ -116,7 +116,7 @@ def test_does_the_report_page_say_what_was_compared(tmp_path):
     for student, path in notebooks(tmp_path / "nbs").items():
         write_result_files(replace(result, student=student, submission=str(path), notices=[]),
                            record=out / ID / student / "result.json")
-    page = build_report(Course.find(ROOT), ID, out)
+    page = build_class_report(Course.find(ROOT), ID, out)
     assert "435 pairs of 30 notebooks compared" in page and "the first\n10 are listed" in page
     first = page.index("<h3 id='pair-1'>")
     assert any(f"{a} and {b}" in page[first:first + 200] for a, b in COPIES)

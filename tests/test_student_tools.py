@@ -55,18 +55,18 @@ def test_does_the_release_carry_the_forbidden_names_and_nothing_else(assignment_
 
 
 def test_does_the_reading_name_forbidden_calls_and_their_aliases(tmp_path):
-    from d2lcourse.validate import validate
-    report = validate(with_forbidden_softmax("correct_solution", tmp_path / "nb.ipynb"), run=False)
-    assert any(w.startswith("`softmax` uses `F.softmax`") for w in report.warnings), report.warnings
+    from d2lcourse.submission_check import check_submission
+    findings = check_submission(with_forbidden_softmax("correct_solution", tmp_path / "nb.ipynb"), run=False)
+    assert any(w.startswith("`softmax` uses `F.softmax`") for w in findings.warnings), findings.warnings
     clean = tmp_path / "clean" / "nb.ipynb"
     clean.parent.mkdir()
     shutil.copy(EXAMPLES / "correct_solution.ipynb", clean)
     shutil.copy(ROOT / "release" / HW2 / "forbidden.json", clean.parent)
-    assert validate(clean, run=False).warnings == []
+    assert check_submission(clean, run=False).warnings == []
 
 
 def test_does_the_reading_follow_a_name_bound_elsewhere(tmp_path):
-    from d2lcourse.validate import scan_forbidden
+    from d2lcourse.submission_check import scan_forbidden
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "import torch\nsm = torch.softmax\n"},
                     {"cell_type": "code", "metadata": {}, "source": "def softmax(X):\n    return sm(X, 1)\n"}]}
     found = scan_forbidden(nb, {"softmax": ["torch.softmax"]})
@@ -74,10 +74,10 @@ def test_does_the_reading_follow_a_name_bound_elsewhere(tmp_path):
 
 
 def test_is_a_missing_forbidden_list_said_not_hidden(tmp_path):
-    from d2lcourse.validate import validate
+    from d2lcourse.submission_check import check_submission
     shutil.copy(EXAMPLES / "correct_solution.ipynb", tmp_path / "nb.ipynb")
-    report = validate(tmp_path / "nb.ipynb", run=False)
-    assert report.warnings == [] and any("forbidden-call reading was skipped" in n for n in report.notes)
+    findings = check_submission(tmp_path / "nb.ipynb", run=False)
+    assert findings.warnings == [] and any("forbidden-call reading was skipped" in n for n in findings.notes)
 
 
 @pytest.mark.slow

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from autograder.batch import find_submissions
+from autograder.class_report import build_class_report
 from autograder.exports import load_graded, write_canvas_csv
 from autograder.intake import LatePolicy, one_per_student, parse_time
 from autograder.render import feedback_html, feedback_markdown, gradescope_results, terminal_summary
-from autograder.report import build_report
 from autograder.results import GradingResult, Message
 from autograder.results import TestResult as Check  # not collected as a test class
 from autograder.similarity import compare, normalise, notebook_code
@@ -167,7 +167,7 @@ def test_does_the_report_plot_the_class_and_find_the_copied_pair(tmp_path):
             data["submission"] = str(path)
             record.write_text(json.dumps(data))
     from autograder.layout import Course
-    page = build_report(Course.find(ROOT), HW1, out)
+    page = build_class_report(Course.find(ROOT), HW1, out)
     assert page.count("data:image/png;base64,") == 4  # grades, pass rates, mistakes, grading time
     assert "<td>linreg: the bias b is not added</td><td>2</td>" in page
     assert "separate worker process" in page and "ann and ben" in page and "class='shared'" in page

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "validate":
-        from .validate import main as validate_main
+        from .submission_check import main as validate_main
         return validate_main(args.notebook, timeout=args.timeout)
     if args.cmd == "where":
         root, source = resolve_data_root(args.root)

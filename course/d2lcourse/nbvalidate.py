@@ -19,7 +19,7 @@ from pathlib import Path
 from nbconvert.preprocessors import Preprocessor
 from nbformat import from_dict
 
-from .validate import execute
+from .submission_check import execute
 
 
 class PublicTests(Preprocessor):

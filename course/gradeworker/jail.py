@@ -14,6 +14,8 @@ with its text), for every result to record:
   files bundled with packages (``JailSettings.hidden``: scikit-learn's digits, the fallback data set) are covered
   by an empty folder;
 - an unprivileged uid and gid for the slot (when started as root), no new privileges;
+- resource limits (``apply_limits``: cpu time, file size, open files, no core dumps), which the worker
+  applies to itself before the first cell and every process it starts inherits;
 - a seccomp filter: no ptrace or process_vm_*, no sockets but AF_UNIX, no mount, bpf, keyctl,
   perf_event_open, kexec, namespaces or module loading; ``deny_fork`` adds no new processes (threads
   stay allowed), applied in each test's worker.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import resource
 import signal
 import socket
 import sys
@@ -281,3 +284,18 @@ def inside(config: dict, walls: list[Wall]) -> dict:
     sys.path[:] = [moved.get(p, p) for p in sys.path]
     os.makedirs("/tmp/work", exist_ok=True)
     return {"workdir": "/tmp/work", "path": list(sys.path)}
+
+
+def apply_limits(limits: dict) -> None:
+    """Resource limits that cost nothing and hold for every process the student starts."""
+    pairs = {"cpu_seconds": resource.RLIMIT_CPU, "file_bytes": resource.RLIMIT_FSIZE,
+             "open_files": resource.RLIMIT_NOFILE, "address_space_bytes": resource.RLIMIT_AS}
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for key, which in pairs.items():
+        value = limits.get(key)
+        if value:
+            soft, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (value, value))
+    # Writing past the file-size limit raises OSError instead of killing the worker with SIGXFSZ.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

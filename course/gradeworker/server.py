@@ -24,7 +24,7 @@ import torch
 from . import codec, jail, toolbox
 from .protocol import ErrorKind, Op, Reply, error_reply
 from .monitor import CallMonitor, ForbiddenSet, prepare as prepare_monitor
-from .sandbox import apply_limits, isolation_report, reachable
+from .reach import reachable, whereabouts
 from .seeding import seed_torch
 from .walls import Wall
 
@@ -117,7 +117,7 @@ class Worker:
     # ----- requests ------------------------------------------------------------------------
     def serve(self) -> None:
         self.send(self.reply(value={"pid": os.getpid(),
-                                    "isolation": {**isolation_report(),
+                                    "isolation": {**whereabouts(),
                                                   "walls": [w.value for w in self.config.get("walls", [])]}}))
         while True:
             try:
@@ -433,7 +433,7 @@ def run_worker(chan_fd: int, config: dict, walls: list[Wall] = ()) -> None:
     ``boot``); ``walls`` are the operating-system walls raised around it, reported to the grader."""
     os.chdir(config["workdir"])
     _point_writes_at_workdir(config["workdir"])
-    apply_limits(config.get("limits", {}))
+    jail.apply_limits(config.get("limits", {}))
     if config.get("threads"):
         torch.set_num_threads(int(config["threads"]))
     # Same arithmetic as the reference: TF32 would blur float32 results on recent GPUs.

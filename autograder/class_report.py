@@ -156,7 +156,7 @@ or were helped by the same TA, share code honestly), and no match does not prove
 """
 
 
-def build_report(course: Course, assignment_id: str, graded: Path, top: int = 10, min_shared: int | None = None
+def build_class_report(course: Course, assignment_id: str, graded: Path, top: int = 10, min_shared: int | None = None
                  ) -> str:
     results = load_graded(graded, assignment_id)
     codes, skipped = {}, []

@@ -1,4 +1,6 @@
-"""Check an assignment end to end: the source scores full marks, the release scores zero, cleanly."""
+"""``autograder validate <id>``, the staff's check of an assignment end to end: the source notebook scores full
+marks, the release scores zero, cleanly. (The student's check of a submission is ``d2lcourse.submission_check``.)
+"""
 from __future__ import annotations
 
 from .grade import grade_submission
@@ -29,7 +31,7 @@ def lost_points(result: GradingResult, tasks: list[Task]) -> list[str]:
     return lost or ["no test lost points, yet the total is short: compare the tests' points with the notebook's"]
 
 
-def validate(course: Course, assignment_id: str, device: str = "auto", seed: int = 0) -> list[str]:
+def check_assignment(course: Course, assignment_id: str, device: str = "auto", seed: int = 0) -> list[str]:
     assignment = course.assignment(assignment_id)
     missing = assignment.missing()
     if missing:  # nothing to grade yet: say what to add, rather than fail inside the grading

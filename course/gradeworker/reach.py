@@ -1,15 +1,13 @@
-"""What the worker does to itself before any student code runs, and what it checks it cannot reach."""
+"""What the worker checks it cannot reach, before any student code runs (the walls themselves are ``jail.py``'s)."""
 from __future__ import annotations
 
 import importlib.util
 import os
-import resource
-import signal
 import sys
 
 
-def isolation_report() -> dict:
-    """Where this worker runs; the checks of what it can reach happen in ``reachable``."""
+def whereabouts() -> dict:
+    """Where this worker runs (its folder and uid, for the grader's record); what it can reach is ``reachable``."""
     return {"cwd": os.getcwd(), "uid": os.getuid()}
 
 
@@ -38,18 +36,3 @@ def reachable(modules: list[str]) -> list[str]:
                 text = fh.read()
             found += [f"{top} (via {hook})" for top in tops if f"'{top}'" in text or f'"{top}"' in text]
     return found
-
-
-def apply_limits(limits: dict) -> None:
-    """Resource limits that cost nothing and hold for every process the student starts."""
-    pairs = {"cpu_seconds": resource.RLIMIT_CPU, "file_bytes": resource.RLIMIT_FSIZE,
-             "open_files": resource.RLIMIT_NOFILE, "address_space_bytes": resource.RLIMIT_AS}
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    for key, which in pairs.items():
-        value = limits.get(key)
-        if value:
-            soft, hard = resource.getrlimit(which)
-            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(which, (value, value))
-    # Writing past the file-size limit raises OSError instead of killing the worker with SIGXFSZ.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -1,4 +1,5 @@
-"""``python -m d2lcourse validate NOTEBOOK``: the student's check before submitting.
+"""``python -m d2lcourse validate NOTEBOOK``: the student's check of a submission before submitting it (the
+staff's check of a whole assignment is ``autograder validate``, ``autograder/assignment_check.py``).
 
 Runs the notebook's cells (all but those tagged ``demo``: training runs and plots) in one fresh Python
 process and reports each graded part's public test with the verdict the cell itself prints
@@ -40,7 +41,9 @@ class Part:
 
 
 @dataclass
-class Report:
+class Findings:
+    """What the check found: each graded part's public test, and the advisory reading of the code."""
+
     parts: list[Part] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # advisory: forbidden calls found in the code's text
     notes: list[str] = field(default_factory=list)  # about the notebook as a whole: said once
@@ -170,7 +173,7 @@ def scan_forbidden(nb: dict, forbidden: dict[str, list[str]]) -> list[str]:
 
 
 # ----- running the public tests --------------------------------------------------------------------
-# The notebook's cells run in one fresh Python process (``python -m d2lcourse.validate --child``), not in a
+# The notebook's cells run in one fresh Python process (``python -m d2lcourse.submission_check --child``), not in a
 # Jupyter kernel: no kernel start, no ZeroMQ, no kernel's warnings; IPython's line magics are skipped.
 def _code_cells(nb: dict) -> list[tuple[int, str]]:
     """(index in the notebook, source) of every code cell validate runs: all but the demo cells."""
@@ -196,7 +199,7 @@ def execute(nb: dict, folder: Path, timeout: int = 600) -> tuple[dict[int, list[
         job.write_text(json.dumps({"cells": cells, "timeout": timeout}), encoding="utf-8")
         env = {**os.environ, "MPLBACKEND": "Agg", "TQDM_DISABLE": os.environ.get("TQDM_DISABLE", "1"),
                "D2L_FORBIDDEN_DIR": str(folder)}
-        done = subprocess.run([sys.executable, "-m", "d2lcourse.validate", "--child", str(job), str(result)],
+        done = subprocess.run([sys.executable, "-m", "d2lcourse.submission_check", "--child", str(job), str(result)],
                               cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=timeout * max(1, len(cells)) + 60)
         if not result.is_file():
@@ -287,20 +290,20 @@ def run_public_tests(nb: dict, folder: Path, timeout: int = 600) -> list[Part]:
     return parts
 
 
-def validate(path: Path, timeout: int = 600, run: bool = True) -> Report:
+def check_submission(path: Path, timeout: int = 600, run: bool = True) -> Findings:
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    report = Report()
+    findings = Findings()
     if run:
-        report.parts = run_public_tests(nb, Path(path).resolve().parent, timeout=timeout)
+        findings.parts = run_public_tests(nb, Path(path).resolve().parent, timeout=timeout)
     forbidden = forbidden_names(Path(path), nb)
     if forbidden is None:
-        report.notes.append(f"no {FORBIDDEN_FILE} beside the notebook: the forbidden-call reading was skipped "
-                            "(keep the notebook in the folder it was released in)")
+        findings.notes.append(f"no {FORBIDDEN_FILE} beside the notebook: the forbidden-call reading was skipped "
+                              "(keep the notebook in the folder it was released in)")
     else:
-        report.warnings = scan_forbidden(nb, forbidden)
-    if run and not report.parts:
-        report.notes.append("no public test cells found: is this a course notebook?")
-    return report
+        findings.warnings = scan_forbidden(nb, forbidden)
+    if run and not findings.parts:
+        findings.notes.append("no public test cells found: is this a course notebook?")
+    return findings
 
 
 def main(notebook: Path, timeout: int = 600) -> int:
@@ -308,9 +311,9 @@ def main(notebook: Path, timeout: int = 600) -> int:
         print(f"no such notebook: {notebook}", file=sys.stderr)
         return 2
     print(f"Running {notebook} in a fresh Python process (demo cells skipped) ...", flush=True)
-    report = validate(notebook, timeout=timeout)
-    print(report.render())
-    return 0 if report.ok and not report.warnings else 1
+    findings = check_submission(notebook, timeout=timeout)
+    print(findings.render())
+    return 0 if findings.ok and not findings.warnings else 1
 
 
 if __name__ == "__main__":

@@ -31,7 +31,10 @@ BOOT = """
 import json, sys
 config = json.loads(sys.argv[1])
 sys.path[:] = config["path"]
-from gradeworker.boot import main
+if config["mode"] == "forkserver":
+    from gradeworker.forkserver import main
+else:
+    from gradeworker.boot import main
 main(config)
 """
 # Not D2L_DATA_ROOT: the worker never reads the course data (the test set's labels are there); graders send data.

@@ -1,8 +1,8 @@
 """How a worker process starts, written once: raise the walls, settle inside them, serve the grader.
 
-Two ways lead here: ``python -I -S -c BOOT`` (the grader's ``provision.BOOT`` sets ``sys.path`` and calls
-``main``), for the fork server itself and for a worker started directly; and the fork server's ``spawn``,
-which calls ``start_worker`` in each freshly forked child. Either way the order is the same: the jail
+Two ways lead here: ``python -I -S -c BOOT`` for a worker started directly (the grader's ``provision.BOOT``
+sets ``sys.path`` and calls ``main``), and the fork server's ``spawn``, which calls ``start_worker`` in each
+freshly forked child. Either way the order is the same: the jail
 (``jail.enter``: nothing of the student's has run yet), the paths as seen inside it (``jail.inside``),
 then the worker (``server.run_worker``), which reports the walls that held.
 """
@@ -19,11 +19,7 @@ def start_worker(config: dict, chan_fd: int) -> None:
 
 
 def main(config: dict) -> None:
-    """``BOOT``'s entry: the fork server, or one worker started without it."""
-    if config["mode"] == "forkserver":
-        from .forkserver import main as serve_forks
-        serve_forks(config)
-        return
+    """``BOOT``'s entry for a worker started without the fork server (that one's entry is ``forkserver.main``)."""
     from .jail import preload
     preload()
     start_worker(config, int(config["chan_fd"]))

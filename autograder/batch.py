@@ -242,4 +242,5 @@ def print_table(results: list[GradingResult]) -> None:
         note += " (manual grades: " + ", ".join(r.manual) + ")" if r.manual else ""
         note += " (FLAGGED: " + "; ".join(r.flags) + ")" if r.flags else ""
         parts = ", ".join(c.removeprefix("test_") for c in lost) or "-"
-        print(f"{names[r.student].ljust(width)}  {r.final_score:>7g}  {parts}{note}{' (late)' if r.late_penalty else ''}")
+        late = " (late)" if r.late_penalty else ""
+        print(f"{names[r.student].ljust(width)}  {r.final_score:>7g}  {parts}{note}{late}")

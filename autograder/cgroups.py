@@ -127,7 +127,7 @@ class CgroupFactory:
         return self.where is not None
 
     def _remove_stale(self) -> None:
-        for parent in self.where.values():
+        for parent in (self.where or {}).values():
             for child in parent.iterdir() if parent.is_dir() else []:
                 owner = child.name.split("-")[0]
                 if child.is_dir() and owner.isdigit() and not _alive(int(owner)):

@@ -47,15 +47,16 @@ def _pytest_args(assignment: Assignment, select: str | None, tasks: list[str] | 
     # no:unraisableexception: its two gc.collect() after every run cost ~0.3 s a submission, for nothing here;
     # no:logging: its handlers, added and removed around every phase of every test, ~40 ms (no grader logs)
     # --disable-plugin-autoload: no plugin of the environment's (anyio's alone costs ~0.15 s a fresh grading)
-    args = [*targets, "--disable-plugin-autoload", "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
-            "-p", "no:warnings", "-p", "no:unraisableexception", "-p", "no:logging", f"--rootdir={graders}", f"--confcutdir={graders}",
-            "-c", str(graders / "pytest.ini")]
+    args = [*targets, "--disable-plugin-autoload", "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:randomly",
+            "-p", "no:xdist", "-p", "no:warnings", "-p", "no:unraisableexception", "-p", "no:logging",
+            f"--rootdir={graders}", f"--confcutdir={graders}", "-c", str(graders / "pytest.ini")]
     return args + (["-k", select] if select else [])
 
 
 def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course: Course | None = None,
-                     device: str = defaults.DEVICE, seed: int = defaults.SEED, select: str | None = None, tasks: list[str] | None = None,
-                     launcher: Launcher | None = None, student: str = "", intake: Path | None = None) -> GradingResult:
+                     device: str = defaults.DEVICE, seed: int = defaults.SEED, select: str | None = None,
+                     tasks: list[str] | None = None, launcher: Launcher | None = None, student: str = "",
+                     intake: Path | None = None) -> GradingResult:
     """Grade ``notebook`` against ``assignment_id``'s hidden graders. Never raises for bad submissions.
 
     ``select`` is a pytest ``-k`` expression; ``tasks`` limits grading to those contract functions.
@@ -180,7 +181,8 @@ class _owned:
     """The caller's launcher, or one of our own for this submission alone (closed afterwards)."""
 
     def __init__(self, launcher: Launcher | None):
-        self.given, self.own = launcher, None
+        self.given = launcher
+        self.own: Launcher | None = None
 
     def __enter__(self) -> Launcher:
         if self.given is not None:
@@ -197,8 +199,8 @@ def _forfeit_monitored_parts(result: GradingResult, assignment: Assignment, sign
     for t in result.tests:
         if assignment.forbidden.get(t.task) and t.passed:
             t.passed, t.points = False, 0.0
-            t.message = Message(t.name, comparison=f"{t.task} is checked for forbidden calls, and your notebook reaches into "
-                                f"the grader's call monitor ({'; '.join(signs)})",
+            t.message = Message(t.name, comparison=f"{t.task} is checked for forbidden calls, and your notebook "
+                                f"reaches into the grader's call monitor ({'; '.join(signs)})",
                                 hint="remove that code: grading decides from values in its own process, and the "
                                      "monitor's check is worth nothing once it is tampered with")
             t.detail = "flagged for review: " + "; ".join(signs)

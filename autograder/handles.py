@@ -70,9 +70,10 @@ class RemoteFunction:
         give ``timeout`` some seconds more); ``on_progress`` receives the call's interim replies (a training
         run's weights from ``toolbox.WeightSnapshots``)."""
         reply = self.submission.request(
-            Op.CALL, self.label, timeout=self.timeout, inherit=self.forbidden, forbidden=self.forbidden, target=self.target,
-            method=self.method, args=list(args), kwargs=kwargs or {}, ret=ret, wrt=wrt, grad_output=grad_output,
-            return_args=return_args, collect=collect, soft_timeout=soft_timeout, repeat=repeat, on_progress=on_progress)
+            Op.CALL, self.label, timeout=self.timeout, inherit=self.forbidden, forbidden=self.forbidden,
+            target=self.target, method=self.method, args=list(args), kwargs=kwargs or {}, ret=ret, wrt=wrt,
+            grad_output=grad_output, return_args=return_args, collect=collect, soft_timeout=soft_timeout,
+            repeat=repeat, on_progress=on_progress)
         self.submission.raise_for(self.label, reply)
         return CallResult(reply.value, reply.grads, reply.grad_error, reply.args_after, float(reply.seconds),
                           reply.exhausted, reply.cut_short)

@@ -72,11 +72,16 @@ def task_of(item: pytest.Item) -> str:
     return getattr(getattr(item, "module", None), "TASK", None) or item.path.stem.removeprefix("test_")
 
 
+def _original_name(item: pytest.Item) -> str:
+    """The test function's own name, without its parameters (every grader item is a pytest.Function)."""
+    return getattr(item, "originalname", item.name)
+
+
 def claim_of(item: pytest.Item) -> str:
     doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
-    name = doc[0].strip() if doc else item.originalname.removeprefix("test_").replace("_", " ")
+    name = doc[0].strip() if doc else _original_name(item).removeprefix("test_").replace("_", " ")
     params = getattr(item, "callspec", None)
-    return f"{name} [{item.callspec.id}]" if params else name
+    return f"{name} [{params.id}]" if params else name
 
 
 class GradingPlugin:
@@ -128,11 +133,11 @@ class GradingPlugin:
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         order = {t.name: i for i, t in enumerate(self.ctx.assignment.tasks)}
         items.sort(key=lambda it: order.get(task_of(it), len(order)))  # notebook order; stable within a file
-        siblings = Counter((it.path, it.originalname) for it in items)
+        siblings = Counter((it.path, _original_name(it)) for it in items)
         for it in items:
             marker = it.get_closest_marker("points")
             points = float(marker.args[0]) if marker else 0.0
-            self.max_points[it.nodeid] = points / siblings[(it.path, it.originalname)]
+            self.max_points[it.nodeid] = points / siblings[(it.path, _original_name(it))]
             if it.get_closest_marker("general_rule"):
                 self.general_rules.add(it.nodeid)
 

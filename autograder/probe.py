@@ -10,7 +10,8 @@ ATTEMPTS = """
 import os, socket
 
 def attempts(checkout):
-    out = {"uid": os.getuid(), "pid": os.getpid(), "processes seen": len([p for p in os.listdir('/proc') if p.isdigit()])}
+    out = {"uid": os.getuid(), "pid": os.getpid(),
+           "processes seen": len([p for p in os.listdir('/proc') if p.isdigit()])}
     def tried(name, action):
         try:
             action()

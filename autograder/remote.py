@@ -57,7 +57,8 @@ class Submission:
     """One student's notebook code: the process it is loaded into, which then serves the tests."""
 
     def __init__(self, launcher: Launcher, cells: list[CodeCell], forbidden: dict[str, list[str]],
-                 private_modules: list[str] = ("solutions",), allow_fork: bool = False, grader_text: str = ""):
+                 private_modules: tuple[str, ...] | list[str] = ("solutions",), allow_fork: bool = False,
+                 grader_text: str = ""):
         self.launcher = launcher
         self.grader_text = grader_text  # the graders' source, read only to decide what the worker preloads
         self.allow_fork = allow_fork  # whether a test's worker may start processes (DataLoader workers)
@@ -119,10 +120,13 @@ class Submission:
         if not first_time:
             self._run_cells(self.good, limits.load_seconds)
             return
+        report = self.load_report
+        if report is None:
+            raise HarnessError("the worker started without a load report")  # the first _launch makes it
         started = time.monotonic()
         for cell in self.cells:
             if time.monotonic() - started > limits.load_seconds:
-                self.load_report.cells.append(_skipped(cell, f"not run: loading took over {limits.load_seconds:g} s"))
+                report.cells.append(_skipped(cell, f"not run: loading took over {limits.load_seconds:g} s"))
                 continue
             if self.loaded is None:  # the previous cell killed it: a new one, with the good cells so far
                 self._launch()
@@ -130,16 +134,16 @@ class Submission:
             try:
                 entry = self._run_cells([cell], limits.cell_seconds * 1.5 + 2)[0]
             except WorkerLost as lost:
-                self.load_report.cells.append(_skipped(cell, f"ended the worker process ({lost.reason}; "
-                                                             f"{lost.status}); the cell was skipped"))
+                report.cells.append(_skipped(cell, f"ended the worker process ({lost.reason}; "
+                                                   f"{lost.status}); the cell was skipped"))
                 continue
-            self.load_report.cells.append(entry)
+            report.cells.append(entry)
             if not entry.get("timed_out"):
                 self.good.append(cell)
         if self.loaded is None:
             self._launch()
             self._run_cells(self.good, limits.load_seconds)
-        self.load_report.names = sorted(self._ask("loaded", Op.NAMES, "listing names").value)
+        report.names = sorted(self._ask("loaded", Op.NAMES, "listing names").value)
 
     def _run_cells(self, cells: list[CodeCell], timeout: float) -> list[dict]:
         reply = self._ask("loaded", Op.LOAD, "loading your notebook", timeout,
@@ -286,6 +290,8 @@ class Submission:
         if reply.ok:
             return
         error = reply.error
+        if error is None:  # from_wire never builds a failed reply without one; a worker cannot send it either
+            raise HarnessError(f"the worker's reply for {function} failed without an error")
         if error.kind is ErrorKind.MISSING_NAME:
             raise MissingFunction(function, sorted(self.load_report.names if self.load_report else []))
         if error.kind is ErrorKind.SIGNATURE_MISMATCH:

@@ -74,8 +74,8 @@ def main() -> None:
             figures[walls] = (statistics.median(starts), statistics.median(replaced),
                               statistics.median(batch_times(launcher, args.runs)))
             if walls:
-                from autograder.remote import Submission
                 from autograder.notebook import CodeCell
+                from autograder.remote import Submission
                 sub = Submission(launcher, [CodeCell(1, "x = 1")], {})
                 sub.reset(0)
                 layers = sub.protections()

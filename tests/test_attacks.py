@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.defaults import cache_dir
 from attacks import ATTACKS, attack_cell, attack_in_function
+from autograder.defaults import cache_dir
 from helpers import ROOT, add_cell, fill, load, write
 
 TARGETS = {"hw1_linear_regression": ("synthetic_data", "w, b, num_examples, noise=0.01"),

@@ -103,7 +103,8 @@ def _dies_once(job):
 def test_does_a_dead_pool_process_cost_a_retry_not_the_batch(tmp_path):
     from autograder.batch import _run_pool
     from autograder.jobs import Job
-    jobs = [Job(str(ROOT), HW1, name, str(tmp_path / f"{name}.ipynb"), "cpu", 0) for name in ("first", "second", "third")]
+    jobs = [Job(str(ROOT), HW1, name, str(tmp_path / f"{name}.ipynb"), "cpu", 0)
+            for name in ("first", "second", "third")]
     finished = []
     failed = _run_pool(jobs, 2, lambda job, result, _: finished.append(result["student"]), task=_dies_once)
     assert failed == [] and sorted(finished) == ["first", "second", "third"]

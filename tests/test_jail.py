@@ -18,7 +18,8 @@ PROBE = textwrap.dedent('''
     pid = os.fork()
     if pid == 0:
         layers = jail.enter(JailSettings(enabled=True, uid=61000, gid=61000, tmpfs_bytes=1 << 20), 1)
-        seen = {"layers": layers, "root": sorted(os.listdir("/")), "processes": [p for p in os.listdir("/proc") if p.isdigit()]}
+        seen = {"layers": layers, "root": sorted(os.listdir("/")),
+                "processes": [p for p in os.listdir("/proc") if p.isdigit()]}
         for name, action in (("shadow", lambda: open("/etc/shadow").read()),
                              ("tcp", lambda: socket.create_connection(("127.0.0.1", 22), timeout=1)),
                              ("write_root", lambda: open("/x", "w")),

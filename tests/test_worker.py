@@ -6,8 +6,8 @@ import textwrap
 import pytest
 import torch
 
-from autograder.notebook import CodeCell
 from autograder.errors import ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
+from autograder.notebook import CodeCell
 from autograder.remote import Submission
 from helpers import ROOT
 

@@ -178,7 +178,8 @@ def _decode_tensor(node: dict, blobs: list[memoryview], device_map: Callable[[st
     if device != "cpu":
         t = t.to(device)
     # Remember what the tensor was on the other side; the values themselves are a plain copy.
-    t.remote_meta = {k: node.get(k) for k in ("requires_grad", "grad_fn", "is_leaf", "cls", "device")}
+    meta = {k: node.get(k) for k in ("requires_grad", "grad_fn", "is_leaf", "cls", "device")}
+    t.remote_meta = meta  # type: ignore[attr-defined]  # an attribute of our own on a torch.Tensor
     return t
 
 

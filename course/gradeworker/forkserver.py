@@ -34,7 +34,8 @@ def _describe(status: int) -> str:
 
 
 class ForkServer:
-    def __init__(self, ctl: socket.socket, deferred: list[str] = (), preloaded: list[list] = ()):
+    def __init__(self, ctl: socket.socket, deferred: tuple[str, ...] | list[str] = (),
+                 preloaded: tuple[list, ...] | list[list] = ()):
         self.ctl = ctl
         self.preloaded = list(preloaded)  # [step, seconds] of the preload, told the grader with "ready"
         self.children: dict[int, str] = {}
@@ -151,6 +152,7 @@ def preload(cache_dir: str | None = None) -> list[list]:
     _import_matplotlib(cache)
     done("import matplotlib.pyplot")
     import numpy  # noqa: F401
+
     import d2lcourse
     # Its submodules too, now: d2lcourse imports them when a name is first used (PEP 562), and inside a worker's
     # walls its __path__ (the host's folder, as imported here) is not there: the import would fail.

@@ -22,12 +22,12 @@ from typing import Any, Callable, Iterable
 import torch
 
 from . import codec, jail, toolbox
+from .monitor import CallMonitor, ForbiddenSet
+from .monitor import prepare as prepare_monitor
 from .protocol import ErrorKind, Op, Reply, error_reply
-from .monitor import CallMonitor, ForbiddenSet, prepare as prepare_monitor
 from .reach import reachable, whereabouts
 from .seeding import seed_torch
 from .walls import Wall
-
 
 # What SERVE may be asked to import (and imports when not told: what every loaded worker imported before).
 SERVE_IMPORTS = ("torch._dynamo",)
@@ -139,7 +139,7 @@ class Worker:
                 reply = error_reply(self.request_id, ErrorKind.STUDENT_EXCEPTION, **_error(exc))
             self.send(reply)
 
-    def op_prepare(self, forbidden: list[str], private_modules: list[str] = ()) -> Reply:
+    def op_prepare(self, forbidden: list[str], private_modules: tuple[str, ...] | list[str] = ()) -> Reply:
         # Resolve the forbidden functions and install the dispatcher's check before any student code runs.
         self.monitor_for, unresolved = prepare_monitor(list(forbidden))
         return self.reply(value={"unresolved": unresolved,
@@ -160,7 +160,8 @@ class Worker:
                     signal.setitimer(signal.ITIMER_REAL, 0)
             except CellTimeout:
                 entry.update(ok=False, timed_out=True, error={
-                    "type": "CellTimeout", "traceback": "", "message": f"the cell ran for more than {cell_timeout:g} s"})
+                    "type": "CellTimeout", "traceback": "",
+                    "message": f"the cell ran for more than {cell_timeout:g} s"})
             except BaseException as exc:  # SystemExit and KeyboardInterrupt included: note it, go on
                 entry.update(ok=False, error=_error(exc))
             entry["seconds"] = round(time.perf_counter() - started, 3)
@@ -202,7 +203,7 @@ class Worker:
         return self.ns[target]
 
     def op_call(self, target: Any, args: list, kwargs: dict, method: str | None = None, ret: str = "value",
-                wrt: list[int] | None = None, grad_output: Any = None, forbidden: list[str] = (),
+                wrt: list[int] | None = None, grad_output: Any = None, forbidden: tuple[str, ...] | list[str] = (),
                 return_args: bool = False, collect: int | None = None, soft_timeout: float | None = None,
                 repeat: int | None = None) -> Reply:
         """Call a student function (or a method of a handle); ``collect``: iterate the result up to N items;
@@ -227,7 +228,8 @@ class Worker:
             return error_reply(self.request_id, ErrorKind.SIGNATURE_MISMATCH, "TypeError", bind_error)
         monitor = self.monitor_for(forbidden)
         started = time.perf_counter()
-        grads, grad_error, exhausted, value, cut_short = None, None, None, None, False
+        grads, grad_error, exhausted, cut_short = None, None, None, False
+        value: Any = None
         try:
             with _budget(soft_timeout), monitor:
                 if repeat is not None:
@@ -282,7 +284,7 @@ class Worker:
                                f"cannot construct {name!r} in the worker")
         return self.reply(value=self.to_handle(factory(*self.resolve(args), **self.resolve(kwargs))))
 
-    def op_iterate(self, handle: codec.Handle, limit: int, forbidden: list[str] = ()) -> Reply:
+    def op_iterate(self, handle: codec.Handle, limit: int, forbidden: tuple[str, ...] | list[str] = ()) -> Reply:
         monitor = self.monitor_for(forbidden)
         try:
             with monitor:
@@ -428,7 +430,7 @@ def _point_writes_at_workdir(workdir: str) -> None:
             raise PermissionError(f"the worker cannot write to {folder}, where its temporary files go")
 
 
-def run_worker(chan_fd: int, config: dict, walls: list[Wall] = ()) -> None:
+def run_worker(chan_fd: int, config: dict, walls: tuple[Wall, ...] | list[Wall] = ()) -> None:
     """Entry point of one worker process (after the fork server forked it, or started directly: see
     ``boot``); ``walls`` are the operating-system walls raised around it, reported to the grader."""
     os.chdir(config["workdir"])

@@ -7,7 +7,7 @@ name. Everything here is plain course code with no grading secrets in it.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 import torch
 from torch import nn
@@ -40,8 +40,9 @@ class SGDUpdater:
         self.batch_sizes.append(int(batch_size))
         with torch.no_grad():
             for p in self.params:
-                p -= self.lr * p.grad / batch_size
-                p.grad.zero_()
+                grad = cast(torch.Tensor, p.grad)  # as d2l's sgd: a missing gradient fails here as it does there
+                p -= self.lr * grad / batch_size
+                grad.zero_()
 
 
 def linear_classifier(num_inputs: int, num_outputs: int, state: dict[str, torch.Tensor] | None = None) -> nn.Module:

@@ -14,27 +14,32 @@ PACKAGES = {"autograder": ROOT / "autograder", "gradeworker": ROOT / "course" / 
 ALLOWED = [{"autograder.handles", "autograder.remote"}]  # a remote object's type names the Submission it lives in
 
 
-def _imports(package: str, path: Path) -> set[str]:
-    """The modules of the two packages that ``path`` (module ``package.<stem>``) imports."""
-    known = {f"{p}.{f.stem}" for p, folder in PACKAGES.items() for f in folder.glob("*.py")}
+def _name(package: str, folder: Path, path: Path) -> str:
+    parts = [package, *path.relative_to(folder).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(module: str, path: Path, known: set[str]) -> set[str]:
+    """The modules of the two packages that ``module`` (read from ``path``) imports."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            base = package if node.level else (node.module or "")
-            if node.level and node.module:
-                base = f"{package}.{node.module}"
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            base = ".".join(b for b in (base, node.module or "") if b)
             names = [base] + [f"{base}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         else:
             continue
         found |= {name for name in names if name in known}
-    return found - {f"{package}.{path.stem}"}
+    return found - {module}
 
 
 def graph() -> dict[str, set[str]]:
-    return {f"{package}.{f.stem}": _imports(package, f)
-            for package, folder in PACKAGES.items() for f in sorted(folder.glob("*.py"))}
+    """Module -> the modules of the two packages it imports (packages inside them included)."""
+    modules = {_name(p, folder, f): f for p, folder in PACKAGES.items() for f in sorted(folder.rglob("*.py"))}
+    return {name: _imports(name, path, set(modules)) for name, path in modules.items()}
 
 
 def circles(edges: dict[str, set[str]]) -> list[set[str]]:
@@ -71,6 +76,7 @@ def circles(edges: dict[str, set[str]]) -> list[set[str]]:
 def test_is_there_no_import_circle_but_handles_and_remote():
     edges = graph()
     assert "autograder.jobs" in edges["autograder.batch"] and edges["autograder.jobs"], "the graph was not read"
+    assert "gradeworker.toolbox.hw6_optimizers" in edges["gradeworker.toolbox"]  # packages inside are read too
     assert [c for c in circles(edges) if c not in ALLOWED] == []
 
 

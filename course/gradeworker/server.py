@@ -275,8 +275,10 @@ class Worker:
         """Build a helper object in the worker: ``toolbox.X``, or a class/function under ``gradeworker.``
         or ``torch.`` (never a student's name: the grader decides what it hands to student code)."""
         from .monitor import _resolve
-        if name.startswith("toolbox."):
-            factory = getattr(toolbox, name.split(".", 1)[1])
+        if name.startswith("toolbox."):  # toolbox.Name, or toolbox.<assignment id>.Name
+            factory: Any = toolbox
+            for part in name.split(".")[1:]:
+                factory = getattr(factory, part)
         elif name.startswith(("torch.", "gradeworker.")):
             factory = _resolve(name)
         else:

@@ -164,7 +164,7 @@ def test_plain_function_as_net(student, device):
     n, batch_size = 48, 16  # equal batches: averaging over batches is graded above
     X, y, W, b = dataset(n, batch_size, device)
     params = [student.put(W.T.contiguous(), requires_grad=True), student.put(b, requires_grad=True)]
-    net = student.construct("toolbox.CallableNet", *params)
+    net = student.construct("toolbox.hw2_softmax_regression.CallableNet", *params)
     where = where_text(n, batch_size, "a plain function of X (not an nn.Module), with parameters that require grad")
     got = student.evaluate_accuracy(net, student.construct("toolbox.Batches", X, y, batch_size))
     check_fraction(got, X, y, W, b, batch_size, where, student)

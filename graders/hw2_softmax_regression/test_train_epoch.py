@@ -11,6 +11,7 @@ import torch
 from autograder.compare import describe, expect, expect_pair, expect_tensor
 from gradeworker import toolbox
 from gradeworker.toolbox import ModeSensitive
+from gradeworker.toolbox import hw2_softmax_regression as from_scratch
 
 D, Q, N, BATCH = 6, 4, 50, 16  # 1 x 2 x 3 images, 4 classes, 50 examples in batches of 16, 16, 16 and 2
 SIZES = [16, 16, 16, 2]
@@ -209,20 +210,20 @@ def test_with_a_callable_updater(student, ref, device):
     lr = 0.5
     W0, b0 = W.T.contiguous(), b.clone()  # CallableNet computes X @ W + b with W of shape (D, Q)
     params = [student.put(W0, requires_grad=True), student.put(b0, requires_grad=True)]
-    net = student.construct("toolbox.CallableNet", *params)
-    updater = student.construct("toolbox.SGDUpdater", params, lr)
+    net = student.construct("toolbox.hw2_softmax_regression.CallableNet", *params)
+    updater = student.construct("toolbox.hw2_softmax_regression.SGDUpdater", params, lr)
     loss = student.construct("torch.nn.CrossEntropyLoss", reduction="none")
     where = where_text("a plain function of X with parameters W, b", f"a function updater(batch_size) (sgd, lr={lr})")
     result = student.function("train_epoch", timeout=SECONDS)(net, student.construct("toolbox.Batches", X, y, BATCH),
                                                                loss, updater)
 
     local = [W0.clone().requires_grad_(), b0.clone().requires_grad_()]
-    want, record = reference_epoch(ref, toolbox.CallableNet(*local), X, y, toolbox.SGDUpdater(local, lr))
+    want, record = reference_epoch(ref, from_scratch.CallableNet(*local), X, y, from_scratch.SGDUpdater(local, lr))
 
     def summed_mistake():
         wrong = [W0.clone().requires_grad_(), b0.clone().requires_grad_()]
-        replay(toolbox.CallableNet(*wrong), X, y, torch.nn.CrossEntropyLoss(reduction="none"),
-               toolbox.SGDUpdater(wrong, lr), reduce="mean")
+        replay(from_scratch.CallableNet(*wrong), X, y, torch.nn.CrossEntropyLoss(reduction="none"),
+               from_scratch.SGDUpdater(wrong, lr), reduce="mean")
         return {"W": wrong[0].detach(), "b": wrong[1].detach()}
 
     sizes = updater.attr("batch_sizes")

@@ -88,7 +88,7 @@ def test_structure(student, device):
     (or, with dropout_layer called in forward instead of Dropout layers, three Linear with dropout between)?"""
     net, where = build(student, SMALL, 0.2, 0.5)
     linear_layers(net, SMALL, where)
-    recorder = student.construct("toolbox.CallRecorder", net)
+    recorder = student.construct("toolbox.hw4_dropout.CallRecorder", net)
     net = net.call("to", device)
     X = torch.randn(8, 1, 4, 5, device=device)
     logits(net, X, SMALL[1], where + ", " + inputs(X=X))
@@ -185,7 +185,7 @@ def test_training_mode_drops_the_hidden_units(student, device):
 def test_each_dropout_layer_drops_its_own_rate(student, device):
     """In training mode, does the first Dropout drop a fraction dropout1 of its units and the second dropout2?"""
     net, where = build(student, LARGE, 0.2, 0.7)
-    recorder = student.construct("toolbox.CallRecorder", net)
+    recorder = student.construct("toolbox.hw4_dropout.CallRecorder", net)
     net = net.call("to", device)
     X = torch.randn(64, 1, 4, 5, device=device)
     where = where + " in training mode, " + inputs(X=X)

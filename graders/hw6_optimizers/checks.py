@@ -111,7 +111,7 @@ def replay(student: Any, plan: Plan, inputs: Inputs) -> tuple[list[torch.Tensor]
 
 def run_steps(student: Any, plan: Plan, opt: Any, params: list, grads: list[list[torch.Tensor]]) -> list[torch.Tensor]:
     """Each step: the plan's lr changes, the grads set (one request for all), then ``opt.call("step")``."""
-    feed = student.construct("toolbox.GradSetter", params)
+    feed = student.construct("toolbox.hw6_optimizers.GradSetter", params)
     groups = opt.attr("param_groups", handle=True) if plan.lr_changes else None
     history: list[list] = []
     for t, step_grads in enumerate(grads):
@@ -291,7 +291,7 @@ def check_closure(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.
             f"{str(dtype).removeprefix('torch.')} on {device}, closure: zero x.grad, loss = " \
             "1/2 (x - c)^T A (x - c), loss.backward(), return loss"
     p = student.put(start, requires_grad=True)
-    f = student.construct("toolbox.Objective", A, center)
+    f = student.construct("toolbox.hw6_optimizers.Objective", A, center)
     opt = getattr(student, name)([p], **kwargs)
     q = start.clone().requires_grad_(True)
     ropt = ref.OPTIMIZERS[name]([q], **kwargs)

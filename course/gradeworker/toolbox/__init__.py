@@ -2,15 +2,24 @@
 
 Graders cannot send objects, only data; when a student's function expects a data iterator, an
 updater or a network, the grader constructs one of these (or a ``torch`` class) in the worker by
-name. Everything here is plain course code with no grading secrets in it.
+name (``student.construct("toolbox.Batches", ...)``). Everything here is plain course code with no
+grading secrets in it.
+
+What is here is generic: a minibatch sequence, a known network, a description of any object, probes
+of how a loop runs a network, a number read off any object, a seeded random draw, a training epoch,
+a file's bytes, a timing; any assignment may use them. What one assignment alone needs lives in a
+module named after it (``toolbox.<id>``, built as ``student.construct("toolbox.<id>.Name", ...)``),
+imported here so that it is in place, with the rest, before any student code runs.
 """
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator, cast
+from typing import Any, Iterator
 
 import torch
 from torch import nn
+
+from . import hw2_softmax_regression, hw4_dropout, hw6_optimizers  # noqa: F401  (see above)
 
 
 class Batches:
@@ -27,22 +36,6 @@ class Batches:
 
     def __len__(self) -> int:
         return -(-len(self.features) // self.batch_size)
-
-
-class SGDUpdater:
-    """d2l's from-scratch updater: ``updater(batch_size)`` does ``p -= lr * p.grad / batch_size``."""
-
-    def __init__(self, params: list[torch.Tensor], lr: float):
-        self.params, self.lr = params, lr
-        self.batch_sizes: list[int] = []
-
-    def __call__(self, batch_size: int) -> None:
-        self.batch_sizes.append(int(batch_size))
-        with torch.no_grad():
-            for p in self.params:
-                grad = cast(torch.Tensor, p.grad)  # as d2l's sgd: a missing gradient fails here as it does there
-                p -= self.lr * grad / batch_size
-                grad.zero_()
 
 
 def linear_classifier(num_inputs: int, num_outputs: int, state: dict[str, torch.Tensor] | None = None) -> nn.Module:
@@ -91,16 +84,6 @@ class Probe(nn.Module):
         return self.inner(X)
 
 
-class CallableNet:
-    """A network that is a plain function of X, not an nn.Module (d2l's from-scratch ``net``)."""
-
-    def __init__(self, W: torch.Tensor, b: torch.Tensor):
-        self.W, self.b = W, b
-
-    def __call__(self, X: torch.Tensor) -> torch.Tensor:
-        return X.reshape(-1, self.W.shape[0]) @ self.W + self.b
-
-
 class ModeSensitive(Probe):
     """A classifier whose scores are right only when it is run the way the loop should run it.
 
@@ -121,43 +104,6 @@ class ModeSensitive(Probe):
         return scores.roll(shift, dims=1) if shift else scores
 
 
-class CallRecorder:
-    """Hooks every leaf module of ``net``; each forward pass appends one record per layer called.
-
-    A record: the module's name and type; its ``p`` where it has a number there (dropout layers);
-    for a layer whose output is shaped like its input, how many input elements were nonzero and how
-    many of those came out zero (what a dropout layer dropped).
-    """
-
-    def __init__(self, net: nn.Module):
-        self.calls: list[dict] = []
-        self.hooks = [module.register_forward_hook(self._hook(name))
-                      for name, module in net.named_modules() if name and not any(True for _ in module.children())]
-
-    def _hook(self, name: str):
-        def record(module: nn.Module, args: tuple, output: object) -> None:
-            entry: dict = {"name": name, "type": type(module).__name__}
-            p = getattr(module, "p", None)
-            if isinstance(p, (int, float)) and not isinstance(p, bool):
-                entry["p"] = float(p)
-            x = args[0] if args else None
-            if isinstance(x, torch.Tensor) and isinstance(output, torch.Tensor) and output.shape == x.shape:
-                with torch.no_grad():
-                    live = x != 0
-                    entry["live"] = int(live.sum())
-                    entry["zeroed"] = int((live & (output == 0)).sum())
-            self.calls.append(entry)
-        return record
-
-    def clear(self) -> None:
-        self.calls = []
-
-    def remove(self) -> None:
-        for hook in self.hooks:
-            hook.remove()
-        self.hooks = []
-
-
 def number_attribute(obj: object, name: str) -> float | None:
     """``obj.<name>`` where it is a plain number (a layer's dropout probability), else None; never raises."""
     try:
@@ -167,60 +113,6 @@ def number_attribute(obj: object, name: str) -> float | None:
     except Exception:
         return None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-class Objective:
-    """A smooth scalar test function of a 1-D tensor whose gradient and Hessian at ``center`` are known:
-    ``f(x) = ½ (x - c)ᵀ A (x - c) + bᵀ (x - c) + Σᵢ kᵢ (xᵢ - cᵢ)³``, so ``∇f(c) = b`` and ``∇²f(c) = A``.
-
-    ``f(x)`` returns a 0-d tensor (differentiable). ``f.closure(param)`` returns a closure for
-    ``optimizer.step(closure)``: it zeroes ``param.grad``, evaluates ``f(param)``, backpropagates and returns
-    the loss, counting its calls in ``f.calls``.
-    """
-
-    def __init__(self, A: torch.Tensor, center: torch.Tensor, b: torch.Tensor | None = None,
-                 cubic: torch.Tensor | None = None):
-        self.A, self.center = A, center
-        self.b = torch.zeros_like(center) if b is None else b
-        self.cubic = torch.zeros_like(center) if cubic is None else cubic
-        self.calls = 0
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        d = x - self.center
-        return 0.5 * d @ (self.A @ d) + self.b @ d + (self.cubic * d ** 3).sum()
-
-    def closure(self, param: torch.Tensor):
-        def closure() -> torch.Tensor:
-            self.calls += 1
-            if not torch.is_grad_enabled():
-                raise RuntimeError("the closure was called with autograd switched off: optimizer.step calls "
-                                   "it inside `with torch.enable_grad():`")
-            param.grad = None
-            loss = self(param)
-            loss.backward()
-            return loss
-        return closure
-
-
-class GradSetter:
-    """Hands a whole step's gradients to worker-side parameters in one call (for replaying an optimizer).
-
-    ``feed(grads)`` first reads the parameters' current values (detached copies, returned), then sets
-    ``param.grad = g`` for each (``None`` leaves that parameter without a gradient). ``feed.values()``
-    only reads them.
-    """
-
-    def __init__(self, params: list[torch.Tensor]):
-        self.params = list(params)
-
-    def values(self) -> list[torch.Tensor]:
-        return [p.detach().clone() for p in self.params]
-
-    def __call__(self, grads: list[torch.Tensor | None]) -> list[torch.Tensor]:
-        current = self.values()
-        for p, g in zip(self.params, grads):
-            p.grad = g
-        return current
 
 
 def random_draws(n: int = 4) -> dict:

@@ -111,9 +111,9 @@ class LocalCluster:
         deadline = time.monotonic() + timeout
         while b"--block" not in self.log.read_bytes():  # printed once the head node is up
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                tail = self.log.read_text(errors="replace")[-2000:]  # before stop(), which removes the log
                 self.stop()
-                raise RuntimeError(f"the local Ray cluster did not start; see {self.log}:\n"
-                                   + self.log.read_text(errors="replace")[-2000:])
+                raise RuntimeError(f"the local Ray cluster did not start; its log said:\n{tail}")
             time.sleep(0.2)
 
     def stop(self) -> None:

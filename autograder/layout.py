@@ -5,7 +5,9 @@ The engine (this package, ``autograder/``) holds no course content. A course is 
 ``source/<id>/<id>.ipynb``, ``release/<id>/<id>.ipynb``, ``graders/<id>/`` (hidden tests),
 ``solutions/<id>.py`` (reference), ``tests/catalogue/<id>.py``, ``tests/submissions/<id>/`` and
 ``docs/contract/<id>.md``. Adding an assignment means adding those and nothing else. Everything else
-(the scaffold, the demo, the staff tools, the tests) asks ``Assignment`` where a thing is.
+(the scaffold, the demo, the staff tools, the tests) asks ``Assignment`` where a thing is. (Worker-side
+helpers that one assignment's graders alone build may go in ``course/gradeworker/toolbox/<id>.py``: part of
+the installed course package, which the worker imports, not a place of the course folder.)
 """
 from __future__ import annotations
 

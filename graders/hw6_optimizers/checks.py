@@ -291,7 +291,7 @@ def check_closure(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.
             f"{str(dtype).removeprefix('torch.')} on {device}, closure: zero x.grad, loss = " \
             "1/2 (x - c)^T A (x - c), loss.backward(), return loss"
     p = student.put(start, requires_grad=True)
-    f = student.construct("toolbox.hw6_optimizers.Objective", A, center)
+    f = student.construct("toolbox.Objective", A, center)
     opt = getattr(student, name)([p], **kwargs)
     q = start.clone().requires_grad_(True)
     ropt = ref.OPTIMIZERS[name]([q], **kwargs)

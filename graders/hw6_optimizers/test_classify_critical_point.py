@@ -1,7 +1,7 @@
 """classify_critical_point(f, point): 'minimum', 'maximum' or 'saddle' from the signs of the eigenvalues of the
 Hessian of f at point; ValueError when the gradient's norm there exceeds 1e-4.
 
-f is a test function built in the worker (``toolbox.hw6_optimizers.Objective``):
+f is a test function built in the worker (``toolbox.Objective``):
 f(x) = 1/2 (x - c)^T A (x - c) + b^T (x - c) + sum_i k_i (x_i - c_i)^3, whose gradient at c is b and whose
 Hessian at c is A. A is a rotated diagonal of chosen eigenvalues (so its diagonal entries do not give the
 answer away), and the cubic terms make the Hessian anywhere else (at the origin, say) a different matrix.
@@ -52,7 +52,7 @@ def classify(student, eigenvalues, dtype, device, b=None, cubic=True):
     c = (2 * torch.rand(n, dtype=dtype, device=device) + 1) * torch.where(torch.rand(n, device=device) < 0.5, -1, 1)
     k = torch.full((n,), 1.5, dtype=dtype, device=device) if cubic else None
     grad = None if b is None else torch.tensor(b, dtype=dtype, device=device)
-    f = student.construct("toolbox.hw6_optimizers.Objective", A, c, grad, k)
+    f = student.construct("toolbox.Objective", A, c, grad, k)
     where = (f"f(x) = 1/2 (x - c)^T A (x - c){' + b^T (x - c)' if b else ''} + 1.5 sum (x_i - c_i)^3 in {n}-D, "
              f"point = c, {str(dtype).removeprefix('torch.')} on {device}; A has eigenvalues "
              f"{[round(e, 3) for e in eigenvalues]} (det {float(torch.det(A.double())):.3g}, "

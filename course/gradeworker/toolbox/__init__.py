@@ -6,10 +6,11 @@ name (``student.construct("toolbox.Batches", ...)``). Everything here is plain c
 grading secrets in it.
 
 What is here is generic: a minibatch sequence, a known network, a description of any object, probes
-of how a loop runs a network, a number read off any object, a seeded random draw, a training epoch,
-a file's bytes, a timing; any assignment may use them. What one assignment alone needs lives in a
-module named after it (``toolbox.<id>``, built as ``student.construct("toolbox.<id>.Name", ...)``),
-imported here so that it is in place, with the rest, before any student code runs.
+of how a loop runs a network, a number read off any object, a test function with a known gradient and
+Hessian, a seeded random draw, a training epoch, a file's bytes, a timing, a training run's weights; any
+assignment may use them. What one assignment alone needs lives in a module named after it
+(``toolbox.<id>``, built as ``student.construct("toolbox.<id>.Name", ...)``), imported here so that it is
+in place, with the rest, before any student code runs.
 """
 from __future__ import annotations
 
@@ -113,6 +114,40 @@ def number_attribute(obj: object, name: str) -> float | None:
     except Exception:
         return None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+class Objective:
+    """Generic (hw0's numerical gradients and hw6's critical points and closures both build it): a smooth scalar
+    test function of a 1-D tensor whose gradient and Hessian at ``center`` are known:
+    ``f(x) = ½ (x - c)ᵀ A (x - c) + bᵀ (x - c) + Σᵢ kᵢ (xᵢ - cᵢ)³``, so ``∇f(c) = b`` and ``∇²f(c) = A``.
+
+    ``f(x)`` returns a 0-d tensor (differentiable). ``f.closure(param)`` returns a closure for
+    ``optimizer.step(closure)``: it zeroes ``param.grad``, evaluates ``f(param)``, backpropagates and returns
+    the loss, counting its calls in ``f.calls``.
+    """
+
+    def __init__(self, A: torch.Tensor, center: torch.Tensor, b: torch.Tensor | None = None,
+                 cubic: torch.Tensor | None = None):
+        self.A, self.center = A, center
+        self.b = torch.zeros_like(center) if b is None else b
+        self.cubic = torch.zeros_like(center) if cubic is None else cubic
+        self.calls = 0
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        d = x - self.center
+        return 0.5 * d @ (self.A @ d) + self.b @ d + (self.cubic * d ** 3).sum()
+
+    def closure(self, param: torch.Tensor):
+        def closure() -> torch.Tensor:
+            self.calls += 1
+            if not torch.is_grad_enabled():
+                raise RuntimeError("the closure was called with autograd switched off: optimizer.step calls "
+                                   "it inside `with torch.enable_grad():`")
+            param.grad = None
+            loss = self(param)
+            loss.backward()
+            return loss
+        return closure
 
 
 def random_draws(n: int = 4) -> dict:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, assignment_ids
 from payloads import FLAG_PREFIX, STUDENT_IDS, hostile_graded_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,6 +72,8 @@ def server(tmp_path_factory):
     work = root / "work"
     work.mkdir()
     shutil.copy(course.assignment(HW2).release_notebook, work / f"{HW2}.ipynb")
+    for aid in assignment_ids():  # every released notebook in its own folder, as released (forbidden.json beside)
+        shutil.copytree(ROOT / "release" / aid, work / aid)
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
            "JUPYTER_CONFIG_DIR": str(root / ".jupyter"), "D2L_DATA_ROOT": str(root / "no-data"),
@@ -126,21 +128,22 @@ def test_does_a_student_see_a_filled_in_function_pass_its_public_test(server):
     cells = page.locator(".jp-Notebook .jp-Cell")
     cells.nth(4).wait_for(timeout=60_000)
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
-    solution = cells.nth(3)
+    at = _index_of(cells, "Public tests for softmax")
+    solution = cells.nth(at - 1)
     assert "raise NotImplementedError" in solution.inner_text()
     solution.locator(".cm-content").click()
     page.keyboard.press("Control+a")
     page.keyboard.insert_text(SOFTMAX)  # as typed text, without the editor's auto-indent
     page.keyboard.press("Escape")
     cells.nth(0).click()
-    for _ in range(5):  # run the title, the imports, the explanation, softmax and its public test, as a student does
+    for _ in range(at + 1):  # run every cell down to softmax's public test, as a student does
         page.keyboard.press("Shift+Enter")
-    test_cell = cells.nth(4)
+    test_cell = cells.nth(at)
     test_cell.locator(".jp-OutputArea-output", has_text="public tests passed").wait_for(timeout=90_000)
     test_cell.scroll_into_view_if_needed()
     shot = _shot(page, "student_softmax_public_test_passes")
     output = test_cell.locator(".jp-OutputArea").inner_text()
-    assert "softmax: public tests passed" in output
+    assert "PASS      softmax: public tests passed" in output
     assert "Error" not in output and "Warning" not in output
     assert shot.stat().st_size > 10_000
     page.close()
@@ -254,3 +257,109 @@ def test_no_payload_runs_in_the_feedback_page_or_the_class_report(server, tmp_pa
         assert "<script>window.__xss_script=1</script>" in text, path.name  # shown as the text it is
     _shot(browser_page, "report_hostile_class")
     browser_page.close()
+
+
+HW5 = "hw5_cnn"
+CORR2D_FORBIDDEN = "def corr2d(X, K):\n    return F.conv2d(X[None, None], K[None, None])[0, 0]\n"
+CORR2D_FLIPPED = ("def corr2d(X, K):\n"
+                  "    h, w = K.shape\n"
+                  "    K = torch.flip(K, (0, 1))\n"
+                  "    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=X.dtype)\n"
+                  "    for i in range(Y.shape[0]):\n"
+                  "        for j in range(Y.shape[1]):\n"
+                  "            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()\n"
+                  "    return Y\n")
+
+
+def _index_of(cells, text: str) -> int:
+    """The index of the first cell showing ``text`` (figures and explanations come before the code)."""
+    for i in range(cells.count()):
+        if text in cells.nth(i).inner_text():
+            return i
+    raise AssertionError(f"no cell shows {text!r}")
+
+
+def _fill_and_test(page, cells, code: str, expect: str):
+    """Put ``code`` in the corr2d cell, run the cells down to its public test, wait for ``expect`` there."""
+    at = _index_of(cells, "Public tests for corr2d")
+    solution = cells.nth(at - 1)
+    solution.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Escape")
+    cells.nth(0).click()
+    for _ in range(at + 1):  # every cell down to corr2d's public test
+        page.keyboard.press("Shift+Enter")
+    test_cell = cells.nth(at)
+    test_cell.locator(".jp-OutputArea-output", has_text=expect).wait_for(timeout=120_000)
+    test_cell.scroll_into_view_if_needed()
+    return test_cell.locator(".jp-OutputArea").inner_text()
+
+
+def _validate(page) -> str:
+    """Click the toolbar's Validate (nbgrader's button) and read its dialog."""
+    page.locator(".jp-NotebookPanel:visible").get_by_role("button", name="Validate").first.click()
+    dialog = page.locator(".jp-Dialog-content")
+    dialog.wait_for(timeout=240_000)
+    try:  # nbgrader's dialog: "The following cell failed:" ... or "Success! ..."
+        page.wait_for_function("() => { const d = document.querySelector('.jp-Dialog-content');"
+                               " return d && /failed|Success|passes/.test(d.innerText); }", timeout=240_000)
+    except Exception as exc:
+        _shot(page, "student_validate_no_result")
+        raise AssertionError(f"Validate showed no result: {dialog.inner_text()[:2000]}") from exc
+    return dialog.inner_text()
+
+
+def test_does_a_student_see_forbidden_then_the_named_mistake_in_the_cell_and_in_validate(server):
+    """corr2d through F.conv2d: FORBIDDEN in the public test and in Validate (right values, never a pass); then
+    a flipped kernel: FAILED naming it, with what it got, in both."""
+    page = server["browser"].new_page(viewport={"width": 1400, "height": 900})
+    # ?reset: a workspace of its own (the earlier test's notebook is not restored beside this one)
+    page.goto(f"{server['base']}/lab/tree/work/{HW5}/{HW5}.ipynb?reset&token={server['token']}")
+    panel = page.locator(".jp-NotebookPanel:visible")
+    cells = panel.locator(".jp-Notebook .jp-Cell")
+    cells.nth(4).wait_for(timeout=60_000)
+    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
+
+    output = _fill_and_test(page, cells, CORR2D_FORBIDDEN, "FORBIDDEN")
+    _shot(page, "student_corr2d_forbidden_public_test")
+    assert "FORBIDDEN corr2d: corr2d called" in output and "conv2d" in output and "advisory" in output, output
+    assert "Traceback" not in output and "PASS" not in output
+    shown = _validate(page)
+    _shot(page, "student_corr2d_forbidden_validate")
+    assert "FORBIDDEN corr2d: corr2d called" in shown, shown
+    assert "Kernel is running" not in shown and "Traceback" not in shown
+    page.get_by_role("button", name="OK").first.click()
+
+    output = _fill_and_test(page, cells, CORR2D_FLIPPED, "FAILED")
+    _shot(page, "student_corr2d_flipped_public_test")
+    assert "FAILED    corr2d: got [[5.0, 11.0], [23.0, 29.0]]: that is K flipped" in output, output
+    assert "Traceback" not in output
+    shown = _validate(page)
+    _shot(page, "student_corr2d_flipped_validate")
+    assert "FAILED    corr2d: got [[5.0, 11.0], [23.0, 29.0]]: that is K flipped" in shown, shown
+    assert "FORBIDDEN corr2d" not in shown and "Kernel is running" not in shown
+    page.close()
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_do_the_released_notebooks_figures_render(server, assignment_id):
+    """Each figure of figures/draw.py shows as a loaded image in the student's JupyterLab (screenshot kept)."""
+    sys.path.insert(0, str(ROOT / "figures"))
+    import draw
+    names = [f.name for f in draw.FIGURES if f.assignment == assignment_id]
+    page = server["browser"].new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server['base']}/lab/tree/work/{assignment_id}/{assignment_id}.ipynb?reset&token={server['token']}")
+    panel = page.locator(".jp-NotebookPanel:visible")
+    panel.locator(".jp-Notebook .jp-Cell").nth(2).wait_for(timeout=60_000)
+    loaded = ("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-RenderedMarkdown img')]"
+              ".filter(i => i.complete && i.naturalWidth > 100).map(i => i.getAttribute('alt'))")
+    try:
+        page.wait_for_function(f"() => ({loaded})().length >= {len(names)}", timeout=90_000)
+    except Exception as exc:
+        _shot(page, f"figures_{assignment_id}_missing")
+        raise AssertionError(f"{assignment_id}: loaded images {page.evaluate(loaded)}, figures {names}") from exc
+    first = panel.locator(".jp-RenderedMarkdown img").first
+    first.scroll_into_view_if_needed()
+    assert _shot(page, f"figures_{assignment_id}").stat().st_size > 10_000
+    page.close()

@@ -1,0 +1,274 @@
+"""The notebooks' figures: d2l's diagrams drawn with matplotlib, embedded in the master notebooks as attachments.
+
+    .venv/bin/python figures/draw.py [ID ...]     # redraw and embed; then `autograder release ID` and commit
+
+Each figure is one function decorated with :func:`figure`, which names the assignment, the figure, the
+heading of the markdown cell it follows, and its caption in Chinese and English (the lecture notes' terms).
+Adding a figure, or the figures of a new assignment, is one such function. The script writes each figure as
+a markdown cell (metadata ``d2lcourse.figure``) with the PNG as that cell's attachment, right after the cell
+whose text starts with ``after``; running it again replaces the cells it wrote, so it is idempotent.
+Only Latin text and numbers are drawn in the images (the captions carry the Chinese), so no CJK font is needed.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Figure:
+    assignment: str
+    name: str
+    after: str  # the start of the markdown cell the figure follows
+    zh: str
+    en: str
+    draw: Callable
+
+
+FIGURES: list[Figure] = []
+
+
+def figure(assignment: str, name: str, after: str, zh: str, en: str):
+    def register(draw: Callable) -> Callable:
+        FIGURES.append(Figure(assignment, name, after, zh, en, draw))
+        return draw
+    return register
+
+
+# ----- drawing helpers ---------------------------------------------------------------------------------
+def grid(ax, values, x0: float, y0: float, shade=(), color="#cfe2ff", label: str = ""):
+    """A matrix of numbers as a grid of unit squares, top-left corner at (x0, y0); ``shade``: (row, col)s."""
+    from matplotlib.patches import Rectangle
+    for i, row in enumerate(values):
+        for j, v in enumerate(row):
+            ax.add_patch(Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=color if (i, j) in shade else "white",
+                                   edgecolor="black", lw=1))
+            ax.text(x0 + j + 0.5, y0 - i - 0.5, f"{v:g}" if isinstance(v, (int, float)) else v, ha="center",
+                    va="center", fontsize=12)
+    if label:
+        ax.text(x0 + len(values[0]) / 2, y0 + 0.35, label, ha="center", fontsize=11)
+
+
+def layers(ax, sizes, names, dropped=(), labels=None):
+    """A fully connected network: one column of circles per layer; ``dropped``: (layer, unit)s crossed out."""
+    pos = {}
+    for layer, n in enumerate(sizes):
+        for u in range(n):
+            pos[layer, u] = (layer * 2.2, (n - 1) / 2 - u)
+    for layer in range(len(sizes) - 1):
+        for u in range(sizes[layer]):
+            for v in range(sizes[layer + 1]):
+                if (layer, u) in dropped or (layer + 1, v) in dropped:
+                    continue
+                (x1, y1), (x2, y2) = pos[layer, u], pos[layer + 1, v]
+                ax.plot([x1, x2], [y1, y2], color="#888", lw=0.8, zorder=1)
+    for (layer, u), (x, y) in pos.items():
+        gone = (layer, u) in dropped
+        ax.scatter([x], [y], s=700, facecolor="#eee" if gone else "#cfe2ff", edgecolor="black", zorder=2)
+        text = labels[layer][u] if labels else ""
+        ax.text(x, y, "x" if gone else text, ha="center", va="center", fontsize=10, zorder=3,
+                color="#a31515" if gone else "black")
+    for layer, name in enumerate(names):
+        ax.text(layer * 2.2, max(sizes) / 2 + 0.3, name, ha="center", fontsize=11)
+
+
+def blocks(ax, names, colors=None, skip=None):
+    """A vertical stack of layer boxes, bottom to top; ``skip``: (from, to) box indexes joined around the side."""
+    from matplotlib.patches import FancyBboxPatch
+    for i, name in enumerate(names):
+        ax.add_patch(FancyBboxPatch((0, i * 1.4), 7, 0.9, boxstyle="round,pad=0.05",
+                                    facecolor=(colors or {}).get(i, "#cfe2ff"), edgecolor="black"))
+        ax.text(3.5, i * 1.4 + 0.45, name, ha="center", va="center", fontsize=10)
+        if i:
+            ax.annotate("", (3.5, i * 1.4 - 0.05), (3.5, (i - 1) * 1.4 + 0.95), arrowprops={"arrowstyle": "->"})
+    if skip:
+        a, b = skip
+        ax.annotate("", (7.05, b * 1.4 + 0.45), (7.05, a * 1.4 + 0.45),
+                    arrowprops={"arrowstyle": "->", "connectionstyle": "arc3,rad=0.5", "color": "#a31515"})
+    ax.set_xlim(-0.5, 9)
+    ax.set_ylim(-0.5, len(names) * 1.4)
+
+
+# ----- hw1 ---------------------------------------------------------------------------------------------
+@figure("hw1_linear_regression", "linear_regression_network", "## 1.",
+        "线性回归是一个单层神经网络：输出 o1 是所有输入 x1 到 x3 的加权和加偏置（全连接层）。",
+        "Linear regression is a single-layer neural network: the output o1 is a weighted sum of all the inputs "
+        "x1 to x3 plus a bias (a fully connected layer).")
+def linear_network(ax):
+    layers(ax, [3, 1], ["input layer", "output layer"], labels=[["x1", "x2", "x3"], ["o1"]])
+
+
+# ----- hw3 ---------------------------------------------------------------------------------------------
+@figure("hw3_mlp", "mlp_hidden_layer", "## 1.",
+        "一个单隐藏层的多层感知机，具有 4 个输入、5 个隐藏单元和 3 个输出；隐藏层的仿射变换之后接非线性的激活函数。",
+        "A multilayer perceptron with one hidden layer: 4 inputs, 5 hidden units and 3 outputs; the hidden "
+        "layer's affine transformation is followed by a nonlinear activation function.")
+def mlp(ax):
+    layers(ax, [4, 5, 3], ["input layer", "hidden layer", "output layer"],
+           labels=[["x1", "x2", "x3", "x4"], ["h1", "h2", "h3", "h4", "h5"], ["o1", "o2", "o3"]])
+
+
+# ----- hw4 ---------------------------------------------------------------------------------------------
+@figure("hw4_dropout", "dropout_mlp", "## 2.",
+        "暂退法后的多层感知机：训练时以概率 p 将隐藏单元置零（这里 h2 和 h5 被暂退），输出的计算不再依赖它们。",
+        "An MLP with dropout: in training each hidden unit is zeroed with probability p (here h2 "
+        "and h5 are dropped), and the outputs no longer depend on them.")
+def dropout(ax):
+    layers(ax, [4, 5, 3], ["input layer", "hidden layer", "output layer"], dropped={(1, 1), (1, 4)},
+           labels=[["x1", "x2", "x3", "x4"], ["h1", "h2", "h3", "h4", "h5"], ["o1", "o2", "o3"]])
+
+
+# ----- hw6 ---------------------------------------------------------------------------------------------
+@figure("hw6_optimizers", "optimizer_trajectories", "## 3.",
+        "目标函数 f(x) = 0.1 x1² + 2 x2² 上的优化轨迹：学习率 0.4 的梯度下降在 x2 方向上振荡、在 x1 方向上缓慢；"
+        "动量法（β = 0.5）沿 x1 方向累积速度，更快接近最小值。",
+        "Trajectories on f(x) = 0.1 x1^2 + 2 x2^2: gradient descent with learning rate 0.4 oscillates along x2 "
+        "and crawls along x1; momentum (beta = 0.5) builds up velocity along x1 and gets closer to the minimum.")
+def trajectories(ax):
+    import numpy as np
+    x1, x2 = np.meshgrid(np.linspace(-5.5, 1.5, 200), np.linspace(-3, 1.5, 200))
+    ax.contour(x1, x2, 0.1 * x1 ** 2 + 2 * x2 ** 2, levels=12, colors="#bbbbbb", linewidths=0.8)
+    for name, beta, color in (("gradient descent", 0.0, "#1f77b4"), ("momentum, beta = 0.5", 0.5, "#d62728")):
+        x, v, path = np.array([-5.0, -2.0]), np.zeros(2), []
+        for _ in range(20):
+            path.append(x.copy())
+            v = beta * v + np.array([0.2 * x[0], 4 * x[1]])
+            x = x - 0.4 * v
+        path = np.array(path)
+        ax.plot(path[:, 0], path[:, 1], "-o", ms=3, color=color, label=name)
+    ax.plot([0], [0], "k*", ms=10)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.legend(loc="lower right", fontsize=9)
+    ax.axis("on")
+
+
+# ----- hw7 ---------------------------------------------------------------------------------------------
+@figure("hw7_training", "early_stopping", "## 5.",
+        "训练损失一直下降，验证损失先降后升（过拟合）：提前终止在验证损失最低的迭代周期停下并保留那时的参数。",
+        "The training loss keeps falling while the validation loss falls, then rises (overfitting): early "
+        "stopping keeps the parameters of the epoch with the lowest validation loss.")
+def early_stopping(ax):
+    import numpy as np
+    epochs = np.arange(1, 31)
+    train = 1.6 * np.exp(-epochs / 7) + 0.1
+    valid = 1.6 * np.exp(-epochs / 7) + 0.25 + 0.0009 * (epochs - 3) ** 2
+    best = int(np.argmin(valid))
+    ax.plot(epochs, train, label="training loss")
+    ax.plot(epochs, valid, label="validation loss")
+    ax.axvline(epochs[best], color="#a31515", ls="--")
+    ax.text(epochs[best] + 0.5, valid.max() * 0.8, f"stop: epoch {epochs[best]}", color="#a31515")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    ax.axis("on")
+
+
+# ----- hw2 ---------------------------------------------------------------------------------------------
+@figure("hw2_softmax_regression", "softmax_regression_network", "## 1. 分类问题与 softmax 运算",
+        "softmax回归是一个单层神经网络：每个输出 o1, o2, o3 都依赖于所有输入 x1 到 x4（全连接层）。",
+        "Softmax regression is a single-layer neural network: every output o1, o2, o3 depends on every input "
+        "x1 to x4 (a fully connected layer).")
+def softmax_network(ax):
+    layers(ax, [4, 3], ["input layer", "output layer"],
+           labels=[["x1", "x2", "x3", "x4"], ["o1", "o2", "o3"]])
+
+
+# ----- hw5 ---------------------------------------------------------------------------------------------
+@figure("hw5_cnn", "cross_correlation", "## 1.",
+        "二维互相关运算：阴影部分是第一个输出元素及用于计算它的输入和核张量元素，0×0 + 1×1 + 3×2 + 4×3 = 19。"
+        "核在输入上从左到右、从上到下滑动，不翻转。",
+        "Two-dimensional cross-correlation: the shaded part is the first output element and the input and kernel "
+        "elements used to compute it, 0x0 + 1x1 + 3x2 + 4x3 = 19. The kernel slides over the input, left to "
+        "right and top to bottom, without being flipped.")
+def cross_correlation(ax):
+    grid(ax, [[0, 1, 2], [3, 4, 5], [6, 7, 8]], 0, 3, shade={(0, 0), (0, 1), (1, 0), (1, 1)}, label="input")
+    ax.text(3.5, 1.5, "*", fontsize=20, ha="center", va="center")
+    grid(ax, [[0, 1], [2, 3]], 4, 2.5, shade={(0, 0), (0, 1), (1, 0), (1, 1)}, label="kernel")
+    ax.text(6.5, 1.5, "=", fontsize=20, ha="center", va="center")
+    grid(ax, [[19, 25], [37, 43]], 7, 2.5, shade={(0, 0)}, label="output")
+
+
+@figure("hw5_cnn", "max_pooling", "## 4.",
+        "汇聚窗口形状为 2×2 的最大汇聚层：阴影部分是第一个输出元素及用于计算它的输入元素，max(0, 1, 3, 4) = 4。",
+        "Max-pooling with a 2x2 pooling window: the shaded part is the first output element and the input "
+        "elements used to compute it, max(0, 1, 3, 4) = 4.")
+def max_pooling(ax):
+    grid(ax, [[0, 1, 2], [3, 4, 5], [6, 7, 8]], 0, 3, shade={(0, 0), (0, 1), (1, 0), (1, 1)}, label="input")
+    ax.text(3.7, 1.5, "2x2 max\npooling", fontsize=10, ha="center", va="center")
+    grid(ax, [[4, 5], [7, 8]], 5, 2.5, shade={(0, 0)}, label="output")
+
+
+@figure("hw5_cnn", "lenet", "## 6.",
+        "LeNet 中的数据流：输入是 28×28 的图像，两个卷积块（卷积层、sigmoid 激活函数、平均汇聚层）之后是三个全连接层。",
+        "Data flow in LeNet: the input is a 28x28 image; two convolutional blocks (convolutional layer, sigmoid "
+        "activation, average pooling) are followed by three fully connected layers.")
+def lenet(ax):
+    blocks(ax, ["image 1x28x28", "conv 5x5, 6 channels, pad 2 + sigmoid: 6x28x28",
+                "avg pool 2x2, stride 2: 6x14x14",
+                "conv 5x5, 16 channels + sigmoid: 16x10x10", "avg pool 2x2, stride 2: 16x5x5",
+                "flatten, dense 120 + sigmoid", "dense 84 + sigmoid", "dense 10 (the logits)"])
+
+
+@figure("hw5_cnn", "residual_block", "## 8.",
+        "残差块：两个 3×3 卷积层（各接批量规范化层）拟合残差映射 f(x) − x，"
+        "输入 x 经跨层数据通路直接加到输出上，再接 ReLU。",
+        "A residual block: two 3x3 convolutional layers (each followed by batch normalisation) fit the residual "
+        "mapping f(x) - x; the input x is added to their output through the shortcut, then a ReLU.")
+def residual_block(ax):
+    blocks(ax, ["x", "3x3 conv + batch norm + ReLU", "3x3 conv + batch norm", "+ x (the shortcut)", "ReLU"],
+           colors={0: "white", 3: "#ffe0e0"}, skip=(0, 3))
+
+
+# ----- embedding ----------------------------------------------------------------------------------------
+def render(fig_spec: Figure) -> bytes:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    ax.axis("off")  # a diagram; a plot turns its axes back on
+    fig_spec.draw(ax)
+    if not ax.axison:
+        ax.set_aspect("equal")
+        ax.autoscale_view()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def figure_cell(spec: Figure, png: bytes) -> dict:
+    name = f"{spec.name}.png"
+    text = f"![{spec.en}](attachment:{name})\n\n*图 / Figure: {spec.zh}*  \n*{spec.en}*"
+    return {"cell_type": "markdown", "id": f"fig-{spec.name}".replace("_", "-"),
+            "metadata": {"d2lcourse": {"figure": spec.name}},
+            "attachments": {name: {"image/png": base64.b64encode(png).decode("ascii")}},
+            "source": text.splitlines(keepends=True)}
+
+
+def embed(assignment: str) -> int:
+    path = ROOT / "source" / assignment / f"{assignment}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"] = [c for c in nb["cells"] if "figure" not in c.get("metadata", {}).get("d2lcourse", {})]
+    specs = [f for f in FIGURES if f.assignment == assignment]
+    for spec in specs:
+        text = ["".join(c["source"]) for c in nb["cells"]]
+        at = next((i for i, t in enumerate(text) if nb["cells"][i]["cell_type"] == "markdown"
+                   and t.startswith(spec.after)), None)
+        if at is None:
+            raise SystemExit(f"{assignment}: no markdown cell starts with {spec.after!r} for figure {spec.name}")
+        nb["cells"].insert(at + 1, figure_cell(spec, render(spec)))
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(specs)
+
+
+if __name__ == "__main__":
+    for aid in sys.argv[1:] or sorted({f.assignment for f in FIGURES}):
+        print(f"{aid}: {embed(aid)} figures embedded in source/{aid}/{aid}.ipynb")

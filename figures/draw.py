@@ -196,6 +196,37 @@ def cross_correlation(ax):
     grid(ax, [[19, 25], [37, 43]], 7, 2.5, shade={(0, 0)}, label="output")
 
 
+@figure("hw5_cnn", "padding_and_stride", "## 2.",
+        "带填充的二维互相关：在 3×3 输入的四周各填充一行、一列 0（padding = 1），2×2 的核在其上以步幅 (3, 2) 滑动，"
+        "阴影部分是输出的第一个元素及其输入，0×0 + 0×1 + 0×2 + 0×3 = 0；输出形状为 2×2。",
+        "Cross-correlation with padding and stride: the 3x3 input gets a border of zeros one row and one column "
+        "wide (padding = 1), and the 2x2 kernel slides over it with stride (3, 2); the shaded part is the first "
+        "output element and its inputs, 0x0 + 0x1 + 0x2 + 0x3 = 0; the output is 2x2.")
+def padding_and_stride(ax):
+    padded = [[0] * 5] + [[0, 3 * i, 3 * i + 1, 3 * i + 2, 0] for i in range(3)] + [[0] * 5]
+    grid(ax, padded, 0, 5, shade={(0, 0), (0, 1), (1, 0), (1, 1)}, label="padded input")
+    ax.text(5.6, 2.5, "*", fontsize=20, ha="center", va="center")
+    grid(ax, [[0, 1], [2, 3]], 6.3, 3.5, shade={(0, 0), (0, 1), (1, 0), (1, 1)}, label="kernel")
+    ax.text(8.9, 2.5, "=", fontsize=20, ha="center", va="center")
+    grid(ax, [[0, 8], [6, 8]], 9.6, 3.5, shade={(0, 0)}, label="output")
+
+
+@figure("hw5_cnn", "multi_input_channels", "## 3.",
+        "两个输入通道的互相关计算：每个通道与核的对应通道做互相关，再把结果相加，"
+        "(1×1 + 2×2 + 4×3 + 5×4) + (0×0 + 1×1 + 3×2 + 4×3) = 56。",
+        "Cross-correlation with two input channels: each channel is cross-correlated with its own kernel "
+        "channel and the results are summed, (1x1 + 2x2 + 4x3 + 5x4) + (0x0 + 1x1 + 3x2 + 4x3) = 56.")
+def multi_input_channels(ax):
+    shade = {(0, 0), (0, 1), (1, 0), (1, 1)}
+    grid(ax, [[1, 2, 3], [4, 5, 6], [7, 8, 9]], 0.6, 7.6, shade=shade, color="#ffe0e0", label="input channel 2")
+    grid(ax, [[0, 1, 2], [3, 4, 5], [6, 7, 8]], 0, 3, shade=shade, label="input channel 1")
+    ax.text(4.2, 3.5, "*", fontsize=20, ha="center", va="center")
+    grid(ax, [[1, 2], [3, 4]], 5.3, 7.1, shade=shade, color="#ffe0e0", label="kernel channel 2")
+    grid(ax, [[0, 1], [2, 3]], 5, 2.5, shade=shade, label="kernel channel 1")
+    ax.text(8.4, 3.5, "=", fontsize=20, ha="center", va="center")
+    grid(ax, [[56, 72], [104, 120]], 9.2, 4.5, shade={(0, 0)}, label="output")
+
+
 @figure("hw5_cnn", "max_pooling", "## 4.",
         "汇聚窗口形状为 2×2 的最大汇聚层：阴影部分是第一个输出元素及用于计算它的输入元素，max(0, 1, 3, 4) = 4。",
         "Max-pooling with a 2x2 pooling window: the shaded part is the first output element and the input "

@@ -15,7 +15,6 @@ from helpers import ROOT, assignment_ids
 sys.path.insert(0, str(ROOT / "figures"))
 import draw  # noqa: E402
 
-
 # Assignments that have no figure yet, and why; an assignment leaves this list with its first @figure function.
 NO_FIGURE_YET = {"hw0_tensors_autograd": "new; d2l 2.1's broadcasting diagram is still to draw",
                  "hw8_open_project": "new"}

@@ -74,9 +74,16 @@ def server(tmp_path_factory):
     shutil.copy(course.assignment(HW2).release_notebook, work / f"{HW2}.ipynb")
     for aid in assignment_ids():  # every released notebook in its own folder, as released (forbidden.json beside)
         shutil.copytree(ROOT / "release" / aid, work / aid)
+    # every cell rendered at once (JupyterLab renders off-screen cells lazily by default): the tests read cells
+    # by their text and wait for every figure to load
+    settings = root / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}', encoding="utf-8")
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-           "JUPYTER_CONFIG_DIR": str(root / ".jupyter"), "D2L_DATA_ROOT": str(root / "no-data"),
+           "JUPYTER_CONFIG_DIR": str(root / ".jupyter"),
+           "JUPYTERLAB_SETTINGS_DIR": str(root / ".jupyter" / "lab" / "user-settings"),
+           "D2L_DATA_ROOT": str(root / "no-data"),
            "TQDM_DISABLE": "1", "MPLBACKEND": "Agg"}
     log = open(root / "jupyter.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
@@ -348,6 +355,8 @@ def test_do_the_released_notebooks_figures_render(server, assignment_id):
     sys.path.insert(0, str(ROOT / "figures"))
     import draw
     names = [f.name for f in draw.FIGURES if f.assignment == assignment_id]
+    if not names:
+        pytest.skip(f"{assignment_id} has no figure yet (tests/test_figures.py lists why)")
     page = server["browser"].new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{server['base']}/lab/tree/work/{assignment_id}/{assignment_id}.ipynb?reset&token={server['token']}")
     panel = page.locator(".jp-NotebookPanel:visible")

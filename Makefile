@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env ray demo test lint validate bench clean
+.PHONY: env ray demo test lint validate bench gpu-check clean
 
 env: $(STAMP)
 
@@ -54,6 +54,12 @@ validate: env
 
 bench: env
 	$(PY) benchmarks/grade_speed.py
+
+# The prepared check for a lent GPU (README): CUDA scores beside the CPU's, timings, walls. GPU_DEVICE=cpu rehearses it.
+GPU_DEVICE ?= cuda
+
+gpu-check: env
+	$(PY) benchmarks/gpu_check.py --device $(GPU_DEVICE) --out build/gpu-check.md
 
 clean:
 	rm -rf build .pytest_cache gradebook.db

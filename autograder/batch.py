@@ -18,7 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from . import defaults
+from . import defaults, gpuslots
 from .intake import LatePolicy, one_per_student, screen, upload_base
 from .jobs import Job, close_launcher, drop_spares, grade_job, graders_version, harness_failure, take_slot
 from .layout import Course
@@ -59,8 +59,10 @@ def _init_slot(counter) -> None:
     """Each pool process gets its own slot (and so its own worker uid)."""
     pool_process_setup()
     with counter.get_lock():
-        take_slot(counter.value)
+        slot = counter.value
+        take_slot(slot)
         counter.value += 1
+    gpuslots.apply_in_pool_process(slot)  # --gpu-slots: this slot's GPU and its share of the memory
 
 
 def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], None], attempts: int = 2,
@@ -105,7 +107,8 @@ def _completed(futures: dict, pool: ProcessPoolExecutor, stop: StopSignals | Non
 
 def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str, Path]], out: Path,
                 jobs: int = defaults.JOBS, device: str = defaults.DEVICE, seed: int = defaults.SEED,
-                force: bool = False, engine: str = "pool", address: str | None = None) -> list[GradingResult]:
+                force: bool = False, engine: str = "pool", address: str | None = None,
+                gpu_slots: int | None = None) -> list[GradingResult]:
     """Grade ``submissions`` (one per student), with progress on stderr; raises ``Interrupted`` on Ctrl-C or
     SIGTERM after stopping every grading process, having saved only submissions graded to the end."""
     course.assignment(assignment_id)  # fail fast on an unknown id
@@ -125,6 +128,9 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         else:
             todo.append(job)
     workers = jobs or max(1, (os.cpu_count() or 2) // 2)
+    if gpu_slots:  # N slots per GPU, each with 1/N of its memory (gpuslots); pool processes inherit the setting
+        workers = gpuslots.slots_for(gpu_slots)
+        os.environ[gpuslots.SLOTS_ENV] = str(gpu_slots)
     progress = Progress(len(todo), reused=len(results), workers=1 if len(todo) <= 1 else workers)
 
     def done(job: Job, data: dict, attachments: dict[str, bytes]) -> None:
@@ -142,7 +148,9 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         todo = _grade_refused_here(course, todo, done)
         if engine == "ray":  # the same jobs as Ray tasks; this process still writes every file (see ray_engine)
             from .ray_engine import run_ray
-            for job, why in run_ray(todo, done, course, address=address, cpus=jobs or None, stop=stop):
+            share = 1.0 / gpu_slots if gpu_slots and device == "cuda" else None  # Ray's fractional GPUs
+            for job, why in run_ray(todo, done, course, address=address, cpus=jobs or None, stop=stop,
+                                    gpus_per_job=share):
                 done(job, harness_failure(course, job, f"the Ray task failed every try: {why}").to_dict(), {})
         elif workers == 1 or len(todo) <= 1:
             for job in todo:

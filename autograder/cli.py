@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=["pool", "ray"], default="pool",
                    help="pool: processes on this machine (default); ray: tasks on a Ray cluster (pip install '.[ray]')")
     b.add_argument("--address", help="with --engine ray: the cluster to join (default: start one on 127.0.0.1)")
+    b.add_argument("--gpu-slots", type=int, metavar="N",
+                   help="grade N submissions at once on each GPU, each capped at 1/N of its memory (hw7's trainings)")
     b.add_argument("--no-gradebook", action="store_true",
                    help="do not record the scores in nbgrader's gradebook (recorded when the assignment is released)")
     _common(b)
@@ -187,6 +189,8 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
         import_ray()  # not installed: say how to install it, exit 2, before anything is graded
     elif args.address:
         raise UsageError("--address is for --engine ray")
+    if args.gpu_slots is not None and args.gpu_slots < 1:
+        raise UsageError(f"--gpu-slots takes a whole number of at least 1, not {args.gpu_slots}")
     missing = [str(p) for p in args.paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
@@ -199,7 +203,8 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
         print(f"autograder: {notice}", flush=True)  # the batch's first line
     os.environ.setdefault(SECRET_ENV, str(secret_seed()))  # one transformation of the test set for the whole batch
     results = grade_batch(course, args.assignment, submissions, args.out, jobs=args.jobs, device=args.device,
-                          seed=args.seed, force=args.force, engine=args.engine, address=args.address)
+                          seed=args.seed, force=args.force, engine=args.engine, address=args.address,
+                          gpu_slots=args.gpu_slots)
     if not args.no_gradebook:
         from .batch import rewrite_outputs
         from .gradebook import update_after_batch

@@ -310,3 +310,50 @@ def graded_alone(got: Any, reference: torch.Tensor, own: Any) -> torch.Tensor:
     if isinstance(alternative, torch.Tensor) and not matches(alternative, reference) and matches(got, alternative):
         return alternative.to(reference.device, reference.dtype)
     return reference
+
+
+# ----- device faithfulness, checked without a GPU ---------------------------------------------------
+# PyTorch's words when two devices meet in one operator (the probe's inputs on meta, a stray tensor on cpu).
+_MIXED_DEVICES = ("is not on the expected device", "Expected all tensors to be on the same device",
+                  "found at least two devices", "found two different devices", "on the same device as the indexed")
+PROBE_DEVICE = "meta"
+DEVICE_HINT = ("build every new tensor on the input's device: torch.zeros(shape, device=X.device), "
+               "torch.rand(X.shape, device=X.device) or torch.zeros_like(X); never .cpu() or .cuda()")
+DEVICE_MISTAKE = "a tensor made on the CPU whatever the input's device (no device=)"
+
+
+def device_probe_failure(probe: Any, function: str) -> CheckFailed | None:
+    """What the worker's repeat of a call on the meta device (``gradeworker.deviceprobe``) says about
+    ``function``: a ``CheckFailed`` naming the tensor that stayed on the CPU, or None when it kept to its
+    inputs' device or when the call could not be simulated (``.item()``, NumPy...: nothing is concluded)."""
+    if not isinstance(probe, dict):
+        return None
+    checked = f"Does {function} keep its results on its inputs' device (GPU runner rule)?"
+    where = "the same call with every input tensor on PyTorch's meta device, standing in for a GPU"
+    outcome = probe.get("outcome")
+    if outcome == "ok":
+        outputs = probe.get("outputs")
+        wrong = [o for o in outputs if isinstance(o, list) and len(o) == 2 and o[1] != PROBE_DEVICE] \
+            if isinstance(outputs, list) else []
+        if wrong:
+            path, device = str(wrong[0][0])[:80], str(wrong[0][1])[:20]
+            return CheckFailed(checked, where, f"your {path} is on {device} while the inputs were on meta",
+                               DEVICE_HINT, DEVICE_MISTAKE)
+    if outcome == "raised":
+        message = str(probe.get("message", ""))[:300]
+        if any(text in message for text in _MIXED_DEVICES):
+            return CheckFailed(checked, where, f"it raised {str(probe.get('type', ''))[:40]}: {message}",
+                               DEVICE_HINT, DEVICE_MISTAKE)
+    return None
+
+
+def device_probe_note(probe: Any) -> str | None:
+    """Why a probe concluded nothing (for staff), or None when it did."""
+    if not isinstance(probe, dict):
+        return None
+    if probe.get("outcome") == "unsupported":
+        return f"not checked on the meta device: {str(probe.get('why', ''))[:200]}"
+    if probe.get("outcome") == "raised" and device_probe_failure(probe, "") is None:
+        return (f"not checked on the meta device: {str(probe.get('type', ''))[:40]}: "
+                f"{str(probe.get('message', ''))[:160]}")
+    return None

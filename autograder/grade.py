@@ -81,6 +81,8 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
         with _owned(launcher) as active:
             submission = Submission(active, cells, assignment.forbidden, assignment.private_modules,
                                     assignment.allow_fork, grader_text=assignment.grader_text)
+            # Without a GPU, device mistakes are looked for on the meta device; on a GPU the checks see them.
+            submission.device_probe_skip = assignment.device_probe_skip if dev.type == "cpu" else None
             try:
                 plugin = run_graders(assignment, submission, dev, seed, select, tasks)
             finally:
@@ -175,6 +177,7 @@ def _add_extras(result: GradingResult, extras: Extras) -> None:
     result.notices += extras.notes
     result.leaderboard += extras.leaderboard
     result.attachments.update(extras.attachments)
+    result.device_notes.update(extras.device_notes)
 
 
 class _owned:

@@ -69,12 +69,18 @@ class RemoteFunction:
         after which the student's code is interrupted and the call reported ``cut_short`` (``soft_timeout``;
         give ``timeout`` some seconds more); ``on_progress`` receives the call's interim replies (a training
         run's weights from ``toolbox.WeightSnapshots``)."""
+        # The first plain call of each function in a test is made again on the meta device (device_probe).
+        probe = (ret == "value" and not (wrt or return_args or collect or soft_timeout or repeat or on_progress)
+                 and self.submission.wants_device_probe(self.label))
         reply = self.submission.request(
             Op.CALL, self.label, timeout=self.timeout, inherit=self.forbidden, forbidden=self.forbidden,
             target=self.target, method=self.method, args=list(args), kwargs=kwargs or {}, ret=ret, wrt=wrt,
             grad_output=grad_output, return_args=return_args, collect=collect, soft_timeout=soft_timeout,
-            repeat=repeat, on_progress=on_progress)
+            repeat=repeat, on_progress=on_progress,
+            **({"probe_device": True} if probe else {}))
         self.submission.raise_for(self.label, reply)
+        if probe:
+            self.submission.record_device_probe(self.label, reply.device_probe)
         return CallResult(reply.value, reply.grads, reply.grad_error, reply.args_after, float(reply.seconds),
                           reply.exhausted, reply.cut_short)
 

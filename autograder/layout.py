@@ -213,6 +213,12 @@ class Assignment:
         e.g. for DataLoader workers); by default the worker's seccomp filter forbids it."""
         return bool(getattr(self.course.import_graders(self.id), "ALLOW_FORK", False))
 
+    @cached_property
+    def device_probe_skip(self) -> set[str]:
+        """Contract functions whose calls are not repeated on the meta device to find tensors left on the CPU
+        (``NO_DEVICE_PROBE = {"fit", ...}`` in the graders' __init__.py; ``{"*"}``: none is)."""
+        return set(getattr(self.course.import_graders(self.id), "NO_DEVICE_PROBE", ()))
+
     def missing(self) -> list[str]:
         """What this assignment lacks before it can be graded, each with how to add it (empty: nothing)."""
         out = []

@@ -38,7 +38,8 @@ else:
 main(config)
 """
 # Not D2L_DATA_ROOT: the worker never reads the course data (the test set's labels are there); graders send data.
-PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "LANG", "LC_ALL", "OMP_NUM_THREADS", "NVIDIA_VISIBLE_DEVICES")
+PASSED_ENV = ("CUDA_VISIBLE_DEVICES", "AUTOGRADER_GPU_MEMORY_FRACTION", "LANG", "LC_ALL", "OMP_NUM_THREADS",
+              "NVIDIA_VISIBLE_DEVICES")
 # Data files shipped inside installed packages that the worker must not read: scikit-learn's digits are the
 # course's fallback data set (d2lcourse.data.fallback_datasets), test labels included. Covered in its filesystem.
 HIDDEN_PACKAGE_DATA = ("sklearn/datasets/data",)

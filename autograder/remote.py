@@ -74,6 +74,11 @@ class Submission:
         self.restarts = 0
         self._next_id = 0
         self.pending_seed: int | None = None
+        # Device faithfulness on the meta device: None = off (grading on a GPU, where the real device is
+        # checked); else the functions left out. Per test, what each probed function's repeat there gave
+        # (the plugin judges it with compare.device_probe_failure).
+        self.device_probe_skip: set[str] | None = None
+        self.device_probes: dict[str, object] = {}
 
     # ----- processes -------------------------------------------------------------------------------
     def ensure_worker(self) -> None:
@@ -253,6 +258,18 @@ class Submission:
         test's first request (one round trip fewer per test; a test that asks nothing needs none)."""
         self.ensure_worker()
         self.pending_seed = seed
+        self.device_probes = {}
+
+    def wants_device_probe(self, label: str) -> bool:
+        skip = self.device_probe_skip
+        return (skip is not None and label not in self.device_probes and "*" not in skip
+                and label.split(".")[0] not in skip)
+
+    def record_device_probe(self, label: str, probe: object) -> None:
+        if isinstance(probe, dict) and probe.get("outcome") == "unsupported" \
+                and str(probe.get("why", "")).startswith("an argument"):
+            return  # this call's arguments cannot be simulated (a closure...): the function's next call may be
+        self.device_probes[label] = probe
 
     # ----- what graders use ----------------------------------------------------------------------
     def __getattr__(self, name: str) -> RemoteFunction:

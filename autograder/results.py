@@ -66,6 +66,7 @@ class Extras:
     notes: list[str] = field(default_factory=list)
     attachments: dict[str, bytes] = field(default_factory=dict)  # file name -> content, written beside feedback.md
     leaderboard: list[dict] = field(default_factory=list)  # Gradescope's {"name", "value", "order"?}
+    device_notes: dict[str, str] = field(default_factory=dict)  # function -> why its simulated-GPU probe said nothing
 
 
 @dataclass
@@ -88,6 +89,7 @@ class GradingResult:
     late_penalty: float = 0.0  # points taken off the checks' sum
     flags: list[str] = field(default_factory=list)  # for staff only: refused uploads, doubtful submission times
     refused: bool = False  # intake refused the upload (e.g. the master notebook): nothing of it was graded
+    device_notes: dict[str, str] = field(default_factory=dict)  # staff only: unchecked on the meta device
     data_notice: str = ""  # graded on the fallback data set: the header of every report says so
     # Per graded cell, the score a grader gave in nbgrader's gradebook (formgrader's manual score plus extra
     # credit), where there is one: it wins over the checks' points in every output (see gradebook.py).

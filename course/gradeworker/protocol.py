@@ -89,6 +89,7 @@ class Reply:
     exhausted: bool | None = None  # an iterated result ran out (False: cut off at the limit)
     cut_short: bool = False  # stopped at its soft time budget, objects kept as they were then
     progress: bool = False  # an interim reply: more follow for this request, the last one without it
+    device_probe: dict | None = None  # the call made again on the meta device (gradeworker.deviceprobe)
 
     def to_wire(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: values are sent, never copied
@@ -117,13 +118,13 @@ class Reply:
 
 
 _FIELDS = {"id", "ok", "value", "error", "forbidden", "tampered", "seconds", "grads", "grad_error", "args_after",
-           "exhausted", "cut_short", "progress"}
+           "exhausted", "cut_short", "progress", "device_probe"}
 _TEXT = 8000  # characters kept of any text the worker sends (messages, tracebacks)
 _TYPES: dict[str, tuple[type, ...]] = {
     "ok": (bool,), "tampered": (bool,), "cut_short": (bool,), "progress": (bool,), "seconds": (int, float),
     "forbidden": (list,),
     "grads": (list, type(None)), "grad_error": (str, type(None)), "args_after": (list, type(None)),
-    "exhausted": (bool, type(None)), "error": (dict, type(None)),
+    "exhausted": (bool, type(None)), "error": (dict, type(None)), "device_probe": (dict, type(None)),
 }
 
 

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from . import codec, jail, toolbox
+from . import codec, deviceprobe, jail, toolbox
 from .monitor import CallMonitor, ForbiddenSet
 from .monitor import prepare as prepare_monitor
 from .protocol import ErrorKind, Op, Reply, error_reply
@@ -205,11 +205,13 @@ class Worker:
     def op_call(self, target: Any, args: list, kwargs: dict, method: str | None = None, ret: str = "value",
                 wrt: list[int] | None = None, grad_output: Any = None, forbidden: tuple[str, ...] | list[str] = (),
                 return_args: bool = False, collect: int | None = None, soft_timeout: float | None = None,
-                repeat: int | None = None) -> Reply:
+                repeat: int | None = None, probe_device: bool = False) -> Reply:
         """Call a student function (or a method of a handle); ``collect``: iterate the result up to N items;
         ``soft_timeout``: interrupt the student's code after that many seconds and report it cut short;
         ``repeat``: make the call that many times, each with fresh copies of the tensor arguments, in this one
-        request (the value is the list of results; ``exhausted`` whether every one ran out)."""
+        request (the value is the list of results; ``exhausted`` whether every one ran out);
+        ``probe_device``: after the call, make it once more with its tensors on the meta device (``deviceprobe``) and
+        reply what that gave as ``device_probe``."""
         if repeat is not None and (wrt or return_args or ret != "value" or not 0 < int(repeat) <= 100_000):
             return error_reply(self.request_id, ErrorKind.BAD_REQUEST, "ValueError",
                                "repeat takes 1..100000 calls returning values, without wrt or return_args")
@@ -217,6 +219,7 @@ class Worker:
             fn = self.lookup(target)
         except LookupError:
             return error_reply(self.request_id, ErrorKind.MISSING_NAME, "NameError", str(target))
+        owner = fn if method is not None else None  # the object whose method is called (a module, an optimizer)
         if method is not None:
             fn = getattr(fn, method)
         sent = (args, kwargs)  # as decoded: a repeated call gets fresh copies of these tensors, not of handles
@@ -230,6 +233,7 @@ class Worker:
         started = time.perf_counter()
         grads, grad_error, exhausted, cut_short = None, None, None, False
         value: Any = None
+        device_probe = None
         try:
             with _budget(soft_timeout), monitor:
                 if repeat is not None:
@@ -245,10 +249,27 @@ class Worker:
         except BaseException as exc:
             return error_reply(self.request_id, ErrorKind.STUDENT_EXCEPTION, **_error(exc, skip_frames=1),
                                forbidden=monitor.seen, tampered=monitor.tampered)
+        seconds = time.perf_counter() - started  # the student's call alone: the probe below is not timed
+        if probe_device and not (wrt or cut_short) and repeat is None and collect is None:
+            device_probe = self._probe_device(fn, sent, owner, method, monitor, seconds)
         value = self.to_handle(value) if ret == "handle" and not cut_short else value
         return self.reply(value=value, forbidden=monitor.seen, tampered=monitor.tampered, exhausted=exhausted,
-                          seconds=time.perf_counter() - started, grads=grads, grad_error=grad_error,
-                          args_after=list(args) if return_args else None, cut_short=cut_short)
+                          seconds=seconds, grads=grads, grad_error=grad_error,
+                          args_after=list(args) if return_args else None, cut_short=cut_short,
+                          device_probe=device_probe)
+
+    def _probe_device(self, fn: Any, sent: tuple, owner: Any, method: str | None, monitor: Any,
+                      seconds: float) -> dict:
+        """The call once more with its tensors on the meta device (``deviceprobe``), watched by the same monitor, and
+        given a few times the call's own time: a slow loop is left unchecked, never made to time out."""
+        args, kwargs = self.resolve(_fresh_copies(sent))
+        try:
+            with _budget(2.0 + 3 * seconds), monitor:
+                return deviceprobe.probe(fn, args, kwargs, owner, method)
+        except BudgetExceeded:
+            return {"outcome": "unsupported", "why": "too slow to repeat on the meta device"}
+        except BaseException as exc:  # the student's code raising out of the probe's own guard
+            return {"outcome": "unsupported", "why": f"{type(exc).__name__} outside the call"}
 
     def op_put(self, value: Any, requires_grad: bool = False) -> Reply:
         value = self.resolve(value)
@@ -432,6 +453,14 @@ def _point_writes_at_workdir(workdir: str) -> None:
             raise PermissionError(f"the worker cannot write to {folder}, where its temporary files go")
 
 
+def _limit_gpu_memory() -> None:
+    """A pool slot sharing its GPU with others (``autograder batch --gpu-slots N``, autograder.gpuslots) caps
+    this worker's CUDA memory at its share, before any student code runs."""
+    fraction = os.environ.get("AUTOGRADER_GPU_MEMORY_FRACTION")
+    if fraction and torch.cuda.is_available():
+        torch.cuda.set_per_process_memory_fraction(min(1.0, max(0.01, float(fraction))), 0)
+
+
 def run_worker(chan_fd: int, config: dict, walls: tuple[Wall, ...] | list[Wall] = ()) -> None:
     """Entry point of one worker process (after the fork server forked it, or started directly: see
     ``boot``); ``walls`` are the operating-system walls raised around it, reported to the grader."""
@@ -442,6 +471,7 @@ def run_worker(chan_fd: int, config: dict, walls: tuple[Wall, ...] | list[Wall] 
         torch.set_num_threads(int(config["threads"]))
     # Same arithmetic as the reference: TF32 would blur float32 results on recent GPUs.
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    _limit_gpu_memory()
     chan = socket.socket(fileno=chan_fd)
     Worker(chan, {**config, "walls": list(walls)}).serve()
     sys.stdout.flush()

@@ -386,4 +386,12 @@ def numerical_gradient(f, x, eps=1e-4):
     f(x).backward()
     return x.grad
 ''', "called torch.autograd.backward"),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("outer_sum", "the table made with torch.zeros((n, m)): on the CPU whatever a is", '''
+def outer_sum(a, b):
+    table = torch.zeros((a.shape[0], b.shape[0]), dtype=a.dtype)
+    table += a.reshape(-1, 1)
+    table += b.reshape(1, -1)
+    return table
+''', "keep its results on its inputs' device"),
 ]

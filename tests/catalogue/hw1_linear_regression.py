@@ -248,4 +248,11 @@ def linear_net(num_inputs):
     net[0].bias.data.fill_(0)
     return net
 ''', "maps num_inputs features to 1"),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("normal_equation", "the column of ones made on the CPU (no device=)", '''
+def normal_equation(X, y):
+    A = torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype)], dim=1)
+    theta = torch.linalg.solve(A.T @ A, A.T @ y.reshape(-1, 1))
+    return theta[:-1], theta[-1:].reshape(1)
+''', "keep its results on its inputs' device"),
 ]

@@ -362,4 +362,11 @@ def train_epoch(net, train_iter, loss, updater):
         metric.add(float(l.sum()), accuracy(y_hat, y), y.numel())
     return metric[0] / metric[2], metric[1]
 ''', "the number correct was returned"),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("cross_entropy", "a one-hot matrix made on the CPU (no device=)", '''
+def cross_entropy(y_hat, y):
+    one_hot = torch.zeros(y_hat.shape, dtype=y_hat.dtype)
+    one_hot[torch.arange(len(y)), y] = 1
+    return -(one_hot * torch.log(y_hat)).sum(dim=1)
+''', "keep its results on its inputs' device"),
 ]

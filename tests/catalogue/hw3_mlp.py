@@ -336,4 +336,9 @@ class MLP(nn.Module):
             X = torch.relu(layer(X))
         return self.layers[-1](X)
 ''', "registered in __init__"),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("relu", "compared with torch.zeros(X.shape): a CPU tensor", '''
+def relu(X):
+    return torch.max(X, torch.zeros(X.shape, dtype=X.dtype))
+''', "keep its results on its inputs' device"),
 ]

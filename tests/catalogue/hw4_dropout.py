@@ -318,4 +318,13 @@ class DropoutMLP(nn.Module):
     def forward(self, X):
         return self.net(X)
 ''', "parameters of its three Linear layers"),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("dropout_layer", "d2l 4.6's mask torch.rand(X.shape): on the CPU whatever X is", '''
+def dropout_layer(X, dropout):
+    assert 0 <= dropout <= 1
+    if dropout == 1:
+        return torch.zeros_like(X)
+    mask = (torch.rand(X.shape) > dropout).to(X.dtype)
+    return mask * X / (1.0 - dropout)
+''', "keep its results on its inputs' device"),
 ]

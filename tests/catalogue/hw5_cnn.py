@@ -570,4 +570,12 @@ Y = F.relu(self.bn1(self.conv1(X)))
 Y = self.conv2(Y)
 return F.relu(Y + (self.conv3(X) if self.conv3 is not None else X))
 ''')),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("corr2d", "d2l 6.2's Y = torch.zeros(...) without device=, vectorised", '''
+def corr2d(X, K):
+    h, w = K.shape
+    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=X.dtype)
+    windows = X.unfold(0, h, 1).unfold(1, w, 1)
+    return Y + (windows * K).sum(dim=(-1, -2))
+''', "keep its results on its inputs' device"),
 ]

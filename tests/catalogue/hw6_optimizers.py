@@ -264,4 +264,9 @@ def warmup_cosine(t, base_lr, warmup_steps, total_steps, min_lr=0.0):
     progress = (t - warmup_steps) / (total_steps - warmup_steps)
     return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
 ''', "after total_steps the cosine keeps going"),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("Adam", "moments made with torch.zeros(p.shape): on the CPU whatever p is", _edit(
+        "Adam", 'state["exp_avg"] = torch.zeros_like(p)', 'state["exp_avg"] = torch.zeros(p.shape, dtype=p.dtype)',
+        'state["exp_avg_sq"] = torch.zeros_like(p)', 'state["exp_avg_sq"] = torch.zeros(p.shape, dtype=p.dtype)'),
+        "keep its results on its inputs' device"),
 ]

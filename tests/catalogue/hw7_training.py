@@ -268,4 +268,21 @@ def build_model():
 
 HYPERPARAMS = {"lr": 1e12, "batch_size": 64, "epochs": 2, "optimizer": "sgd", "weight_decay": 0.0}
 ''', "NaN"),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("build_model", "a normalising tensor kept as a plain attribute: model.to(device) leaves it on the CPU", '''
+HYPERPARAMS = {"lr": 0.002, "batch_size": 128, "epochs": 1, "optimizer": "adam", "weight_decay": 0.0}
+
+
+class Normalise(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mean = torch.full((1, 1, 1, 1), 0.2860)  # not a buffer (register_buffer), so .to() skips it
+
+    def forward(self, X):
+        return (X - self.mean) / 0.3530
+
+
+def build_model():
+    return nn.Sequential(Normalise(), nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+''', "keep its results on its inputs' device"),
 ]

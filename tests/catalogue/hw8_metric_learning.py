@@ -220,4 +220,10 @@ def batch_hard_triplet_loss(embeddings, labels, margin=1.0):
     hn = torch.where(~same, dist, torch.full_like(dist, float("inf"))).min(1).values
     return (hp - hn + margin).clamp(min=0)[valid].mean()
 ''', "is 0 when no anchor has a negative"),
+    # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
+    Wrong("entropy", "0 log 0 guarded by a mask made on the CPU", '''
+def entropy(p):
+    safe = torch.where(p > 0, p, torch.ones(p.shape, dtype=p.dtype))
+    return -(p * torch.log(safe)).sum(dim=-1)
+''', "keep its results on its inputs' device"),
 ]

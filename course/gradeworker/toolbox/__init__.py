@@ -193,7 +193,7 @@ def best_seconds(name: str, *args: Any, repeats: int = 5, **kwargs: Any) -> floa
     budget such as "at most k times F.conv2d"). CUDA is synchronised around each call, so the time
     includes the kernels, not only their launch.
     """
-    from .monitor import _resolve
+    from ..monitor import _resolve
     if not name.startswith("torch."):
         raise ValueError(f"only torch functions are timed here, not {name!r}")
     fn = _resolve(name)

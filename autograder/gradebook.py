@@ -339,17 +339,20 @@ def for_formgrader(nb, release: Path):
     """The autograded notebook as a TA may open it: formgrader renders it (nbconvert, no sandbox) from the TA's
     logged-in Jupyter server, so nothing the student wrote may be active there. Markdown and raw cells that are
     not the released notebook's own are cleaned (``safe.clean_cell_markup``: nh3's allow-list, unsafe link
-    targets, MathJax's active commands); attachments and metadata other than nbgrader's go (notebook-level too:
-    widget state loads scripts); code cells keep only the outputs ``annotate`` wrote (text/plain). The student's
-    notebook in ``submitted/`` is only read."""
+    targets, MathJax's active commands); attachments (but the release's own figures, taken from the release)
+    and metadata other than nbgrader's go (notebook-level too: widget state loads scripts); code cells keep
+    only the outputs ``annotate`` wrote (text/plain). The student's notebook in ``submitted/`` is only read."""
     import nbformat
 
     from .safe import clean_cell_markup
-    released = {_text(c.source) for c in nbformat.read(str(release), as_version=4).cells
+    # A released cell's own attachments (the course's figures) come from the release, never from the upload.
+    released = {_text(c.source): c.get("attachments") for c in nbformat.read(str(release), as_version=4).cells
                 if c.cell_type in ("markdown", "raw")}
     nb.metadata = nbformat.NotebookNode({k: v for k, v in nb.metadata.items() if k in NOTEBOOK_METADATA})
     for cell in nb.cells:
         cell.pop("attachments", None)
+        if cell.cell_type == "markdown" and released.get(_text(cell.source)):
+            cell.attachments = released[_text(cell.source)]
         cell.metadata = nbformat.NotebookNode({k: v for k, v in cell.get("metadata", {}).items()
                                                if k in CELL_METADATA})
         if cell.cell_type in ("markdown", "raw") and _text(cell.source) not in released:

@@ -32,7 +32,12 @@ MAX_TENSORS = 10_000  # an input or output holding more tensors than this is not
 
 
 class Unsupported(Exception):
-    """The call cannot be repeated on the probe device as it was made (an iterator, an optimizer...)."""
+    """The call cannot be repeated on the probe device as it was made (an iterator, an optimizer...).
+    ``per_call``: because of this call's arguments (a closure, say), so the function's next call may be."""
+
+    def __init__(self, why: str, per_call: bool = False):
+        super().__init__(why)
+        self.per_call = per_call
 
 
 def _to_probe(value: Any, budget: list[int]) -> Any:
@@ -52,7 +57,7 @@ def _to_probe(value: Any, budget: list[int]) -> Any:
         return torch.device(PROBE_DEVICE) if value.type == "cpu" else value
     if value is None or isinstance(value, (bool, int, float, complex, str, torch.dtype)):
         return value
-    raise Unsupported(f"an argument of type {type(value).__name__}")
+    raise Unsupported(f"an argument of type {type(value).__name__}", per_call=True)
 
 
 def _tensor_to_probe(t: torch.Tensor) -> torch.Tensor:
@@ -155,7 +160,7 @@ def _probe(fn: Callable, args: list, kwargs: dict, owner: Any, method: str | Non
                 raise Unsupported(f"a method of a {type(owner).__name__}")
             fn = getattr(stand_in, method)
     except Unsupported as why:
-        return {"outcome": "unsupported", "why": str(why)}
+        return {"outcome": "unsupported", "why": str(why), **({"per_call": True} if why.per_call else {})}
     except Exception as exc:  # a module that cannot be copied or moved
         return {"outcome": "unsupported", "why": f"{type(exc).__name__} while moving the inputs: {str(exc)[:200]}"}
     try:

@@ -3,6 +3,7 @@ students writing their own variants and two pairs who copy, one renaming, one pa
 and the class report on hostile student ids (tests/payloads.py). No grading: code and saved results only."""
 from __future__ import annotations
 
+import ast
 import json
 
 import pytest
@@ -13,7 +14,7 @@ from autograder.layout import Course
 from autograder.results import GradingResult, Message
 from autograder.results import TestResult as Check  # not a pytest class
 from autograder.similarity import compare, notebook_code, textbook_file
-from helpers import ROOT, add_cell, fill
+from helpers import ROOT, add_cell, assignment_ids, fill
 from payloads import hostile_graded_folder
 from similarity_class import COPY_PASTED, COPY_RENAMED, ID, notebooks
 
@@ -25,6 +26,61 @@ COPIES = {tuple(sorted(COPY_RENAMED)), tuple(sorted(COPY_PASTED))}
 def generated_class(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("class")
     return {student: notebook_code(path) for student, path in notebooks(folder).items()}
+
+
+def _solution_ids(assignment_id: str) -> list[str]:
+    nb = json.loads((ROOT / "release" / assignment_id / f"{assignment_id}.ipynb").read_text(encoding="utf-8"))
+    return [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
+            if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+
+
+def _book_parts(assignment_id: str) -> tuple[dict[str, str], list[str]]:
+    """The textbook file's top-level functions and classes that are the assignment's parts ({name: source}),
+    and the rest of its code (the book's helpers), in the book's order."""
+    text = textbook_file(ROOT, assignment_id).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    parts, helpers, ids = {}, [], set(_solution_ids(assignment_id))
+    tree = ast.parse(text)
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) or node is tree.body[0] and isinstance(node, ast.Expr):
+            continue  # imports and the module's docstring
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        source = "\n".join(lines[first - 1:node.end_lineno]) + "\n"
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in ids:
+            parts[node.name] = source
+        else:
+            helpers.append(source)
+    return parts, helpers
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_does_every_assignment_have_a_textbook_baseline(assignment_id):
+    """docs/textbook/<id>.py parses and holds the book's code for at least one of the assignment's parts."""
+    parts, _ = _book_parts(assignment_id)
+    assert parts, f"docs/textbook/{assignment_id}.py defines none of {_solution_ids(assignment_id)}"
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_do_two_students_who_wrote_from_the_book_not_match(assignment_id, tmp_path):
+    """Two notebooks written straight from the book (every part the book has, in its solution cell; the book's
+    helpers in a cell of their own at the end for one student, in the first solution cell for the other; the
+    other parts left as released) are not a listed pair once the textbook is taken out; without the textbook
+    baseline they share the book's code."""
+    parts, helpers = _book_parts(assignment_id)
+    first = next(name for name in _solution_ids(assignment_id) if name in parts)
+    one = add_cell(fill(assignment_id, parts), "\n\n".join(helpers)) if helpers else fill(assignment_id, parts)
+    two = fill(assignment_id, {**parts, first: "\n\n".join(helpers + [parts[first]])})
+    codes = {}
+    for name, nb in (("one", one), ("two", two)):
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(nb))
+        codes[name] = notebook_code(tmp_path / f"{name}.ipynb")
+    release = notebook_code(ROOT / "release" / assignment_id / f"{assignment_id}.ipynb")
+    textbook = textbook_file(ROOT, assignment_id).read_text(encoding="utf-8")
+    book = compare(codes, release, textbook, min_shared=1)
+    without = compare(codes, release, "", min_shared=1)
+    shared = len(book.pairs[0].shared) if book.pairs else 0
+    assert not compare(codes, release, textbook).pairs, book.pairs[0].reasons()
+    assert without.pairs and len(without.pairs[0].shared) > shared, (shared, without.removed)
 
 
 def _ranked(comparison) -> list[tuple[str, str]]:

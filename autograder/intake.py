@@ -23,6 +23,14 @@ cannot forge (``submission_time``): the exchange's inbound folder for that submi
 the submission cannot be later). Where the two disagree the evidence wins, and a missing, unreadable,
 future or back-dated timestamp is flagged to staff (``GradingResult.flags``), never silently on time.
 
+A submission time before the assignment's release is flagged too (``release_time``). The release time comes
+from evidence where there is some: the ctime of the exchange's outbound folder, ``<exchange>/<course
+id>/outbound/<id>``, made by ``nbgrader release_assignment`` (the course id is nbgrader's
+``CourseDirectory.course_id``). nbgrader's gradebook records no release time (an assignment has only a due
+date), so it is no source. A setting stands in, or corrects it: ``[release]`` in ``d2lcourse.toml``, like
+``[due]``. A re-release (``release_assignment --force``) remakes the outbound folder, so the folder only says
+the assignment was out by then: where the setting is earlier, the setting is used. The flag names the source.
+
 Trusting nothing a student uploads (``check_upload``, applied by ``autograder batch`` and the Gradescope
 entry point, ``autograder grade --intake``): the notebook must be a regular file whose real path is its
 path under the folder it was found in (no symbolic link anywhere below it, no hard link shared with
@@ -256,15 +264,65 @@ def submission_time(notebook: Path, student: str, assignment_id: str,
     return stamp, flags
 
 
-def _nbgrader_exchange(course_root: Path) -> str | None:
-    """``c.Exchange.root`` from the course's nbgrader_config.py, when nbgrader is installed and the folder exists."""
+def _nbgrader_settings(course_root: Path) -> tuple[str | None, str | None]:
+    """(``c.Exchange.root``, when the folder exists; ``c.CourseDirectory.course_id``) from the course's
+    nbgrader_config.py, when nbgrader's settings can be read."""
     try:
         from traitlets.config.loader import PyFileConfigLoader
         config = PyFileConfigLoader("nbgrader_config.py", str(course_root)).load_config()
         root = config.Exchange.root if "root" in config.Exchange else "/srv/nbgrader/exchange"
+        course_id = config.CourseDirectory.course_id if "course_id" in config.CourseDirectory else None
     except Exception:
+        return None, None
+    return (str(root) if os.path.isdir(str(root)) else None), (str(course_id) if course_id else None)
+
+
+@dataclass(frozen=True)
+class Release:
+    """When an assignment was released, and where that was read (for the staff flag)."""
+
+    when: datetime
+    source: str
+
+
+def _outbound(exchange: Path | None, course_id: str | None, assignment_id: str) -> Release | None:
+    """When ``nbgrader release_assignment`` made the exchange's outbound folder of this assignment (its ctime:
+    nbgrader copies the release there and sets its modes, and no copy keeps an older ctime)."""
+    if exchange is None:
         return None
-    return str(root) if os.path.isdir(str(root)) else None
+    found = ([Path(exchange) / course_id / "outbound" / assignment_id] if course_id
+             else sorted(Path(exchange).glob(f"*/outbound/{assignment_id}")))
+    times = [(t, p) for p in found if p.is_dir() and (t := _ctime(p)) is not None]
+    if not times:
+        return None
+    when, path = min(times)
+    return Release(when, f"the exchange's outbound folder {path}, made then by nbgrader release_assignment")
+
+
+def release_time(evidence: Release | None, setting: datetime | None) -> Release | None:
+    """The release time to judge by: the exchange's evidence, unless the course's setting is earlier (a
+    re-release remade the outbound folder later), or the setting alone."""
+    configured = Release(setting, "[release] in d2lcourse.toml") if setting else None
+    if evidence is None or configured is None:
+        return evidence or configured
+    if configured.when < evidence.when:
+        return Release(configured.when, f"{configured.source} (earlier than {evidence.source} at "
+                       f"{evidence.when.isoformat()}: re-released?)")
+    return evidence
+
+
+def before_release(when: datetime | None, stamp: datetime | None, release: Release | None) -> str | None:
+    """The staff flag for a submission time (the one judged by, or timestamp.txt's) before the release, or None."""
+    if release is None:
+        return None
+    early = release.when - timedelta(seconds=TOLERANCE_SECONDS)
+    said = [(label, t) for label, t in (("the submission time", when), ("timestamp.txt", stamp))
+            if t is not None and t < early]
+    if not said:
+        return None
+    label, t = said[0]
+    return (f"{label} {t.isoformat()} is before the assignment's release at {release.when.isoformat()} "
+            f"({release.source}): never on time by that alone; check this submission")
 
 
 @dataclass(frozen=True)
@@ -274,6 +332,7 @@ class LatePolicy:
     grace_minutes: float = 0.0
     max_penalty: float = 100.0
     exchange: Path | None = None  # nbgrader's exchange root: the evidence of when a submission came in
+    release: Release | None = None  # when the assignment was released (release_time), for the pre-release flag
 
     @classmethod
     def load(cls, course_root: Path, assignment_id: str) -> "LatePolicy":
@@ -283,12 +342,19 @@ class LatePolicy:
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"{path} is not valid TOML: {exc}") from None
         due = config.get("due", {}).get(assignment_id)
+        released = config.get("release", {}).get(assignment_id)
         late = config.get("late", {})
-        exchange = late.get("exchange") or _nbgrader_exchange(Path(course_root))
+        found_exchange, course_id = _nbgrader_settings(Path(course_root))
+        exchange = late.get("exchange") or found_exchange
+        try:
+            setting = parse_time(str(released)) if released else None
+        except ValueError as exc:
+            raise UsageError(f"{path}: [release] {assignment_id}: {exc}") from None
+        release = release_time(_outbound(Path(exchange) if exchange else None, course_id, assignment_id), setting)
         try:
             return cls(parse_time(str(due)) if due else None, float(late.get("penalty_per_day", 10)),
                        float(late.get("grace_minutes", 0)), float(late.get("max_penalty", 100)),
-                       Path(exchange) if exchange else None)
+                       Path(exchange) if exchange else None, release)
         except ValueError as exc:
             raise UsageError(f"{path}: [due] {assignment_id}: {exc}") from None
 
@@ -307,6 +373,8 @@ class LatePolicy:
         """Record the submission time, the due date and the penalty on ``result`` (a GradingResult); what is
         doubtful about the time goes into its staff flags (only where a due date makes the time matter)."""
         when, doubts = submission_time(notebook, result.student, result.assignment, self.exchange)
+        early = before_release(when, submitted_at(notebook), self.release)
+        doubts += [early] if early else []
         if self.due is not None:
             result.flags = [f for f in result.flags if not f.startswith("submission time: ")]
             result.flags += [f"submission time: {d}" for d in doubts]

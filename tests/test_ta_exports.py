@@ -237,3 +237,52 @@ def test_is_a_missing_unreadable_or_future_timestamp_flagged_and_judged_by_the_c
     assert any(flag in f for f in r.flags), r.flags
     assert r.days_late == 10 and r.late_penalty == 100  # collected just now: late by the evidence, never "on time"
     assert r.submitted
+
+
+def _stamp(days_ago: float) -> str:
+    return (datetime.now(timezone.utc) - timedelta(days=days_ago)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+def test_is_a_time_before_the_release_flagged_with_the_exchanges_outbound_folder_as_its_source(tmp_path):
+    """No inbound folder to catch it: timestamp.txt back-dated 20 days, before the release the exchange saw
+    (its outbound folder, made now), would be on time; it is flagged, and the flag names the source."""
+    exchange = tmp_path / "exchange"
+    (exchange / "d2l" / "outbound" / HW1).mkdir(parents=True)  # nbgrader release_assignment, now
+    policy = _due_ten_days_ago(tmp_path, exchange)
+    assert policy.release is not None and "outbound" in policy.release.source
+    r = _result("mallory")
+    policy.apply(r, _collected(tmp_path, "mallory", _stamp(20)))
+    early = [f for f in r.flags if "before the assignment's release" in f]
+    assert early and "the exchange's outbound folder" in early[0] and str(exchange / "d2l" / "outbound") in early[0]
+    honest = _result("sam")
+    policy.apply(honest, _collected(tmp_path, "sam", _stamp(0)))  # after the release: nothing to say about it
+    assert not [f for f in honest.flags if "release" in f]
+
+
+def test_is_a_time_before_the_release_flagged_from_the_courses_setting_without_an_exchange(tmp_path):
+    due = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    released = (datetime.now(timezone.utc) - timedelta(days=8)).isoformat()
+    (tmp_path / "d2lcourse.toml").write_text(f'[due]\n{HW1} = "{due}"\n[release]\n{HW1} = "{released}"\n')
+    policy = LatePolicy.load(tmp_path, HW1)
+    r = _result("mallory")
+    policy.apply(r, _collected(tmp_path, "mallory", _stamp(30)))
+    assert r.late_penalty == 0  # the score is the stamp's: staff decide, the flag makes them look
+    assert any("before the assignment's release" in f and "[release] in d2lcourse.toml" in f for f in r.flags), r.flags
+    assert "release" not in feedback_markdown(r)  # staff's, not the student's
+
+
+def test_does_an_earlier_release_setting_win_over_a_re_released_outbound_folder(tmp_path):
+    """release_assignment --force remakes the outbound folder: submissions before it were honest."""
+    exchange = tmp_path / "exchange"
+    (exchange / "d2l" / "outbound" / HW1).mkdir(parents=True)  # re-released now
+    released = (datetime.now(timezone.utc) - timedelta(days=15)).isoformat()
+    (tmp_path / "d2lcourse.toml").write_text(f'[due]\n{HW1} = "{released}"\n[release]\n{HW1} = "{released}"\n'
+                                             f'[late]\nexchange = "{exchange}"\n')
+    policy = LatePolicy.load(tmp_path, HW1)
+    assert policy.release is not None and "re-released?" in policy.release.source
+    r = _result("ann")
+    policy.apply(r, _collected(tmp_path, "ann", _stamp(5)))  # after the first release, before the second
+    assert not [f for f in r.flags if "before the assignment's release" in f]
+    with pytest.raises(Exception, match=r"\[release\]"):
+        (tmp_path / "d2lcourse.toml").write_text(f'[release]\n{HW1} = "soon"\n')
+        LatePolicy.load(tmp_path, HW1)

@@ -129,3 +129,40 @@ def test_does_an_upload_without_a_notebook_get_zero_and_a_message(bundle, tmp_pa
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and f"upload {HW1}.ipynb" in results["output"]
+
+
+def _harness_error_result():
+    from autograder.results import GradingResult, TestResult
+    tests = [TestResult("a", "linreg", "test_linreg", "Is linreg right?", 10, 10, True, 1),
+             TestResult("b", "sgd", "test_sgd", "Does sgd step?", 0, 5, False, 2, harness_error=True),
+             TestResult("c", "sgd", "test_sgd", "Does sgd stop?", 0, 5, False, 3, harness_error=True)]
+    return GradingResult(HW1, "nb.ipynb", tests, 20, 0)
+
+
+@pytest.mark.parametrize("per_check", [False, True], ids=["per-part", "per-check"])
+def test_is_a_part_the_harness_could_not_grade_no_zero_in_results_json(tmp_path, monkeypatch, per_check):
+    """Gradescope's format: a test's score and status are optional beside a top-level score; the part that hit
+    an internal error has neither (no 0 / 10), says NOT GRADED, and the top level tells staff to regrade."""
+    import contextlib
+
+    import autograder.grade
+    import autograder.launcher
+    from autograder.gradescope import run
+    monkeypatch.setattr(autograder.grade, "grade_submission", lambda *a, **k: _harness_error_result())
+    monkeypatch.setattr(autograder.launcher, "Launcher", lambda *a, **k: contextlib.nullcontext())
+    monkeypatch.setattr(autograder.launcher, "not_dumpable", lambda: None)
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "correct_solution.ipynb", root / "submission" / f"{HW1}.ipynb")
+    (root / "source" / "course_root" / "graders").mkdir(parents=True)  # a course root, as the bundle's
+    shutil.copy(ROOT / "nbgrader_config.py", root / "source" / "course_root")
+    monkeypatch.chdir(root)
+    assert run(root, HW1, per_check=per_check) == 2
+    results = json.loads((root / "results" / "results.json").read_text())
+    sgd = [row for row in results["tests"] if "sgd" in row["tags"]]
+    linreg = [row for row in results["tests"] if "linreg" in row["tags"]]
+    assert sgd and all("score" not in row and "status" not in row and "max_score" not in row for row in sgd)
+    assert all(row["output"].startswith("NOT GRADED") and row["extra_data"]["not_graded"] for row in sgd)
+    assert all(row["score"] == 10 and row["status"] == "passed" for row in linreg)
+    assert results["score"] == 10 and results["output"].startswith("NOT GRADED: sgd could not be graded")
+    assert results["extra_data"]["not_graded"] == ["sgd"]

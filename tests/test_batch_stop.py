@@ -131,3 +131,100 @@ def test_does_a_signal_stop_the_batch_with_no_process_left_and_no_half_graded_re
     assert sum(line.startswith("[") for line in stderr.splitlines()) == len(STUDENTS) - len(saved)  # the rest only
     rows = (base / "grades.csv").read_text().splitlines()[1:]
     assert sorted(r.split(",")[0] for r in rows) == STUDENTS and all(",100,100," in r for r in rows)
+
+
+def _read_until(proc, text: str, timeout: float = 600) -> str:
+    """The batch's stderr up to the line holding ``text`` (the phase it names has begun), failing otherwise."""
+    seen, deadline = "", time.monotonic() + timeout
+    while text not in seen:
+        if not select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            proc.kill()
+            pytest.fail(f"no {text!r} within {timeout} s: {seen}")
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, f"the batch ended first: {seen}"
+        seen += line
+    return seen
+
+
+@pytest.mark.slow
+def test_does_ctrl_c_in_the_gradebook_phase_leave_every_file_it_claims_and_resume_without_regrading(tmp_path):
+    """A real `autograder batch` on a released course, Ctrl-C once its gradebook phase has said it began: every
+    file the message claims saved is there and complete, and the same command records the rest, grading none."""
+    pytest.importorskip("nbgrader")
+    import csv
+
+    from test_gradebook import EXAMPLES, HW2, make_course
+
+    from autograder.layout import Course
+    from autograder.release import release
+    root = make_course(tmp_path / "course", HW2)
+    release(Course(root.resolve()), HW2)
+    folder, out = tmp_path / "submitted", tmp_path / "graded"
+    students = {"ann": "correct_solution", "ben": "half_done", "cat": "wrong_known_mistakes"}
+    for student, example in students.items():
+        target = folder / student / HW2 / f"{HW2}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_bytes((EXAMPLES / f"{example}.ipynb").read_bytes())
+    command = [sys.executable, "-m", "autograder", "batch", HW2, str(folder), "--out", str(out), "--jobs", "1",
+               "--device", "cpu"]
+    batch = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    seen = _read_until(batch, "gradebook: recording")
+    os.killpg(batch.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    _, rest = batch.communicate(timeout=120)
+    assert batch.returncode == 130, seen + rest
+    assert "gradebook stopped by Ctrl-C" in rest and "Traceback" not in rest, rest
+    base = out / HW2
+    rows = {r["student"]: r for r in csv.DictReader(open(base / "grades.csv", encoding="utf-8"))}
+    assert sorted(rows) == sorted(students)  # the message claims grades.csv: complete, every student in it
+    for student in students:
+        for name in ("results.json", "result.json"):
+            json.loads((base / student / name).read_text(encoding="utf-8"))
+        assert (base / student / "feedback.md").read_text(encoding="utf-8").strip()
+        assert float(rows[student]["score"]) == json.loads((base / student / "result.json").read_text())["score"]
+    assert not list(out.rglob("*.tmp")) and not list(root.rglob("*.tmp")) and not list(root.rglob(".*.tmp"))
+
+    again = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(students)} submission(s) already graded" in again.stderr
+    assert not [line for line in again.stderr.splitlines() if line.startswith("[")], again.stderr  # none regraded
+    assert f"{len(students)} submissions recorded" in again.stdout
+
+
+def test_does_the_resume_hint_of_an_interrupted_forced_batch_regrade_nothing_it_saved(tmp_path, monkeypatch, course):
+    """--force, Ctrl-C during the second submission: the command the message names regrades nothing saved,
+    neither what the forced run saved nor what an earlier run saved (those keep their earlier results)."""
+    import autograder.batch as batch
+    from autograder.progress import Interrupted
+    from autograder.results import GradingResult
+    from autograder.results import TestResult as Check
+    graded: list[str] = []
+
+    def fake(job, stop_on=None):
+        graded.append(job.student)
+        if job.student == stop_on:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while this one is graded
+            time.sleep(5)
+        tests = [Check("t", "linreg", "test_linreg", "Is linreg right?", 10, 10, True, 1)]
+        return GradingResult(HW1, job.notebook, tests, 10, job.seed, student=job.student).to_dict(), {}
+
+    submissions = []
+    for student in STUDENTS:
+        target = tmp_path / "submitted" / student / HW1 / f"{HW1}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(CORRECT.read_bytes())
+        submissions.append((student, target))
+    out = tmp_path / "graded"
+    monkeypatch.setattr(batch, "grade_job", fake)
+    batch.grade_batch(course, HW1, submissions, out, jobs=1, device="cpu")  # a first, complete run
+    graded.clear()
+    monkeypatch.setattr(batch, "grade_job", lambda job: fake(job, stop_on="ben"))
+    with pytest.raises(Interrupted) as stopped:
+        batch.grade_batch(course, HW1, submissions, out, jobs=1, device="cpu", force=True)
+    assert graded == ["ann", "ben"] and stopped.value.graded == 1
+    assert "run the same command without --force again" in str(stopped.value)
+    graded.clear()
+    monkeypatch.setattr(batch, "grade_job", fake)
+    results = batch.grade_batch(course, HW1, submissions, out, jobs=1, device="cpu")  # what the hint says
+    assert graded == [], "the hint's command regraded saved work"
+    assert [r.student for r in results] == STUDENTS

@@ -172,8 +172,11 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         close_launcher()
         progress.finish()
         # --force regraded what was saved: run again with it, and it would regrade what this run just saved
+        kept = [j for j in todo if j.student not in results and (base / j.student / "result.json").is_file()]
+        note = (f"{len(kept)} submission(s) this --force run did not reach keep the results saved before it "
+                "(--force again regrades everything)") if force and kept else ""
         raise Interrupted(stop.signum, progress.count, len(todo) - progress.count,
-                          "the same command without --force" if force else "the same command")
+                          "the same command without --force" if force else "the same command", note)
     progress.finish()
     ordered = [results[s] for s, _ in submissions]
     write_grades_csv(base / "grades.csv", ordered)

@@ -84,12 +84,12 @@ class Progress:
 class Interrupted(Exception):
     """The batch stopped on a signal; ``left`` submissions were not graded (a rerun grades them)."""
 
-    def __init__(self, signum: int, graded: int, left: int, again: str = "the same command"):
+    def __init__(self, signum: int, graded: int, left: int, again: str = "the same command", note: str = ""):
         self.signum, self.graded, self.left = signum, graded, left
         name = signal.Signals(signum).name
         super().__init__(f"stopped by {name}: {graded} submission(s) graded and saved, {left} not graded "
                          f"(none was saved half-graded); run {again} again to grade the rest (what is saved is "
-                         "kept, not graded again)")
+                         "kept, not graded again)" + (f". {note}" if note else ""))
 
     @property
     def exit_code(self) -> int:

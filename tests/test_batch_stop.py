@@ -223,6 +223,7 @@ def test_does_the_resume_hint_of_an_interrupted_forced_batch_regrade_nothing_it_
         batch.grade_batch(course, HW1, submissions, out, jobs=1, device="cpu", force=True)
     assert graded == ["ann", "ben"] and stopped.value.graded == 1
     assert "run the same command without --force again" in str(stopped.value)
+    assert "3 submission(s) this --force run did not reach keep the results saved before it" in str(stopped.value)
     graded.clear()
     monkeypatch.setattr(batch, "grade_job", fake)
     results = batch.grade_batch(course, HW1, submissions, out, jobs=1, device="cpu")  # what the hint says

@@ -66,9 +66,11 @@ def explain(exc: BaseException, task: str, claim: str) -> tuple[Message, bool]:
         if exc.tampered:
             return Message(claim, comparison=f"{exc.function} switched off the forbidden-call monitor "
                            "(sys.setprofile / threading.setprofile)", hint="do not change profiling hooks"), False
-        return Message(claim, comparison=f"{exc.function} called {', '.join(exc.calls)}, which this exercise "
+        calls = ", ".join(exc.calls)
+        return Message(claim, comparison=f"{exc.function} called {calls}, which this exercise "
                        "forbids", hint="implement it yourself from basic tensor operations; "
-                       "the library call would do the exercise for you"), False
+                       "the library call would do the exercise for you",
+                       mistake=f"a library call does the exercise: {calls} (seen while {exc.function} ran)"), False
     if isinstance(exc, WorkerLost):
         why = {ErrorKind.TIMED_OUT: "it may loop forever, or be far too slow",
                ErrorKind.INVALID_REPLY: "something in your code wrote into the worker's channel to the grader"}.get(

@@ -2,6 +2,8 @@
 random mask), so that any correct way of drawing the mask gets full marks."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 from autograder.compare import binomial_bound, expect, expect_like, expect_tensor, inputs
@@ -27,10 +29,20 @@ def expect_drop_fraction(out: torch.Tensor, p: float, what: str, where: str) -> 
     zeros = int((out == 0).sum())
     low, high = binomial_bound(n, p)
     mistake = mask_pattern_mistake(out != 0)
+
+    def near(q: float) -> bool:
+        return binomial_bound(n, q)[0] <= zeros <= binomial_bound(n, q)[1]
+
+    normal = 0.5 * (1 + math.erf(p / math.sqrt(2)))  # P(randn <= p): a normal draw compared with dropout
     if zeros == 0:
         mistake = "nothing is dropped"
-    elif p != 0.5 and binomial_bound(n, 1 - p)[0] <= zeros <= binomial_bound(n, 1 - p)[1]:
+    elif p != 0.5 and near(1 - p):
         mistake = "each element is KEPT with probability dropout (the meaning of dropout is inverted)"
+    elif p != 0.5 and near(0.5):
+        mistake = "the probability passed in is not used: half of the elements are dropped whatever p is"
+    elif abs(normal - p) > 0.05 and near(normal):
+        mistake = ("the mask is drawn from torch.randn (a normal distribution) instead of torch.rand (uniform on "
+                   "[0, 1)): P(randn <= dropout) is not dropout")
     expect(low <= zeros <= high, f"{what} zeroes about a fraction {p} of the elements", inputs=where,
            expected=f"between {max(low, 0) / n:.4f} and {min(high, n) / n:.4f} of them zero (dropout = {p})",
            got=f"{zeros / n:.4f}", mistake=mistake,
@@ -66,3 +78,19 @@ def check_dropout_statistics(out, X: torch.Tensor, p: float, what: str) -> None:
     out = checked_output(out, X, what, where)
     expect_drop_fraction(out, p, what, where)
     expect_scaled_survivors(out, X, p, what, where)
+
+
+def expect_untouched(before: torch.Tensor, after, result, name: str, checked: str, where: str) -> None:
+    """An input the function must not modify in place; names how (the result written into it, or zeroed)."""
+    if not isinstance(after, torch.Tensor) or (before.shape == after.shape and torch.equal(before.cpu(), after.cpu())):
+        return
+    if isinstance(result, torch.Tensor) and after.shape == result.shape and bool((after == 0).all()) \
+            and bool((result == 0).all()):
+        mistake = f"{name} is zeroed in place ({name}.zero_() or {name} *= 0): the caller's {name} is destroyed"
+    elif isinstance(result, torch.Tensor) and after.shape == result.shape and torch.equal(after.cpu(), result.cpu()):
+        mistake = (f"{name} is modified in place and returned ({name} *= mask, {name}[...] = 0, or a *_ method): "
+                   f"the caller's {name} is changed")
+    else:
+        mistake = f"{name} is modified in place (+=, *=, [...] = or a *_ method on it)"
+    expect(False, checked, inputs=where, expected=f"{name} unchanged", got=f"{name} modified in place",
+           mistake=mistake, hint=f"do not write into {name} (no +=, [:] = or *_ methods on it); compute a new tensor")

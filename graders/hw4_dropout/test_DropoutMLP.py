@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import binomial_bound, expect, expect_like, expect_tensor, inputs
+from autograder.compare import CheckFailed, binomial_bound, expect, expect_like, expect_tensor, inputs
+from autograder.errors import StudentCodeError, StudentFailure
 from hw4_dropout import FORBIDDEN
 
 # num_inputs, num_outputs, num_hiddens1, num_hiddens2: all different, so each Linear is known by its shape.
@@ -22,16 +23,34 @@ def build(student, sizes, dropout1, dropout2):
            expected="an nn.Module", got=info.get("type", info.get("kind", "?")),
            hint="class DropoutMLP(nn.Module) whose forward returns the logits")
     want = num_inputs * h1 + h1 + h1 * h2 + h2 + h2 * num_outputs + num_outputs
+    known = {num_inputs * h2 + h2 + h2 * h1 + h1 + h1 * num_outputs + num_outputs:
+             "the hidden sizes are swapped: the first hidden layer has num_hiddens2 units and the second num_hiddens1",
+             want - (h1 + h2 + num_outputs): "the Linear layers have no bias (bias=False)"}
     expect(info["num_parameters"] == want, "the network has the parameters of its three Linear layers",
            inputs=where, expected=f"{want} parameters", got=f"{info['num_parameters']}",
+           mistake=known.get(info["num_parameters"]),
            hint="Linear(num_inputs, num_hiddens1), Linear(num_hiddens1, num_hiddens2), "
                 "Linear(num_hiddens2, num_outputs), with biases; dropout and ReLU learn nothing")
     return net, where
 
 
 def forward(net, X):
-    """net(X) in the worker, with PyTorch's dropout forbidden while it runs."""
-    return net.method("__call__", forbidden=FORBIDDEN["DropoutMLP"], label="DropoutMLP")(X)
+    """net(X) in the worker, with PyTorch's dropout forbidden while it runs. A network that raises on image-shaped
+    input but runs on the same input flattened is told that it does not flatten."""
+    call = net.method("__call__", forbidden=FORBIDDEN["DropoutMLP"], label="DropoutMLP")
+    try:
+        return call(X)
+    except StudentCodeError as exc:
+        if X.dim() <= 2:
+            raise
+        try:
+            call(X.reshape(X.shape[0], -1))
+        except StudentFailure:
+            raise exc from None
+        raise CheckFailed("the network takes image-shaped input (n, 1, h, w)", inputs(X=X),
+                          f"DropoutMLP raised {exc.type}: {exc.text}", "flatten first: X.reshape(X.shape[0], -1) "
+                          "or nn.Flatten() as the first layer",
+                          "the input is not flattened: the network runs on X.reshape(n, -1) but not on X") from None
 
 
 def logits(net, X, num_outputs, where):
@@ -102,7 +121,11 @@ def test_structure(student, device):
     want = ["Linear", "Dropout", "Linear", "Dropout", "Linear"]
     expect(order == want, "the layers run in the order Linear, Dropout, Linear, Dropout, Linear", inputs=where,
            expected=", ".join(want), got=", ".join(map(str, order)) or "no Linear or Dropout layers called",
-           mistake="dropout after the output layer" if order == want + ["Dropout"] else None,
+           mistake={(*want, "Dropout"): "dropout after the output layer",
+                    ("Dropout", "Linear", "Linear", "Dropout", "Linear"):
+                    "dropout1 is applied to the input X, before the first Linear, instead of to its output",
+                    ("Linear", "Dropout", "Dropout", "Linear", "Linear"):
+                    "both Dropout layers come after the first hidden layer"}.get(tuple(order)),
            hint="after each hidden Linear and its ReLU put one of your Dropout layers (Dropout(dropout1), then "
                 "Dropout(dropout2)); nothing after the last Linear")
     rates = [c.get("p") for c in dropout_calls(calls)]
@@ -172,8 +195,11 @@ def test_training_mode_drops_the_hidden_units(student, device):
         only_b3 = b3.expand(len(X), -1)  # the second hidden layer all dropped
         expected = {(1.0, 0.0): only_b2, (0.0, 1.0): only_b3, (0.0, 0.0): plain_mlp(X, [(W1, b1), (W2, b2), (W3, b3)])}
         swapped = {(1.0, 0.0): only_b3, (0.0, 1.0): only_b2}
+        on_input = F.linear(F.relu(F.linear(F.relu(b1), W2, b2)), W3, b3).expand(len(X), -1)  # X all dropped
         mistakes = {"dropout1 and dropout2 swapped": swapped.get(rates), "dropout after the output layer":
-                    torch.zeros_like(only_b3) if rates == (0.0, 1.0) else None}
+                    torch.zeros_like(only_b3) if rates == (0.0, 1.0) else None,
+                    "dropout1 is applied to the input X, before the first Linear, instead of to its output":
+                    on_input if rates == (1.0, 0.0) else None}
         expect_tensor(logits(net, X, SMALL[1], where), expected[rates],
                       f"with dropout1 = {rates[0]} and dropout2 = {rates[1]} the output is known exactly",
                       inputs=where, mistakes={k: v for k, v in mistakes.items() if v is not None},

@@ -5,11 +5,12 @@ Random: checked by properties and ~6 sigma bounds, never against the reference's
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
+from autograder.compare import expect, expect_tensor, inputs
 from hw4_dropout.checks import (
     check_dropout_statistics,
     checked_output,
     expect_drop_fraction,
+    expect_untouched,
     mask_pattern_mistake,
     no_zeros,
 )
@@ -65,6 +66,8 @@ def test_gradient_flows_through_the_same_mask(student, device, dtype):
                hint="out = mask * X / (1.0 - dropout), with mask = (torch.rand(X.shape) > dropout)")
         expect(result.grad_error is None, "the output is differentiable with respect to X", inputs=where,
                expected="a result connected to the autograd graph", got=result.grad_error or "",
+               mistake="the output is cut off from autograd (computed under torch.no_grad(), or from X.detach(), "
+                       "X.data or a new tensor)",
                hint="compute the output from X with tensor operations: mask * X / (1.0 - dropout)")
         grad = result.grads[0]
         expect(grad is not None, "the gradient reaches X", inputs=where, expected="a gradient", got="None",
@@ -106,4 +109,4 @@ def test_dtype_device_and_input_untouched(student, device, dtype):
         where = inputs(X=X) + f", dropout = {p}"
         result = student.dropout_layer.run((X, p), return_args=True)
         checked_output(result.value, X, "dropout_layer", where)
-        expect_unchanged(X, result.args_after[0], "X", "dropout_layer leaves X unmodified", inputs=where)
+        expect_untouched(X, result.args_after[0], result.value, "X", "dropout_layer leaves X unmodified", where)

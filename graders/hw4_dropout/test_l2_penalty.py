@@ -13,6 +13,7 @@ def common_mistakes(w):
         "a mean instead of a sum": lambda: (w ** 2).mean() / 2,
         "the absolute values (an L1 penalty) instead of the squares": lambda: w.abs().sum() / 2,
         "summed over one dimension only, not to a scalar": lambda: (w ** 2).sum(dim=0) / 2,
+        "w.T @ w / 2: a (1, 1) matrix instead of a 0-d tensor": lambda: (w.T @ w) / 2 if w.dim() == 2 else None,
     }
 
 
@@ -21,7 +22,13 @@ def test_values(student, ref, device, dtype):
     """Is the penalty (w ** 2).sum() / 2, a 0-d tensor, for columns, vectors and matrices?"""
     for shape in [(200, 1), (5,), (3, 4), (1,), (2, 3, 4)]:
         w = torch.randn(shape, dtype=dtype, device=device)
-        expect_tensor(student.l2_penalty(w), ref.l2_penalty(w), "l2_penalty(w) = (w ** 2).sum() / 2",
+        got = student.l2_penalty(w)
+        expect(not isinstance(got, (int, float)) or isinstance(got, bool), "l2_penalty(w) = (w ** 2).sum() / 2",
+               inputs=inputs(w=w), expected="a tensor", got=f"a Python {type(got).__name__} ({got!r})",
+               mistake="a Python number is returned (float(...) or .item()): it is cut off from autograd, so the "
+                       "penalty adds nothing to the gradient",
+               hint="return the 0-d tensor itself: torch.sum(w.pow(2)) / 2")
+        expect_tensor(got, ref.l2_penalty(w), "l2_penalty(w) = (w ** 2).sum() / 2",
                       inputs=inputs(w=w), mistakes=common_mistakes(w),
                       hint="torch.sum(w.pow(2)) / 2: a single number, half the squared L2 norm")
 

@@ -16,6 +16,10 @@ def train(student, lambd, features, labels, **kwargs):
     w, b = expect_pair(student.function("train_weight_decay", timeout=TRAIN_SECONDS)(lambd, features, labels, **kwargs),
                        "train_weight_decay returns (w, b)", inputs=where, names="(w, b)")
     d = features.shape[1]
+    if isinstance(w, torch.Tensor) and tuple(w.shape) == (d,):
+        expect(False, "w has shape (num_inputs, 1)", inputs=where, expected=f"shape ({d}, 1)", got=f"shape ({d},)",
+               mistake="w is a vector of shape (num_inputs,) instead of a column of shape (num_inputs, 1)",
+               hint="w = torch.normal(0, 1, size=(num_inputs, 1), ...): linreg's X @ w is then a column like y")
     expect_like(w, "w has shape (num_inputs, 1)", shape=(d, 1), dtype=features.dtype, device=features.device,
                 inputs=where, hint="w = torch.normal(0, 1, size=(num_inputs, 1), ...) on the features' device")
     expect_like(b, "b has shape (1,)", shape=(1,), dtype=features.dtype, device=features.device, inputs=where,

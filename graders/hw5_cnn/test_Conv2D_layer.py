@@ -16,7 +16,12 @@ def test_parameters(student):
         _, info, where = build_module(student, "Conv2D", kernel_size)
         got = {name: tuple(shape) for name, shape, *_ in info["parameters"]}
         want = {"weight": kernel_size, "bias": (1,)}
-        expect(got == want, "the layer's parameters", inputs=where, expected=f"{want}", got=f"{got}",
+        missing = [name for name in want if name not in got]
+        mistake = (f"self.{missing[0]} is a plain tensor, not an nn.Parameter: the module does not register it, so "
+                   "net.parameters() and the optimizer never see it" if len(got) == 1 and len(missing) == 1
+                   else "the bias has the kernel's shape; a Conv2D layer has one bias, of shape (1,)"
+                   if got == {"weight": kernel_size, "bias": kernel_size} and kernel_size != (1,) else None)
+        expect(got == want, "the layer's parameters", inputs=where, expected=f"{want}", got=f"{got}", mistake=mistake,
                hint="self.weight = nn.Parameter(torch.rand(kernel_size)); self.bias = nn.Parameter(torch.zeros(1))")
         frozen = [name for name, _, requires_grad, *_ in info["parameters"] if not requires_grad]
         expect(not frozen, "every parameter requires grad", inputs=where, expected="requires_grad=True",

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, inputs
+from autograder.compare import CheckFailed, expect, expect_tensor, inputs
+from autograder.errors import StudentCodeError, StudentFailure
 from hw5_cnn.checks import build_module
 
 CONFIGS = [((3, 3), {}), ((3, 6), {"use_1x1conv": True, "strides": 2}), ((4, 4), {"use_1x1conv": True}),
@@ -35,6 +36,40 @@ def loaded(student, ref, args, kwargs, device):
     return net, model, where
 
 
+def shortcut_stride_mistake(net, kwargs) -> str | None:
+    """With strides > 1 and a 1x1 convolution, a conv3 (the contract's name) that does not stride."""
+    strides = kwargs.get("strides", 1)
+    if strides == 1 or not kwargs.get("use_1x1conv"):
+        return None
+    try:
+        stride = net.attr("conv3", handle=True).attr("stride")
+    except StudentFailure:
+        return None
+    if isinstance(stride, (tuple, list)) and tuple(stride) == (1, 1):
+        return ("the 1x1 convolution conv3 has no stride: the shortcut keeps the input's size while the main path is "
+                "strided, so the two cannot be added")
+    return None
+
+
+def forward(net, X, kwargs, checked, where):
+    """net(X); a block that raises because its shortcut does not stride is told so."""
+    try:
+        return net(X)
+    except StudentCodeError as exc:
+        mistake = shortcut_stride_mistake(net, kwargs)
+        if mistake is None:
+            raise
+        raise CheckFailed(checked, where, f"Residual raised {exc.type}: {exc.text}", HINT, mistake) from None
+
+
+def without_bn(model, X, which):
+    """The block with bn1 or bn2 left out."""
+    bn1 = model.bn1 if which != "bn1" else (lambda h: h)
+    bn2 = model.bn2 if which != "bn2" else (lambda h: h)
+    Y = bn2(model.conv2(torch.relu(bn1(model.conv1(X)))))
+    return torch.relu(Y + (model.conv3(X) if model.conv3 is not None else X))
+
+
 def no_shortcut(model, X):
     Y = torch.relu(model.bn1(model.conv1(X)))
     return torch.relu(model.bn2(model.conv2(Y)))
@@ -57,8 +92,17 @@ def test_training_mode(student, ref, device):
         probe = ref.Residual(*args, **kwargs).to(device=device, dtype=torch.float64)
         probe.load_state_dict(model.state_dict())
         expected = model(X).detach()
-        expect_tensor(net(X), expected, "the block's output", inputs=where,
-                      mistakes={"the shortcut is missing: Y = relu(bn2(conv2(...))) only":
+        bn_probes = {}
+        for which in ("bn1", "bn2"):
+            bn_probes[which] = ref.Residual(*args, **kwargs).to(device=device, dtype=torch.float64)
+            bn_probes[which].load_state_dict(model.state_dict())
+        expect_tensor(forward(net, X, kwargs, "the block's output", where), expected, "the block's output",
+                      inputs=where,
+                      mistakes={"batch norm bn2 is not applied after conv2": lambda: without_bn(bn_probes["bn2"], X,
+                                                                                                 "bn2"),
+                                "batch norm bn1 is not applied after conv1": lambda: without_bn(bn_probes["bn1"], X,
+                                                                                                 "bn1"),
+                                "the shortcut is missing: Y = relu(bn2(conv2(...))) only":
                                 lambda: no_shortcut(probe, X),
                                 "ReLU applied before adding the shortcut, not after":
                                 lambda: relu_before_sum(probe, X)}, hint=HINT)
@@ -79,9 +123,16 @@ def test_eval_mode(student, ref, device):
             X = torch.randn(n, args[0], 7, 6, dtype=torch.float64, device=device)
             with torch.no_grad():
                 expected = model(X)
-            expect_tensor(net(X), expected, "the block's output in eval mode",
-                          inputs=f"{where} in eval mode, " + inputs(X=X),
-                          mistakes={"the shortcut is missing": lambda: no_shortcut(model, X).detach()}, hint=HINT)
+            at = f"{where} in eval mode, " + inputs(X=X)
+            with torch.no_grad():
+                expect_tensor(forward(net, X, kwargs, "the block's output in eval mode", at), expected,
+                              "the block's output in eval mode", inputs=at,
+                              mistakes={"the shortcut is missing": lambda: no_shortcut(model, X),
+                                        "batch norm bn2 is not applied after conv2":
+                                        lambda: without_bn(model, X, "bn2"),
+                                        "batch norm bn1 is not applied after conv1":
+                                        lambda: without_bn(model, X, "bn1")},
+                              hint=HINT)
 
 
 @pytest.mark.points(2)
@@ -93,7 +144,7 @@ def test_output_shapes(student, device):
         net, _, where = build_module(student, "Residual", *args, **kwargs)
         net = net.call("to", device)
         X = torch.rand(x_shape, device=device)
-        got = net(X)
+        got = forward(net, X, kwargs, "the output shape", f"{where}, " + inputs(X=X))
         expect(isinstance(got, torch.Tensor) and tuple(got.shape) == want, "the output shape",
                inputs=f"{where}, " + inputs(X=X), expected=str(want),
                got=str(tuple(got.shape)) if isinstance(got, torch.Tensor) else type(got).__name__, hint=HINT)

@@ -11,7 +11,15 @@ HINT = ("stride = kernel_size when stride is None; F.pad(X, (p_w, p_w, p_h, p_h)
 
 
 def mistakes(X, k, s, p):
-    found = {"the stride defaults to 1 instead of the kernel size": lambda: F.avg_pool2d(X, k, 1, p)}
+    kh, kw = (k, k) if isinstance(k, int) else k
+    found = {"the stride defaults to 1 instead of the kernel size": lambda: F.avg_pool2d(X, k, 1, p),
+             "the window's sum is divided by its height only, not by k_h * k_w": lambda: F.avg_pool2d(X, k, s, p) * kw,
+             "the window's sum is divided by its width only, not by k_h * k_w": lambda: F.avg_pool2d(X, k, s, p) * kh,
+             "the window's sum, not its mean": lambda: F.avg_pool2d(X, k, s, p) * kh * kw}
+    if kh == kw:
+        del found["the window's sum is divided by its width only, not by k_h * k_w"]
+    if kh == 1 or kw == 1:
+        found = {name: f for name, f in found.items() if "divided by" not in name}
     if (p if isinstance(p, int) else max(p)) > 0:
         found["the padded zeros are left out of the average (count_include_pad=False)"] = \
             lambda: F.avg_pool2d(X, k, s, p, count_include_pad=False)

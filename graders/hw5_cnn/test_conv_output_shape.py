@@ -32,7 +32,10 @@ def check(student, n, k, p, s):
     got = expect_pair(student.conv_output_shape(n, k, padding=p, stride=s), "conv_output_shape returns (h, w)",
                       inputs=where, names="(h, w)")
     ok = all(isinstance(v, int) and not isinstance(v, bool) for v in got)
+    floats = all(isinstance(v, float) for v in got)
     expect(ok, "h and w are Python ints", inputs=where, expected="two ints", got=f"{got!r}",
+           mistake="true division / gives floats; the output size is an int, rounded down with //" if floats else
+           "the sizes are tensors, not Python ints" if any(type(v).__name__ == "Tensor" for v in got) else None,
            hint="use integer division //, not / (a float) or torch operations")
     want = formula(n, k, p, s, TRUE)
     mistake = next((name for name, rule in RULES.items() if formula(n, k, p, s, rule) == got and

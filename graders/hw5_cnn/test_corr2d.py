@@ -13,7 +13,9 @@ HINT = "Y[i, j] = (X[i:i + kh, j:j + kw] * K).sum() for i < h - kh + 1, j < w - 
 def mistakes(ref, X, K):
     return {"the kernel is flipped: that is a convolution in the mathematical sense, not the cross-correlation "
             "layers compute": lambda: ref.corr2d(X, K.flip(0, 1)),
-            "the kernel is transposed (its rows and columns swapped)": lambda: ref.corr2d(X, K.T)}
+            "the kernel is transposed (its rows and columns swapped)": lambda: ref.corr2d(X, K.T),
+            "the output is one row and one column too small: (h - kh, w - kw) instead of (h - kh + 1, w - kw + 1)":
+            lambda: ref.corr2d(X, K)[:-1, :-1]}
 
 
 @pytest.mark.points(3)

@@ -21,7 +21,9 @@ def test_values(student, ref, device, dtype):
                       "corr2d_multi_in(X, K) sums the channels' cross-correlations", inputs=inputs(X=X, K=K),
                       mistakes={"the channels are averaged instead of summed": lambda: per_channel().mean(0),
                                 "only the first channel is used": lambda: ref.corr2d(X[0], K[0]),
-                                "the kernel is flipped": lambda: ref.corr2d_multi_in(X, K.flip(1, 2))},
+                                "the kernel is flipped": lambda: ref.corr2d_multi_in(X, K.flip(1, 2)),
+                                "every channel is cross-correlated with the first kernel slice K[0]":
+                                lambda: sum(ref.corr2d(x, K[0]) for x in X)},
                       hint="sum(corr2d(x, k) for x, k in zip(X, K)): channel c of X goes with K[c]")
 
 

@@ -19,7 +19,11 @@ def test_values(student, ref, device, dtype):
         expect_tensor(got, graded_alone(got, ref.corr2d_multi_in_out(X, K), own),
                       "corr2d_multi_in_out(X, K) has one output channel per kernel K[o]", inputs=inputs(X=X, K=K),
                       mistakes={"the output channels are in reverse order": lambda: ref.corr2d_multi_in_out(X, K)
-                                .flip(0), "the kernel is flipped": lambda: ref.corr2d_multi_in_out(X, K.flip(2, 3))},
+                                .flip(0), "the kernel is flipped": lambda: ref.corr2d_multi_in_out(X, K.flip(2, 3)),
+                                "the output channels are stacked on the last axis (h', w', c_o) instead of the first":
+                                lambda: ref.corr2d_multi_in_out(X, K).permute(1, 2, 0),
+                                "the output channels are summed into one: stack them, one per kernel K[o]":
+                                lambda: ref.corr2d_multi_in_out(X, K).sum(0, keepdim=True)},
                       hint="torch.stack([corr2d_multi_in(X, k) for k in K], 0): K's first axis is the output channel")
 
 

@@ -18,7 +18,12 @@ def test_values(student, ref, device, dtype):
         transposed = lambda: (K.reshape(c_i, c_o).T @ X.reshape(c_i, h * w)).reshape(c_o, h, w)  # noqa: E731
         expect_tensor(student.corr2d_multi_in_out_1x1(X, K), ref.corr2d_multi_in_out_1x1(X, K),
                       "the 1x1 convolution is a fully connected layer at every pixel", inputs=where,
-                      mistakes={"K reshaped to (c_i, c_o) (the weight's axes mixed up)": transposed},
+                      mistakes={"K reshaped to (c_i, c_o) (the weight's axes mixed up)": transposed,
+                                "X reshaped to (h * w, c_i) with reshape, which scrambles the pixels and channels "
+                                "(that needs a transpose, not a reshape)":
+                                lambda: (X.reshape(h * w, c_i) @ K.reshape(c_o, c_i).T).T.reshape(c_o, h, w),
+                                "the output is reshaped to (c_o, w, h) instead of (c_o, h, w)":
+                                lambda: ref.corr2d_multi_in_out_1x1(X, K).reshape(c_o, w, h)},
                       hint="K.reshape(c_o, c_i) @ X.reshape(c_i, h * w), then reshape to (c_o, h, w); "
                            "reshape X to (c_i, h * w), not to (h * w, c_i)")
 

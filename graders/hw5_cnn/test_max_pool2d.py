@@ -16,6 +16,7 @@ def mistakes(X, k, s, p):
     found = {"the stride defaults to 1 instead of the kernel size": lambda: F.max_pool2d(X, k, 1, p)}
     pp = (p, p) if isinstance(p, int) else p
     if max(pp) > 0:
+        found["the padding is ignored"] = lambda: F.max_pool2d(X, k, s)
         found["the padding counts as 0, not -inf"] = lambda: F.max_pool2d(F.pad(X, (pp[1], pp[1], pp[0], pp[0])),
                                                                           k, s)
     return found

@@ -58,7 +58,7 @@ def l2_penalty(w):
     Wrong("l2_penalty", "a Python float, cut off from autograd", '''
 def l2_penalty(w):
     return float((w ** 2).sum() / 2)
-''', "expected a tensor"),
+''', "a Python number is returned"),
     # ----- train_weight_decay -------------------------------------------------------------------
     Wrong("train_weight_decay", "the bias is decayed too", _train('''
 l = squared_loss(linreg(X, w, b), y) + lambd * (l2_penalty(w) + l2_penalty(b))
@@ -101,7 +101,7 @@ def train_weight_decay(lambd, train_features, train_labels, num_epochs=100, lr=0
             l.sum().backward()
             sgd([w, b], lr, batch_size)
     return w, b
-''', "w has shape (num_inputs, 1)"),
+''', "w is a vector of shape (num_inputs,)"),
     # ----- dropout_layer ------------------------------------------------------------------------
     Wrong("dropout_layer", "no 1/(1-p) scaling", '''
 def dropout_layer(X, dropout):
@@ -171,14 +171,14 @@ def dropout_layer(X, dropout):
     mask = (torch.rand(X.shape, device=X.device) > dropout).to(X.dtype)
     X *= mask / (1.0 - dropout)
     return X
-''', "X modified in place"),
+''', "X is modified in place and returned"),
     Wrong("dropout_layer", "dropout = 1 returns X.zero_() (the caller's X destroyed)", '''
 def dropout_layer(X, dropout):
     if dropout == 1:
         return X.zero_()
     mask = (torch.rand(X.shape, device=X.device) > dropout).to(X.dtype)
     return mask * X / (1.0 - dropout)
-''', "X modified in place", points=26),  # the untouched rule holds at the edge cases too
+''', "X is zeroed in place", points=26),  # the untouched rule holds at the edge cases too
     Wrong("dropout_layer", "a non-answer: X * 0", '''
 def dropout_layer(X, dropout):
     return X * 0
@@ -203,7 +203,7 @@ def dropout_layer(X, dropout):
     with torch.no_grad():
         mask = (torch.rand(X.shape, device=X.device) > dropout).to(X.dtype)
         return mask * X / (1.0 - dropout)
-''', "connected to the autograd graph"),
+''', "the output is cut off from autograd"),
     Wrong("dropout_layer", "F.dropout does the exercise", '''
 import torch.nn.functional as F
 
@@ -244,7 +244,7 @@ class Dropout(nn.Module):
 
     def forward(self, X):
         return dropout_layer(X, 0.5) if self.training else X
-''', "zeroes about a fraction 0.3"),
+''', "the probability passed in is not used"),
     Wrong("Dropout", "the training check inverted", '''
 class Dropout(nn.Module):
     def __init__(self, p=0.5):
@@ -295,7 +295,7 @@ class Dropout(nn.Module):
         H1 = self.dropout1(torch.relu(self.lin1(X)))
         H2 = self.dropout2(torch.relu(self.lin2(H1)))
         return self.lin3(H2)
-'''), "DropoutMLP raised RuntimeError"),
+'''), "the input is not flattened"),
     Wrong("DropoutMLP", "dropout_layer called whatever the mode", _mlp('''
         H1 = dropout_layer(torch.relu(self.lin1(X.reshape(X.shape[0], -1))), self.dropout1.p)
         H2 = dropout_layer(torch.relu(self.lin2(H1)), self.dropout2.p)
@@ -317,7 +317,82 @@ class DropoutMLP(nn.Module):
 
     def forward(self, X):
         return self.net(X)
-''', "parameters of its three Linear layers"),
+''', "the hidden sizes are swapped"),
+    # ----- more of the mistakes students make (d2l forum threads on 4.5 and 4.6) ---------------------
+    Wrong("l2_penalty", "w.T @ w / 2: a (1, 1) matrix", '''
+def l2_penalty(w):
+    return w.T @ w / 2
+''', "a (1, 1) matrix instead of a 0-d tensor"),
+    Wrong("train_weight_decay", "the loss averaged before sgd divides by batch_size again", _train('''
+l = squared_loss(linreg(X, w, b), y) + lambd * l2_penalty(w)
+l.mean().backward()
+sgd([w, b], lr, batch_size)
+'''), "the penalty's gradient is divided by batch_size"),
+    Wrong("dropout_layer", "the mask drawn with torch.randn (a normal) instead of torch.rand", '''
+def dropout_layer(X, dropout):
+    if dropout == 1:
+        return torch.zeros_like(X)
+    mask = (torch.randn(X.shape, device=X.device) > dropout).to(X.dtype)
+    return mask * X / (1.0 - dropout)
+''', "drawn from torch.randn"),
+    Wrong("dropout_layer", "survivors multiplied by (1 - dropout)", '''
+def dropout_layer(X, dropout):
+    if dropout == 1:
+        return torch.zeros_like(X)
+    mask = (torch.rand(X.shape, device=X.device) > dropout).to(X.dtype)
+    return mask * X * (1.0 - dropout)
+''', "multiplied by (1 - dropout) instead of divided"),
+    Wrong("dropout_layer", "torch.bernoulli with the probability of dropping (keeps with p)", '''
+def dropout_layer(X, dropout):
+    if dropout == 1:
+        return torch.zeros_like(X)
+    if dropout == 0:
+        return X
+    mask = torch.bernoulli(torch.full_like(X, dropout))
+    return mask * X / (1.0 - dropout)
+''', "KEPT with probability dropout"),
+    Wrong("Dropout", "if self.train: (the method, always true)", '''
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, X):
+        if self.train:
+            return dropout_layer(X, self.p)
+        return X
+''', "does not check self.training"),
+    Wrong("Dropout", "eval mode scales by 1 / (1 - p)", '''
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, X):
+        if self.training:
+            return dropout_layer(X, self.p)
+        return X / (1 - self.p)
+''', "scales by 1 / (1 - p) in eval mode"),
+    Wrong("DropoutMLP", "dropout1 on the input instead of the first hidden layer", _mlp('''
+        H1 = torch.relu(self.lin1(self.dropout1(X.reshape(X.shape[0], -1))))
+        H2 = self.dropout2(torch.relu(self.lin2(H1)))
+        return self.lin3(H2)
+'''), "dropout1 is applied to the input X"),
+    Wrong("DropoutMLP", "Linear layers without bias", '''
+class DropoutMLP(nn.Module):
+    def __init__(self, num_inputs, num_outputs, num_hiddens1, num_hiddens2, dropout1, dropout2):
+        super().__init__()
+        self.lin1 = nn.Linear(num_inputs, num_hiddens1, bias=False)
+        self.lin2 = nn.Linear(num_hiddens1, num_hiddens2, bias=False)
+        self.lin3 = nn.Linear(num_hiddens2, num_outputs, bias=False)
+        self.dropout1 = Dropout(dropout1)
+        self.dropout2 = Dropout(dropout2)
+
+    def forward(self, X):
+        H1 = self.dropout1(torch.relu(self.lin1(X.reshape(X.shape[0], -1))))
+        H2 = self.dropout2(torch.relu(self.lin2(H1)))
+        return self.lin3(H2)
+''', "the Linear layers have no bias"),
     # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
     Wrong("dropout_layer", "d2l 4.6's mask torch.rand(X.shape): on the CPU whatever X is", '''
 def dropout_layer(X, dropout):

@@ -138,8 +138,7 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
         result.attachments = attachments
         late.apply(result, Path(job.notebook))
         folder = base / job.student
-        write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
-                      record=folder / "result.json", record_extra=job.record_key(version))
+        _write(result, folder, job.record_key(version))
         results[job.student] = result
         status = "NOT GRADED (harness error: " + ", ".join(result.not_graded) + ")" if result.not_graded else ""
         progress.done(job.student, result.final_score, result.max_score, result.seconds, status=status)
@@ -183,6 +182,18 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
     return ordered
 
 
+def _write(result: GradingResult, folder: Path, key: dict) -> None:
+    """A graded submission's files; a part the harness could not grade is no 0 in its results.json
+    (``gradescope.not_graded``, as the Gradescope entry point writes it)."""
+    write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
+                       record=folder / "result.json", record_extra=key)
+    if result.not_graded:
+        from .gradescope import not_graded
+        from .render import gradescope_results
+        from .writers import write_json
+        write_json(folder / "results.json", not_graded(gradescope_results(result), result))
+
+
 def _grade_refused_here(course: Course, todo: list[Job], done: Callable[[Job, dict, dict], None]) -> list[Job]:
     """Uploads intake refuses (links, unreadable files, the master notebook) are decided here, without a
     worker or an engine (a Ray node is sent bytes read here); returns the jobs left to grade."""
@@ -210,8 +221,7 @@ def _late(result: GradingResult, job: Job, late: LatePolicy, folder: Path, versi
             result.attachments = {n: (folder / n).read_bytes() for n in names if (folder / n).is_file()}
         except (OSError, ValueError, TypeError):
             pass
-        write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
-                      record=folder / "result.json", record_extra=job.record_key(version))
+        _write(result, folder, job.record_key(version))
 
 
 def rewrite_outputs(out: Path, assignment_id: str, results: list[GradingResult]) -> None:
@@ -228,8 +238,7 @@ def rewrite_outputs(out: Path, assignment_id: str, results: list[GradingResult])
         if not result.attachments:
             names = saved.get("attachments", []) if isinstance(saved.get("attachments"), list) else []
             result.attachments = {n: (folder / n).read_bytes() for n in names if (folder / n).is_file()}
-        write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
-                           record=folder / "result.json", record_extra=key)
+        _write(result, folder, key)
     if (base / "grades.csv").is_file():
         from .exports import load_graded
         write_grades_csv(base / "grades.csv", _merged(load_graded(out, assignment_id), results))

@@ -229,3 +229,24 @@ def test_does_the_resume_hint_of_an_interrupted_forced_batch_regrade_nothing_it_
     results = batch.grade_batch(course, HW1, submissions, out, jobs=1, device="cpu")  # what the hint says
     assert graded == [], "the hint's command regraded saved work"
     assert [r.student for r in results] == STUDENTS
+
+
+def test_is_a_harness_error_no_zero_in_the_batchs_results_json(tmp_path, monkeypatch, course):
+    import autograder.batch as batch
+    from autograder.results import GradingResult
+    from autograder.results import TestResult as Check
+
+    def broken(job):
+        tests = [Check("a", "linreg", "test_linreg", "Is linreg right?", 10, 10, True, 1),
+                 Check("b", "sgd", "test_sgd", "Does sgd step?", 0, 5, False, 2, harness_error=True)]
+        return GradingResult(HW1, job.notebook, tests, 15, job.seed, student=job.student).to_dict(), {}
+
+    target = tmp_path / "submitted" / "ann" / HW1 / f"{HW1}.ipynb"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(CORRECT.read_bytes())
+    monkeypatch.setattr(batch, "grade_job", broken)
+    batch.grade_batch(course, HW1, [("ann", target)], tmp_path / "graded", jobs=1, device="cpu")
+    results = json.loads((tmp_path / "graded" / HW1 / "ann" / "results.json").read_text())
+    sgd = [row for row in results["tests"] if row["name"] == "sgd"]
+    assert sgd and "score" not in sgd[0] and sgd[0]["output"].startswith("NOT GRADED")
+    assert results["extra_data"]["not_graded"] == ["sgd"] and results["score"] == 10

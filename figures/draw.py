@@ -96,6 +96,131 @@ def blocks(ax, names, colors=None, skip=None):
     ax.set_ylim(-0.5, len(names) * 1.4)
 
 
+# ----- hw0 ---------------------------------------------------------------------------------------------
+@figure("hw0_tensors_autograd", "broadcasting", "## 1.",
+        "广播机制：形状为 (3, 1) 的 a 沿列复制、形状为 (1, 2) 的 b 沿行复制（浅色为复制出的元素），"
+        "两者都扩展为 (3, 2) 后按元素相加，C[i, j] = a[i] + b[j]。",
+        "Broadcasting: a of shape (3, 1) is copied along the columns and b of shape (1, 2) along the rows (the "
+        "copies are shown light), so that both become (3, 2); then they are added elementwise, "
+        "C[i, j] = a[i] + b[j].")
+def broadcasting(ax):
+    blue, pink, green = "#cfe2ff", "#ffe0e0", "#e4f5e4"
+    every = {(i, j) for i in range(3) for j in range(2)}
+    grid(ax, [[0], [1], [2]], 0, 3, shade={(0, 0), (1, 0), (2, 0)}, color=blue, label="a (3, 1)")
+    ax.annotate("", (2.1, 1.5), (1.2, 1.5), arrowprops={"arrowstyle": "->"})
+    grid(ax, [[0, 0], [1, 1], [2, 2]], 2.2, 3, shade=every, color="#eef3fb", label="a expanded")
+    grid(ax, [[0], [1], [2]], 2.2, 3, shade={(0, 0), (1, 0), (2, 0)}, color=blue)
+    ax.text(4.9, 1.5, "+", fontsize=20, ha="center", va="center")
+    grid(ax, [[0, 1]], 5.6, 4.9, shade={(0, 0), (0, 1)}, color=pink, label="b (1, 2)")
+    ax.annotate("", (6.6, 3.1), (6.6, 3.85), arrowprops={"arrowstyle": "->"})
+    grid(ax, [[0, 1], [0, 1], [0, 1]], 5.6, 3, shade=every, color="#fff3f3")
+    grid(ax, [[0, 1]], 5.6, 3, shade={(0, 0), (0, 1)}, color=pink)
+    ax.text(6.6, -0.5, "b expanded", ha="center", fontsize=11)
+    ax.text(8.4, 1.5, "=", fontsize=20, ha="center", va="center")
+    grid(ax, [[0, 1], [1, 2], [2, 3]], 9.0, 3, shade=every, color=green, label="C (3, 2)")
+
+
+def _liu_er_cost(w):
+    """Liu Er's data (x = 1, 2, 3; y = 2, 4, 6) and cost(w) = mean((x w - y)^2)."""
+    import numpy as np
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0])
+    return ((np.multiply.outer(np.atleast_1d(w), x) - y) ** 2).mean(axis=-1)
+
+
+@figure("hw0_tensors_autograd", "exhaustive_search", "## 6.",
+        "穷举法：在 w = 0.0, 0.1, ..., 4.0 上逐个计算训练集 x = (1, 2, 3)、y = (2, 4, 6) 的平均平方误差 (MSE)，"
+        "曲线的最低点 w = 2 就是要找的权重。",
+        "Exhaustive search: the mean square error (MSE) on the training set x = (1, 2, 3), y = (2, 4, 6) at "
+        "every w = 0.0, 0.1, ..., 4.0; the lowest point of the curve, w = 2, is the weight we look for.")
+def exhaustive_search(ax):
+    import numpy as np
+    ws = np.arange(0.0, 4.1, 0.1)
+    costs = _liu_er_cost(ws)
+    ax.plot(ws, costs, "-", color="#1f77b4")
+    ax.plot(ws, costs, "o", ms=3, color="#1f77b4", label="cost(w) on the grid")
+    best = int(np.argmin(costs))
+    ax.plot([ws[best]], [costs[best]], "*", ms=14, color="#a31515", label=f"lowest: w = {ws[best]:.1f}")
+    ax.set_xlabel("w")
+    ax.set_ylabel("MSE")
+    ax.legend()
+    ax.axis("on")
+
+
+@figure("hw0_tensors_autograd", "gradient_descent", "## 7.",
+        "梯度下降（8 步）：从 w = 0.5 出发，每一步沿代价函数的负梯度方向移动 α ∂cost/∂w；学习率 α = 0.05 时，"
+        "离最低点越近梯度越小，步子也越小。学习率 α = 0.17 偏大，w 在最低点两侧来回跳动；"
+        "这里 α 大于 0.21 就不再收敛。",
+        "Gradient descent (8 steps): from w = 0.5, each step moves by alpha d cost / dw against the gradient of "
+        "the cost; with the learning rate alpha = 0.05, the nearer the minimum, the smaller the gradient and the "
+        "step. With alpha = 0.17, w overshoots and jumps from one side of the minimum to the other; here, any "
+        "alpha above 0.21 no longer converges.")
+def gradient_descent(ax):
+    import numpy as np
+    ws = np.linspace(-0.2, 4.2, 200)
+    ax.plot(ws, _liu_er_cost(ws), color="#bbbbbb", label="cost(w)")
+    for lr, color, start in ((0.05, "#1f77b4", 0.5), (0.17, "#d62728", 0.5)):
+        w, path = start, []
+        for _ in range(8):
+            path.append(w)
+            w = w - lr * float(np.mean(2 * np.array([1.0, 2, 3]) * (np.array([1.0, 2, 3]) * w
+                                                                     - np.array([2.0, 4, 6]))))
+        path = np.array(path)
+        ax.plot(path, _liu_er_cost(path), "-o", ms=4, color=color, label=f"alpha = {lr}")
+    ax.set_xlabel("w")
+    ax.set_ylabel("cost(w)")
+    ax.set_ylim(-0.5, 12)
+    ax.legend()
+    ax.axis("on")
+
+
+@figure("hw0_tensors_autograd", "computation_graph", "## 10.",
+        "y_hat = w2 (w1 x + b1) + b2 的计算图：黑色箭头是前馈过程，依次算出 z、y_hat 和 loss；红色箭头是反向传播，"
+        "每个节点把从上游传来的梯度乘以本地导数（标在箭头旁）传给它的输入。",
+        "The computation graph of y_hat = w2 (w1 x + b1) + b2: black arrows are the forward pass, computing z, "
+        "y_hat and the loss in turn; red arrows are the backward pass, where each node multiplies the gradient "
+        "arriving from above by its local derivative (written by the arrow) and passes it to its inputs.")
+def computation_graph(ax):
+    from matplotlib.patches import Circle, FancyBboxPatch
+    ops = {"*1": (2.0, 1.0), "+1": (4.0, 1.0), "*2": (6.0, 1.0), "+2": (8.0, 1.0), "loss": (10.4, 1.0)}
+    leaves = {"x": (0.3, 1.0), "w1": (2.0, 2.6), "b1": (4.0, 2.6), "w2": (6.0, 2.6), "b2": (8.0, 2.6),
+              "y": (10.4, 2.6)}
+    for name, (x, y) in leaves.items():
+        ax.add_patch(FancyBboxPatch((x - 0.35, y - 0.3), 0.7, 0.6, boxstyle="round,pad=0.05",
+                                    facecolor="#cfe2ff" if name in ("w1", "b1", "w2", "b2") else "white",
+                                    edgecolor="black"))
+        ax.text(x, y, name, ha="center", va="center", fontsize=11)
+    labels = {"*1": "x", "+1": "+", "*2": "x", "+2": "+", "loss": "MSE"}
+    for name, (x, y) in ops.items():
+        ax.add_patch(Circle((x, y), 0.4 if name != "loss" else 0.55, facecolor="#ffe0e0", edgecolor="black"))
+        ax.text(x, y, labels[name], ha="center", va="center", fontsize=11)
+    forward = [("x", "*1", ""), ("*1", "+1", ""), ("+1", "*2", "z"), ("*2", "+2", ""), ("+2", "loss", "y_hat")]
+    points = {**ops, **leaves}
+    for a, b, text in forward:
+        (x1, y1), (x2, y2) = points[a], points[b]
+        ax.annotate("", (x2 - 0.45, y2 + 0.08), (x1 + 0.45, y1 + 0.08), arrowprops={"arrowstyle": "->"})
+        if text:
+            ax.text((x1 + x2) / 2, y1 + 0.25, text, ha="center", fontsize=10)
+    for a, b in (("w1", "*1"), ("b1", "+1"), ("w2", "*2"), ("b2", "+2"), ("y", "loss")):
+        (x1, y1), (x2, y2) = points[a], points[b]
+        ax.annotate("", (x2 - 0.08, y2 + 0.45), (x1 - 0.08, y1 - 0.35), arrowprops={"arrowstyle": "->"})
+    red = {"arrowstyle": "->", "color": "#a31515"}
+    backward = [("loss", "+2", "2 (y_hat - y) / N"), ("+2", "*2", "1"), ("*2", "+1", "w2"), ("+1", "*1", "1")]
+    for a, b, text in backward:
+        (x1, y1), (x2, y2) = points[a], points[b]
+        start = x1 - (0.6 if a == "loss" else 0.45)
+        ax.annotate("", (x2 + 0.45, y2 - 0.2), (start, y1 - 0.2), arrowprops=red)
+        ax.text(start if a == "loss" else (start + x2 + 0.45) / 2, y1 - 0.62, text,
+                ha="right" if a == "loss" else "center", fontsize=9, color="#a31515")
+    for a, b, text in (("*1", "w1", "x"), ("+1", "b1", "1"), ("*2", "w2", "z"), ("+2", "b2", "1")):
+        (x1, y1), (x2, y2) = points[a], points[b]
+        ax.annotate("", (x2 + 0.12, y2 - 0.35), (x1 + 0.12, y1 + 0.45), arrowprops=red)
+        ax.text(x1 + 0.3, (y1 + y2) / 2, text, fontsize=9, color="#a31515")
+    ax.text(5.4, -0.6, "forward: black    backward (chain rule): red, each arrow times its local derivative",
+            ha="center", fontsize=9)
+    ax.set_xlim(-0.3, 11.3)
+    ax.set_ylim(-0.9, 3.2)
+
+
 # ----- hw1 ---------------------------------------------------------------------------------------------
 @figure("hw1_linear_regression", "linear_regression_network", "## 1.",
         "线性回归是一个单层神经网络：输出 o1 是所有输入 x1 到 x3 的加权和加偏置（全连接层）。",

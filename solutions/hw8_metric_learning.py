@@ -63,3 +63,28 @@ def batch_hard_triplet_loss(embeddings: torch.Tensor, labels: torch.Tensor, marg
     hardest_pos = dist.masked_fill(~positive, float("-inf")).amax(1)
     hardest_neg = dist.masked_fill(~negative, float("inf")).amin(1)
     return F.relu(hardest_pos - hardest_neg + margin)[valid].mean()
+
+
+# ----- Liu Er's 加载数据集: a Dataset over a CSV file, and the DataLoader loop -------------------------------------
+class CSVDataset(torch.utils.data.Dataset):
+    """Rows of comma-separated numbers, no header; features = all columns but the last, label = the last (1,)."""
+
+    def __init__(self, path: str):
+        import csv
+        with open(path, newline="") as fh:
+            rows = [[float(v) for v in row] for row in csv.reader(fh) if row]
+        table = torch.tensor(rows, dtype=torch.float32).reshape(len(rows), -1)
+        self.features, self.labels = table[:, :-1], table[:, -1:]
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, index: int):
+        return self.features[index], self.labels[index]
+
+
+def epoch_loop(dataset, batch_size: int, epochs: int, shuffle: bool = True) -> dict:
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+    labels = [[y for _, y in loader] for _ in range(epochs)]
+    per_epoch = -(-len(dataset) // batch_size)  # the notes' len / batch-size, rounded up: the last batch is smaller
+    return {"epochs": epochs, "iterations_per_epoch": per_epoch, "iterations": epochs * per_epoch, "labels": labels}

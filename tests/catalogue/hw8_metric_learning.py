@@ -83,6 +83,176 @@ def binary_cross_entropy_with_logits(logits, y):
 def binary_cross_entropy_with_logits(logits, y):
     return F.binary_cross_entropy_with_logits(logits, y)
 ''', "F.binary_cross_entropy_with_logits"),
+    # ----- CSVDataset and epoch_loop (Liu Er's 加载数据集) -----------------------------------------------
+    Wrong('CSVDataset', 'the label as xy[:, -1]', '''
+class CSVDataset(Dataset):
+    def __init__(self, path):
+        xy = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+        self.len = xy.shape[0]
+        self.x_data = torch.from_numpy(xy[:, :-1])
+        self.y_data = torch.from_numpy(xy[:, -1])
+
+    def __getitem__(self, index):
+        return self.x_data[index], self.y_data[index]
+
+    def __len__(self):
+        return self.len
+''', 'drops its axis'),
+    Wrong('CSVDataset', 'the label kept among the features', '''
+class CSVDataset(Dataset):
+    def __init__(self, path):
+        xy = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+        self.len = xy.shape[0]
+        self.x_data = torch.from_numpy(xy)
+        self.y_data = torch.from_numpy(xy[:, [-1]])
+
+    def __getitem__(self, index):
+        return self.x_data[index], self.y_data[index]
+
+    def __len__(self):
+        return self.len
+''', 'kept among the features'),
+    Wrong('CSVDataset', 'a header row skipped', '''
+class CSVDataset(Dataset):
+    def __init__(self, path):
+        xy = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2, skiprows=1)
+        self.len = xy.shape[0]
+        self.x_data = torch.from_numpy(xy[:, :-1])
+        self.y_data = torch.from_numpy(xy[:, [-1]])
+
+    def __getitem__(self, index):
+        return self.x_data[index], self.y_data[index]
+
+    def __len__(self):
+        return self.len
+''', 'skipped as a header'),
+    Wrong('CSVDataset', 'np.loadtxt without ndmin=2', '''
+class CSVDataset(Dataset):
+    def __init__(self, path):
+        xy = np.loadtxt(path, delimiter=",", dtype=np.float32)
+        self.len = xy.shape[0]
+        self.x_data = torch.from_numpy(xy[:, :-1])
+        self.y_data = torch.from_numpy(xy[:, [-1]])
+
+    def __getitem__(self, index):
+        return self.x_data[index], self.y_data[index]
+
+    def __len__(self):
+        return self.len
+''', 'without ndmin=2'),
+    Wrong('CSVDataset', 'float64 features', '''
+class CSVDataset(Dataset):
+    def __init__(self, path):
+        xy = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+        self.len = xy.shape[0]
+        self.x_data = torch.from_numpy(xy[:, :-1])
+        self.y_data = torch.from_numpy(xy[:, [-1]])
+
+    def __getitem__(self, index):
+        return self.x_data[index], self.y_data[index]
+
+    def __len__(self):
+        return self.len
+''', 'float64'),
+    Wrong('CSVDataset', 'len counts the columns', '''
+class CSVDataset(Dataset):
+    def __init__(self, path):
+        xy = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+        self.len = xy.shape[1]
+        self.x_data = torch.from_numpy(xy[:, :-1])
+        self.y_data = torch.from_numpy(xy[:, [-1]])
+
+    def __getitem__(self, index):
+        return self.x_data[index], self.y_data[index]
+
+    def __len__(self):
+        return self.len
+''', 'number of columns'),
+    Wrong('epoch_loop', 'drop_last=True', '''
+def epoch_loop(dataset, batch_size, epochs, shuffle=True):
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=True)
+    labels, iterations = [], 0
+    for epoch in range(epochs):
+        seen = []
+        for i, (inputs, y) in enumerate(loader, 0):
+            seen.append(y)
+            iterations += 1
+        labels.append(seen)
+    return {"epochs": epochs, "iterations_per_epoch": len(loader), "iterations": iterations, "labels": labels}
+''', 'drop_last=True'),
+    Wrong('epoch_loop', 'shuffle not passed on', '''
+def epoch_loop(dataset, batch_size, epochs, shuffle=True):
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    labels, iterations = [], 0
+    for epoch in range(epochs):
+        seen = []
+        for i, (inputs, y) in enumerate(loader, 0):
+            seen.append(y)
+            iterations += 1
+        labels.append(seen)
+    return {"epochs": epochs, "iterations_per_epoch": len(loader), "iterations": iterations, "labels": labels}
+''', 'shuffle is not passed on'),
+    Wrong('epoch_loop', 'always shuffled', '''
+def epoch_loop(dataset, batch_size, epochs, shuffle=True):
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True)
+    labels, iterations = [], 0
+    for epoch in range(epochs):
+        seen = []
+        for i, (inputs, y) in enumerate(loader, 0):
+            seen.append(y)
+            iterations += 1
+        labels.append(seen)
+    return {"epochs": epochs, "iterations_per_epoch": len(loader), "iterations": iterations, "labels": labels}
+''', 'although shuffle=False'),
+    Wrong('epoch_loop', 'iterations reset every epoch', '''
+def epoch_loop(dataset, batch_size, epochs, shuffle=True):
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+    labels, iterations = [], 0
+    for epoch in range(epochs):
+        seen, iterations = [], 0
+        for i, (inputs, y) in enumerate(loader, 0):
+            seen.append(y)
+            iterations += 1
+        labels.append(seen)
+    return {"epochs": epochs, "iterations_per_epoch": len(loader), "iterations": iterations, "labels": labels}
+''', 'one epoch only'),
+    Wrong('epoch_loop', 'iterations count samples', '''
+def epoch_loop(dataset, batch_size, epochs, shuffle=True):
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+    labels, iterations = [], 0
+    for epoch in range(epochs):
+        seen = []
+        for i, (inputs, y) in enumerate(loader, 0):
+            seen.append(y)
+            iterations += len(y)
+        labels.append(seen)
+    return {"epochs": epochs, "iterations_per_epoch": len(loader), "iterations": iterations, "labels": labels}
+''', 'samples, not batches'),
+    Wrong('epoch_loop', 'len // batch_size per epoch', '''
+def epoch_loop(dataset, batch_size, epochs, shuffle=True):
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+    labels, iterations = [], 0
+    for epoch in range(epochs):
+        seen = []
+        for i, (inputs, y) in enumerate(loader, 0):
+            seen.append(y)
+            iterations += 1
+        labels.append(seen)
+    return {"epochs": epochs, "iterations_per_epoch": len(dataset) // batch_size,
+            "iterations": iterations, "labels": labels}
+''', 'misses it'),
+    Wrong('epoch_loop', 'one epoch too few', '''
+def epoch_loop(dataset, batch_size, epochs, shuffle=True):
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+    labels, iterations = [], 0
+    for epoch in range(1, epochs):
+        seen = []
+        for i, (inputs, y) in enumerate(loader, 0):
+            seen.append(y)
+            iterations += 1
+        labels.append(seen)
+    return {"epochs": len(labels), "iterations_per_epoch": len(loader), "iterations": iterations, "labels": labels}
+''', 'one epoch too few'),
     # ----- knn_predict --------------------------------------------------------------------------
     Wrong("knn_predict", "ties to the smallest label", '''
 def knn_predict(train_X, train_y, X, k):

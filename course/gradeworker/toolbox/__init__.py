@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from . import hw2_softmax_regression, hw4_dropout, hw6_optimizers  # noqa: F401  (see above)
+from . import hw2_softmax_regression, hw4_dropout, hw6_optimizers, hw8_metric_learning  # noqa: F401  (see above)
 
 
 class Batches:

@@ -212,6 +212,8 @@ def check_defaults(student: Any, ref: Any, name: str, dtype: torch.dtype, device
         same = have == want or (isinstance(want, tuple) and isinstance(have, (list, tuple)) and tuple(have) == want)
         expect(same, f"{name}'s default {key} is torch.optim.{name}'s", inputs=plan.text(),
                expected=f"self.defaults[{key!r}] == {want!r}", got=f"{have!r}",
+               mistake=None if have == "missing" else f"a default {key} of {have!r}, where torch.optim.{name}'s is "
+                                                      f"{want!r}",
                hint=f"def __init__(self, params, ..., {key}={want!r}, ...): pass every option to "
                     f"super().__init__(params, defaults) under its own name")
     run_and_compare(student, ref, plan, hint=f"{name}'s defaults must be torch.optim.{name}'s: "
@@ -365,6 +367,8 @@ def check_state_dict_round_trip(student: Any, ref: Any, name: str, kwargs: dict,
     expect(isinstance(state, dict) and len(state) == len(params), f"{name} keeps per-parameter state in self.state",
            inputs=first.text(), expected=f"state_dict()['state'] with an entry for each of the {len(params)} "
            "parameters", got=f"{len(state)} entries" if isinstance(state, dict) else describe_saved(saved),
+           mistake="the per-parameter state is kept outside self.state (in an attribute or a global), so "
+                   "state_dict() and load_state_dict() do not carry it",
            hint="keep buffers and step counts in self.state[p] (a dict per parameter), not in attributes or globals")
     fresh = [student.put(g[-1], requires_grad=True) for g in got1]
     second_plan = Plan(name, kwargs, steps=10, dtype=dtype, device=device)

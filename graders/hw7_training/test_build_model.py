@@ -182,6 +182,8 @@ def built_model(student: Any, device: torch.device) -> Any:
            "the model maps images (N, 1, 28, 28) to logits (N, 10)", inputs="4 random images (4, 1, 28, 28)",
            expected="a tensor of shape (4, 10)",
            got=describe(logits) if not isinstance(logits, torch.Tensor) else f"shape {tuple(logits.shape)}",
+           mistake="the last layer has one output instead of ten (one logit per class)"
+           if isinstance(logits, torch.Tensor) and tuple(logits.shape) in ((4, 1), (4,)) else None,
            hint="end with nn.Linear(..., 10) and no softmax; flatten before the first Linear (nn.Flatten())")
     expect(bool(torch.isfinite(logits).all()), "the untrained model's logits are finite", inputs="4 random images",
            expected="finite numbers", got="NaN or inf", hint="check the initialisation of your layers")

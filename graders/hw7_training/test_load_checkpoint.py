@@ -81,6 +81,9 @@ def test_does_it_return_the_epoch_and_restore_the_weights(student, device, seed)
     resumed = fresh(student, device, s)
     where = f"{CKPT_WHERE}; saved after epoch 3, loaded into a fresh model"
     epoch = load(student, resumed)
+    expect(epoch is not None, "load_checkpoint returns the epoch", inputs=where, expected="3", got="None",
+           mistake="load_checkpoint returns nothing (no return statement): the caller cannot tell where to resume",
+           hint=HINT)
     expect(read_number(epoch, "load_checkpoint returns the epoch", inputs=where, integer=True) == 3,
            "load_checkpoint returns the saved epoch", inputs=where, expected="3", got=describe(epoch), hint=HINT)
     expect_state(state_dict_of(resumed["model"], "model", where), saved, "the model holds the saved weights",

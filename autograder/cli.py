@@ -162,11 +162,17 @@ def run() -> None:
 
 def cmd_grade(args: argparse.Namespace, course: Course) -> int:
     course.assignment(args.assignment)
-    from .integrity import refuse_without_data
-    refuse_without_data(course, args.assignment)  # before any worker starts
     if not args.notebook.exists() and not args.notebook.is_symlink():
         raise UsageError(f"no such file: {args.notebook}")
-    launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours
+    # The fork server first, before anything here imports torch (integrity does): its `import torch` then
+    # overlaps with ours instead of following it.
+    launcher = Launcher()
+    try:
+        from .integrity import refuse_without_data
+        refuse_without_data(course, args.assignment)  # before any worker is forked
+    except BaseException:
+        launcher.close()
+        raise
     from .grade import grade_submission
     from .render import terminal_summary
     from .writers import write_result_files

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from gradeworker.lazydynamo import defer as defer_dynamo
+
 from . import defaults, integrity
 from .errors import NotebookError, UsageError
 from .intake import check_upload, looks_like, solution_leak
@@ -18,6 +20,10 @@ from .notebook import code_to_run, defined_functions, parse_notebook, read_bytes
 from .plugin import GradingContext, GradingPlugin, seed_for
 from .remote import Submission
 from .results import Extras, GradingResult, Message, TestResult
+
+# The references' optimizers would import torch._dynamo here too (1.5-2.5 s) for a graph break that does nothing
+# while nothing compiles: kept off until something does (gradeworker.lazydynamo).
+defer_dynamo()
 
 
 def resolve_device(name: str) -> torch.device:

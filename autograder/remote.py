@@ -28,13 +28,14 @@ from .notebook import CodeCell
 PREPARED_AHEAD = 2**31 - 1
 # torch imports torch._dynamo (~1.5 s) lazily, at the first use of what these names name: a torch.optim
 # optimizer, torch.compile, torch.utils.checkpoint, flex attention (whole words: not "optimiser").
-DYNAMO_USERS = re.compile(r"(?<![A-Za-z0-9_])(optim|compile|checkpoint|flex_attention|_dynamo)(?![A-Za-z0-9_])")
+DYNAMO_USERS = re.compile(r"(?<![A-Za-z0-9_])(compile|checkpoint|flex_attention|_dynamo)(?![A-Za-z0-9_])")
 
 
 def serve_imports(texts: list[str]) -> list[str]:
     """What a loaded worker imports before its last wall goes up (SERVE), read from the code it serves and
-    its graders: torch._dynamo when they name what needs it. Otherwise it is not paid at all (hw1 needs
-    none of it); code that reaches such a thing by another name pays the import inside that one call."""
+    its graders: the real torch._dynamo when they name what compiles. Otherwise it is not paid at all
+    (optimizers do not need it: ``gradeworker.lazydynamo``); code that reaches the compiler by another name
+    pays the import inside that one call."""
     return ["torch._dynamo"] if any(DYNAMO_USERS.search(text) for text in texts) else []
 
 

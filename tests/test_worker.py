@@ -331,22 +331,30 @@ def test_can_student_code_not_write_its_own_memory_through_proc(launcher):
         sub.close()
 
 
-def test_does_a_worker_import_torch_dynamo_only_when_its_code_or_graders_name_what_needs_it():
-    """torch._dynamo (~1.5 s) is imported before the last wall only when the served code names an optimizer
-    or the like; code that reaches one by another name still trains, the import paid inside its call."""
+def test_does_a_worker_import_torch_dynamo_only_when_its_code_or_graders_name_what_compiles():
+    """The real torch._dynamo (~1.5 s) is imported before the last wall only when the served code names what
+    compiles; an optimizer trains without it (the fork server's stand-in, gradeworker.lazydynamo), and code that
+    compiles by another name still compiles, the import paid inside its call."""
     from autograder.launcher import Launcher
     from autograder.remote import serve_imports
-    assert serve_imports(["import torch\ndef f(net):\n    return torch.optim.SGD(net.parameters(), 0.1)\n"])
-    assert serve_imports(["", "student.construct('torch.optim.Adam')"])  # a grader's text counts too
+    assert serve_imports(["import torch\ndef f(net):\n    return torch.compile(net)\n"])
+    assert serve_imports(["", "student.construct('torch.compile')"])  # a grader's text counts too
+    assert not serve_imports(["import torch\ndef f(net):\n    return torch.optim.SGD(net.parameters(), 0.1)\n"])
     assert not serve_imports(["def f():\n    '''the optimiser, compiled'''\n    return save_checkpoint_x\n"])
-    source = ("import sys, torch\nDYNAMO = 'torch._' + 'dynamo'\ndef step():\n    before = DYNAMO in sys.modules\n"
+    source = ("import sys, torch\nDYNAMO = 'torch._' + 'dynamo'\n"
+              "def real():\n    return '__file__' in vars(sys.modules[DYNAMO])\n"
+              "def step():\n    before = real()\n"
               "    net = torch.nn.Linear(2, 1)\n    opt = getattr(torch, 'opt' + 'im').SGD(net.parameters(), lr=0.1)\n"
               "    net(torch.ones(3, 2)).sum().backward()\n    opt.step()\n"
-              "    return [before, DYNAMO in sys.modules, float(net.bias)]\n")
-    with Launcher() as fresh:  # its fork server imports torch._dynamo only after forking its first worker
+              "    return [before, real(), float(net.bias)]\n"
+              "def compiled():\n    f = getattr(torch, 'com' + 'pile')(lambda x: torch.sin(x) + 1, backend='eager')\n"
+              "    return [float(f(torch.zeros(1))), real()]\n")
+    with Launcher() as fresh:
         sub = Submission(fresh, [CodeCell(1, source)], {})
         try:
             before, after, bias = sub.step()
+            value, real_after = sub.compiled()
         finally:
             sub.close()
-    assert (before, after) == (False, True) and bias != 0.0
+    assert (before, after) == (False, False) and bias != 0.0
+    assert (value, real_after) == (1.0, True)

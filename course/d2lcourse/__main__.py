@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from .config import resolve_data_root
-from .data import DataNotFound, download, fashion_mnist, read_csv_sample, write_fashion_mnist_root
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,9 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     csv.add_argument("--test-fraction", type=float, default=0.2)
     args = parser.parse_args(argv)
 
-    if args.cmd == "validate":
+    if args.cmd == "validate":  # imports no torch here: the notebook's own process does (~2 s a student waits)
         from .submission_check import main as validate_main
         return validate_main(args.notebook, timeout=args.timeout)
+    from .data import DataNotFound, download, fashion_mnist, read_csv_sample, write_fashion_mnist_root
     if args.cmd == "where":
         root, source = resolve_data_root(args.root)
         print(f"data root: {root} (from {source})")

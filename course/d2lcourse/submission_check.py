@@ -227,6 +227,7 @@ def _child(job: Path, result: Path) -> None:
     alarm = hasattr(signal, "setitimer")
     if alarm:
         signal.signal(signal.SIGALRM, too_long)
+    _defer_dynamo()
     for index, source in spec["cells"]:
         filename = f"<cell {index + 1}>"
         # IPython's magics and shell lines are not Python: blank them, keeping the line numbers
@@ -262,6 +263,18 @@ def _child(job: Path, result: Path) -> None:
     if module is not None:
         verdicts = {part: v.to_json() for part, v in module.VERDICTS.items()}
     result.write_text(json.dumps({"outputs": outputs, "verdicts": verdicts}), encoding="utf-8")
+
+
+def _defer_dynamo() -> None:
+    """torch imported now (the notebook's first cell would), and its compiler kept off until a cell compiles: the
+    first optimizer would otherwise import torch._dynamo (~2 s) for nothing (``gradeworker.lazydynamo``)."""
+    try:
+        import torch  # noqa: F401
+
+        from gradeworker.lazydynamo import defer
+    except ImportError:  # no torch here: the notebook's cells say so themselves
+        return
+    defer()
 
 
 def run_public_tests(nb: dict, folder: Path, timeout: int = 600) -> list[Part]:

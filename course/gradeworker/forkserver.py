@@ -21,6 +21,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Callable
 
 from .cache import MATPLOTLIB, read_bytes, usable_folder, write_bytes
 
@@ -34,12 +35,12 @@ def _describe(status: int) -> str:
 
 
 class ForkServer:
-    def __init__(self, ctl: socket.socket, deferred: tuple[str, ...] | list[str] = (),
+    def __init__(self, ctl: socket.socket, deferred: tuple[Callable[[], object], ...] | list[Callable[[], object]] = (),
                  preloaded: tuple[list, ...] | list[list] = ()):
         self.ctl = ctl
         self.preloaded = list(preloaded)  # [step, seconds] of the preload, told the grader with "ready"
         self.children: dict[int, str] = {}
-        self.deferred = list(deferred)  # modules to preload once the first worker is on its way
+        self.deferred = list(deferred)  # what to preload once the first worker is on its way
 
     def reap(self) -> None:
         while self.children:
@@ -66,7 +67,7 @@ class ForkServer:
             if request["cmd"] == "spawn":
                 self.reply({"pid": self.spawn(request["config"], fds)})
                 while self.deferred:  # a worker never sees a half-imported module: it was forked before
-                    importlib.import_module(self.deferred.pop(0))
+                    self.deferred.pop(0)()
             elif request["cmd"] == "status":
                 self.reply({"status": self.children.get(int(request["pid"]), "unknown")})
             for fd in fds:
@@ -132,7 +133,8 @@ def _kill_group(pid: int) -> None:
 def preload(cache_dir: str | None = None) -> list[list]:
     """Import what every worker needs, once, before the first fork; returns ``[step, seconds]`` for each step
     (the grader's benchmark prints them). ``cache_dir``: where what is built once per installed library is
-    kept between gradings (``cache``): matplotlib's font list and the ATen operator table."""
+    kept between gradings (``cache``): matplotlib's font list and the ATen operator table. What only some
+    workers need is in ``later``, done after the first fork."""
     steps: list[list] = []
     started = time.perf_counter()
 
@@ -149,8 +151,6 @@ def preload(cache_dir: str | None = None) -> list[list]:
     # autograd.grad(..., grad_outputs=...) pulls in sympy (~0.7 s). It does not initialise CUDA.
     import torch.fx.experimental.symbolic_shapes  # noqa: F401
     done("import torch.fx.experimental.symbolic_shapes (sympy)")
-    _import_matplotlib(cache)
-    done("import matplotlib.pyplot")
     import numpy  # noqa: F401
 
     import d2lcourse
@@ -166,7 +166,19 @@ def preload(cache_dir: str | None = None) -> list[list]:
     from .jail import preload as preload_jail
     preload_jail()
     done("jail preload (pyseccomp)")
+    # Last, once every module with torch's never-compile markers is imported: a worker's first optimizer step
+    # or meta-device call no longer imports torch._dynamo (1.5-2.5 s), unless its code compiles.
+    from .lazydynamo import defer
+    defer()
+    done("torch._dynamo deferred until something compiles")
     return steps
+
+
+def later(cache_dir: str | None = None) -> list[Callable[[], object]]:
+    """What the fork server imports once its first worker is forked (on the core that worker's grader leaves
+    idle while it waits): matplotlib, which graded code seldom imports (the notebooks' plots are in demo
+    cells, which grading skips). The first worker, if it plots, imports it itself; later ones inherit it."""
+    return [lambda: _import_matplotlib(usable_folder(cache_dir))]
 
 
 def _import_matplotlib(cache: Path | None) -> None:
@@ -196,8 +208,6 @@ def main(config: dict) -> None:
     os.chdir(config["workdir"])
     steps = preload(config.get("cache_dir"))
     ctl = socket.socket(fileno=int(config["ctl_fd"]))
-    # The first torch.optim optimizer imports torch._dynamo (~2.5 s). Importing it here before the first
-    # worker would delay every single grading; importing it after lets later workers (a batch) skip it.
-    ForkServer(ctl, deferred=["torch._dynamo"], preloaded=steps).serve()
+    ForkServer(ctl, deferred=later(config.get("cache_dir")), preloaded=steps).serve()
     sys.stdout.flush()
     os._exit(0)  # skip the interpreter's teardown of torch: the grader waits for this exit

@@ -181,6 +181,11 @@ def cmd_grade(args: argparse.Namespace, course: Course) -> int:
                                   seed=args.seed, select=args.select, launcher=launcher, intake=args.intake)
     print(terminal_summary(result, verbose=args.verbose))
     write_result_files(result, results_json=args.results, feedback=args.feedback)
+    if args.results and result.not_graded:  # a part the harness could not grade is no 0 there either
+        from .gradescope import not_graded
+        from .render import gradescope_results
+        from .writers import write_json
+        write_json(args.results, not_graded(gradescope_results(result), result))
     for label, path in (("results", args.results), ("feedback", args.feedback)):
         if path:
             print(f"{label}: {path}")
@@ -203,6 +208,10 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     if not submissions:
         raise UsageError(f"no notebooks found in {', '.join(map(str, args.paths))} (looked for *.ipynb and "
                          f"nbgrader's <student>/{args.assignment}/*.ipynb)")
+    # Said before the driver's own `import torch` (integrity's, ~2 s and far more on a loaded machine): the
+    # batch's first line comes at once, not after a silence.
+    print(f"autograder: {len(submissions)} submission(s) of {args.assignment} found; starting the graders",
+          file=sys.stderr, flush=True)
     from .integrity import SECRET_ENV, refuse_without_data, secret_seed
     notice = refuse_without_data(course, args.assignment)
     if notice:

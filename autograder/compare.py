@@ -88,6 +88,15 @@ def expect(condition: bool, checked: str, *, inputs: str = "", expected: str = "
         raise CheckFailed(checked, inputs, comparison, hint, mistake)
 
 
+DETACHED_MISTAKE = ("the result was computed outside autograd's graph (.detach(), .data, .item(), .numpy(), "
+                    "torch.no_grad() or a new tensor on the way), so no gradient reaches the inputs")
+
+
+def graph_mistake(grad_error: str | None) -> str | None:
+    """The named mistake for the worker's ``grad_error``: a detached result, or None for any other failure."""
+    return DETACHED_MISTAKE if grad_error and "not connected to the inputs' autograd graph" in grad_error else None
+
+
 def same_device(a: torch.device | str, b: torch.device | str) -> bool:
     """``cuda`` and ``cuda:0`` are the same device when 0 is the current one."""
     a, b = torch.device(a), torch.device(b)
@@ -105,7 +114,8 @@ def expect_like(got: Any, checked: str, *, shape: tuple | None = None, dtype: to
     if not isinstance(got, torch.Tensor):
         raise CheckFailed(checked, inputs, f"expected a tensor, got {describe(got)}", "return a torch.Tensor")
     if shape is not None and tuple(got.shape) != tuple(shape):
-        raise CheckFailed(checked, inputs, f"expected shape {tuple(shape)}, got {tuple(got.shape)}", hint)
+        raise CheckFailed(checked, inputs, f"expected shape {tuple(shape)}, got {tuple(got.shape)}", hint,
+                          shape_mistake(got, tuple(shape)))
     if dtype is not None and got.dtype != dtype:
         raise CheckFailed(checked, inputs, dtype_comparison(got.dtype, dtype),
                           "create new tensors with the input's dtype (dtype=X.dtype)", dtype_mistake(got.dtype, dtype))
@@ -159,7 +169,8 @@ def expect_tensor(got: Any, expected: torch.Tensor, checked: str, *, inputs: str
     r, a = tolerance(expected.dtype, rtol, atol, scale=scale, magnitude=magnitude)
 
     def fail(comparison: str, why_hint: str = "") -> None:
-        raise CheckFailed(checked, inputs, comparison, why_hint or hint, _match_mistake(got, mistakes, r, a))
+        raise CheckFailed(checked, inputs, comparison, why_hint or hint,
+                          _match_mistake(got, mistakes, r, a) or shape_mistake(got, tuple(expected.shape)))
 
     if not isinstance(got, torch.Tensor):
         fail(f"expected a tensor, got {describe(got)}", "return a torch.Tensor")
@@ -201,6 +212,20 @@ def dtype_comparison(got: torch.dtype, expected: torch.dtype) -> str:
     """'expected dtype float64, got float32: you returned float32 where float64 came in'."""
     return (f"expected dtype {_short(expected)}, got {_short(got)}: you returned {_short(got)} where "
             f"{_short(expected)} came in")
+
+
+def shape_mistake(got: Any, shape: tuple) -> str | None:
+    """The name of a shape slip recognised from the shapes alone: a dimension of size 1 dropped or added
+    (``(n,)`` for ``(n, 1)``: a missing reshape or keepdim=True), or the transpose of the expected shape."""
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) == tuple(shape):
+        return None
+    want, have = tuple(shape), tuple(got.shape)
+    if [d for d in want if d != 1] == [d for d in have if d != 1]:
+        return (f"a dimension of size 1 was {'dropped' if len(have) < len(want) else 'added'}: shape {have} "
+                f"where {want} is expected (a missing reshape, keepdim=True, or an extra unsqueeze)")
+    if len(want) == 2 and have == want[::-1]:
+        return f"the result is transposed: shape {have} where {want} is expected"
+    return None
 
 
 def dtype_mistake(got: torch.dtype, expected: torch.dtype) -> str:
@@ -245,9 +270,13 @@ def read_number(got: Any, checked: str, *, inputs: str = "", integer: bool = Fal
     if isinstance(got, kinds) and not isinstance(got, bool):
         return float(got)
     what = "an int" if integer else "a Python number (float)"
-    tip = hint or ("turn a 0-d tensor into a number with .item() or float(...)" if isinstance(got, torch.Tensor)
-                   else f"return {what}")
-    raise CheckFailed(checked, inputs, f"expected {what}, got {describe(got)}", tip)
+    tensor = isinstance(got, torch.Tensor)
+    tip = hint or ("turn a 0-d tensor into a number with .item() or float(...)" if tensor else f"return {what}")
+    raise CheckFailed(checked, inputs, f"expected {what}, got {describe(got)}", tip,
+                      NUMBER_AS_TENSOR_MISTAKE if tensor else None)
+
+
+NUMBER_AS_TENSOR_MISTAKE = "a tensor was returned where the contract gives a Python number (no .item() or float())"
 
 
 def expect_number(got: Any, expected: float, checked: str, *, inputs: str = "", dtype: torch.dtype = torch.float64,

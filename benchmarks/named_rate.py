@@ -4,8 +4,18 @@
 
 Grades every entry of tests/catalogue/<id>.py (the reference's solution with that one part replaced, only that
 part graded, as tests/test_catalogue.py does) and prints, per assignment: how many were caught (lost points),
-and of those how many messages carry a "Likely mistake" (a named mistake, not only the check that failed).
-The goal (issue 21) is 90 % named on every assignment. --list prints the entries caught but not named.
+and of those how many messages name what the code did. What counts as named:
+
+- a failed check whose message carries a "Likely mistake" (``Message.mistake``): the grader recognised the
+  mistake from the code's behaviour (its output matched what that mistake gives, a dtype, a detached graph...);
+- a forbidden call seen by the call monitor ("f called torch.cdist, which this exercise forbids"): the message
+  names the very call the code made. These are counted, but shown apart (the "forbidden" column), so that a
+  catalogue cannot reach its rate on them alone.
+
+Not named: a message that only says which check failed or what value differed ("X modified in place",
+"expected 2.19, got 2.18") without a "Likely mistake". The goal (issue 21) is 90 % named on every
+assignment. --list prints the entries caught but not named. tests/test_catalogue.py prints the same rate per
+assignment (run it with -n 0 -s to see it).
 """
 from __future__ import annotations
 
@@ -16,6 +26,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+
+FORBIDDEN = "which this exercise forbids"
+
+
+def named_kind(result: object) -> str:
+    """'named' (a failed check names a Likely mistake), 'forbidden' (the call monitor names the call) or ''."""
+    failed = [t for t in getattr(result, "tests", []) if not t.passed and t.message is not None]
+    if any(t.message.mistake for t in failed):
+        return "named"
+    if any(FORBIDDEN in (t.message.comparison or "") for t in failed):
+        return "forbidden"
+    return ""
 
 
 def main() -> None:
@@ -32,7 +55,7 @@ def main() -> None:
     rows = []
     with Launcher(limits=TEST_LIMITS) as launcher, tempfile.TemporaryDirectory() as tmp:
         for assignment_id in ids:
-            caught, named, unnamed = 0, 0, []
+            caught, named, forbidden, unnamed = 0, 0, 0, []
             entries = load_module(ROOT / "tests" / "catalogue" / f"{assignment_id}.py").WRONG
             for wrong in entries:
                 answers = {**solution_cells(assignment_id), wrong.task: wrong.source}
@@ -42,13 +65,17 @@ def main() -> None:
                 if result.score >= result.max_score:
                     continue
                 caught += 1
-                if any(t.message is not None and t.message.mistake for t in result.tests if not t.passed):
+                kind = named_kind(result)
+                if kind == "named":
                     named += 1
+                elif kind == "forbidden":
+                    named += 1
+                    forbidden += 1
                 else:
                     unnamed.append(f"{wrong.task}: {wrong.title}")
             rows.append((assignment_id, len(entries), caught, named))
             print(f"{assignment_id:24s} {len(entries):4d} entries, {caught:4d} caught, {named:4d} named "
-                  f"({100 * named / max(caught, 1):.0f} %)", flush=True)
+                  f"({100 * named / max(caught, 1):.0f} %; {forbidden} of them forbidden calls)", flush=True)
             if args.list:
                 for line in unnamed:
                     print(f"    not named: {line}")

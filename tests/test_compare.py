@@ -128,3 +128,19 @@ def test_are_the_statistical_bounds_about_six_sigma():
     torch.manual_seed(0)
     drops = int((torch.rand(10_000) < 0.5).sum())
     assert low <= drops <= high
+
+
+def test_shape_graph_and_number_mistakes_are_named():
+    from autograder.compare import DETACHED_MISTAKE, NUMBER_AS_TENSOR_MISTAKE, graph_mistake, read_number, shape_mistake
+    assert "dropped" in shape_mistake(torch.zeros(5), (5, 1))
+    assert "added" in shape_mistake(torch.zeros(5, 1), (5,))
+    assert "transposed" in shape_mistake(torch.zeros(3, 4), (4, 3))
+    assert shape_mistake(torch.zeros(4, 3), (4, 3)) is None and shape_mistake(torch.zeros(2, 6), (4, 3)) is None
+    assert graph_mistake("the result is not connected to the inputs' autograd graph (...)") == DETACHED_MISTAKE
+    assert graph_mistake(None) is None and graph_mistake("backward raised") is None
+    with pytest.raises(CheckFailed) as failed:
+        read_number(torch.tensor(1.0), "a number")
+    assert failed.value.mistake == NUMBER_AS_TENSOR_MISTAKE
+    with pytest.raises(CheckFailed) as failed:
+        expect_like(torch.zeros(5), "y", shape=(5, 1))
+    assert "dropped" in failed.value.mistake

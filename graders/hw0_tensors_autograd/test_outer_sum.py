@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, inputs
+from autograder.compare import expect, expect_tensor, graph_mistake, inputs
 
 SIZES = [(3, 4), (1, 5), (6, 1), (1, 1), (17, 9)]
 HINT = "make a a column and b a row: a.reshape(-1, 1) + b.reshape(1, -1); broadcasting builds the (n, m) matrix"
@@ -32,7 +32,8 @@ def test_gradients(student, device):
     result = student.outer_sum.run((a, b), wrt=[0, 1], grad_output=g)
     where = inputs(a=a, b=b)
     expect(result.grad_error is None, "outer_sum is differentiable with respect to a and b", inputs=where,
-           expected="a result connected to the autograd graph", got=result.grad_error or "", hint=HINT)
+           expected="a result connected to the autograd graph", got=result.grad_error or "",
+           mistake=graph_mistake(result.grad_error), hint=HINT)
     for name, grad, want in zip("ab", result.grads, (g.sum(dim=1), g.sum(dim=0))):
         expect(grad is not None, f"the gradient reaches {name}", inputs=where, expected="a gradient", got="None")
         expect_tensor(grad, want, f"the gradient with respect to {name}", inputs=where)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, inputs
+from autograder.compare import expect, expect_tensor, graph_mistake, inputs
 
 SHAPES = [(5, 3), (1, 1), (7, 2), (64, 10)]
 
@@ -30,7 +30,8 @@ def test_gradients(student, ref, device, dtype):
     got = student.linreg.run((X, w, b), wrt=[0, 1, 2], grad_output=g)
     where = inputs(X=X, w=w, b=b)
     expect(got.grad_error is None, "the output is differentiable with respect to X, w and b", inputs=where,
-           expected="a result connected to the autograd graph", got=got.grad_error or "")
+           expected="a result connected to the autograd graph", got=got.grad_error or "",
+           mistake=graph_mistake(got.grad_error))
     leaves = [t.detach().requires_grad_() for t in (X, w, b)]
     expected = torch.autograd.grad(ref.linreg(*leaves), leaves, g)
     for name, grad, want in zip("Xwb", got.grads, expected):

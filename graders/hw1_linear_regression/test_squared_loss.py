@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
+from autograder.compare import expect, expect_tensor, expect_unchanged, graph_mistake, inputs
 
 
 def common_mistakes(y_hat, y):
@@ -46,7 +46,8 @@ def test_gradient_and_inputs(student, ref, device):
     where = inputs(y_hat=y_hat, y=y)
     got = student.squared_loss.run((y_hat, y), wrt=[0], grad_output=g, return_args=True)
     expect(got.grad_error is None, "the loss is differentiable with respect to y_hat", inputs=where,
-           expected="a result connected to the autograd graph", got=got.grad_error or "")
+           expected="a result connected to the autograd graph", got=got.grad_error or "",
+           mistake=graph_mistake(got.grad_error))
     expect_tensor(got.grads[0], g * (y_hat - y), "d loss / d y_hat = y_hat - y", inputs=where,
                   mistakes={"the 1/2 is missing": 2 * g * (y_hat - y)})
     expect_unchanged(y, got.args_after[1], "y", "squared_loss leaves y unmodified", inputs=where)

@@ -87,5 +87,6 @@ def test_returns_a_python_float(student, device):
     expect(type(got) is float, "accuracy returns a Python float", inputs=inputs(y_hat=y_hat, y=y),
            expected="a float, such as 7.0", got=describe(got),
            mistake="a tensor was returned: float(...) turns a one-element tensor into a number"
-           if isinstance(got, torch.Tensor) else None,
+           if isinstance(got, torch.Tensor) else "an int was returned where the contract gives a float "
+           "(float(...) of the count)" if type(got) is int else None,
            hint="return float(cmp.sum()): a plain number is cheap to add up over an epoch and holds no device memory")

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
+from autograder.compare import expect, expect_tensor, expect_unchanged, graph_mistake, inputs
 
 SHAPES = [(4, 4), (3, 5), (5, 3), (1, 10), (6, 2)]  # square first: index mix-ups give values, not errors
 HINT = "pick each row's probability of its label with y_hat[range(len(y_hat)), y], then take -torch.log"
@@ -59,7 +59,8 @@ def test_gradient(student, device):
     where = inputs(y_hat=y_hat, y=y)
     got = student.cross_entropy.run((y_hat, y), wrt=[0], grad_output=g)
     expect(got.grad_error is None, "the loss is differentiable with respect to y_hat", inputs=where,
-           expected="a result connected to the autograd graph", got=got.grad_error or "")
+           expected="a result connected to the autograd graph", got=got.grad_error or "",
+           mistake=graph_mistake(got.grad_error))
     want = torch.zeros_like(y_hat)
     want[torch.arange(5, device=device), y] = -g / y_hat[torch.arange(5, device=device), y]
     expect(got.grads[0] is not None, "the gradient reaches y_hat", inputs=where, expected="a gradient", got="None")

@@ -5,7 +5,7 @@ Equal to F.cross_entropy(logits, y, reduction='none'), even for logits of 1e4.
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
+from autograder.compare import expect, expect_tensor, expect_unchanged, graph_mistake, inputs
 
 SHAPES = [(4, 4), (3, 5), (5, 3), (1, 10), (6, 2)]  # square first: index mix-ups give values, not errors
 HINT = ("with m the row maximum (keepdim=True): loss = m + log(sum(exp(logits - m))) - logits[i, y[i]], "
@@ -98,7 +98,8 @@ def test_gradient(student, ref, device):
         where = inputs(logits=logits, y=y) + (", logits near 1e4" if offset else "")
         got = student.cross_entropy_from_logits.run((logits, y), wrt=[0], grad_output=g)
         expect(got.grad_error is None, "the loss is differentiable with respect to the logits", inputs=where,
-               expected="a result connected to the autograd graph", got=got.grad_error or "")
+               expected="a result connected to the autograd graph", got=got.grad_error or "",
+               mistake=graph_mistake(got.grad_error))
         leaf = logits.clone().requires_grad_()
         want, = torch.autograd.grad(ref.cross_entropy_from_logits(leaf, y), leaf, g)
         expect(got.grads[0] is not None, "the gradient reaches the logits", inputs=where, expected="a gradient",

@@ -5,7 +5,7 @@ An nn.Module is put in eval mode, and no autograd graph is built.
 import pytest
 import torch
 
-from autograder.compare import describe, expect
+from autograder.compare import NUMBER_AS_TENSOR_MISTAKE, describe, expect
 
 D, Q = 6, 4  # inputs (1 x 2 x 3 images) and classes
 HINT = ("sum accuracy(net(X), y) and y.numel() over all batches, then divide once; "
@@ -169,4 +169,6 @@ def test_plain_function_as_net(student, device):
     got = student.evaluate_accuracy(net, student.construct("toolbox.Batches", X, y, batch_size))
     check_fraction(got, X, y, W, b, batch_size, where, student)
     expect(type(got) is float, "evaluate_accuracy returns a Python float", inputs=where, expected="a float",
-           got=describe(got), hint="divide two Python numbers: accumulate float(accuracy(...)) and y.numel()")
+           got=describe(got),
+           mistake=NUMBER_AS_TENSOR_MISTAKE if isinstance(got, torch.Tensor) else None,
+           hint="divide two Python numbers: accumulate float(accuracy(...)) and y.numel()")

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
+from autograder.compare import expect, expect_tensor, expect_unchanged, graph_mistake, inputs
 
 # Non-square on purpose: (3, 5) and (5, 3) tell rows from columns; (1, q) and (n, 1) are the edges. The
 # square batch comes first, where the usual broadcasting slip gives wrong values (so it can be named) rather
@@ -95,6 +95,7 @@ def test_gradient(student, ref, device):
         got = student.softmax.run((X,), wrt=[0], grad_output=g)
         expect(got.grad_error is None, "softmax is differentiable with respect to X", inputs=where,
                expected="a result connected to the autograd graph", got=got.grad_error or "",
+               mistake=graph_mistake(got.grad_error),
                hint="compute with torch operations on X; no .detach(), .item(), .numpy() or torch.no_grad()")
         leaf = X.clone().requires_grad_()
         want, = torch.autograd.grad(ref.softmax(leaf), leaf, g)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, graded_alone, inputs
+from autograder.compare import expect, expect_tensor, graded_alone, graph_mistake, inputs
 
 HINT = "flatten each example first: softmax(torch.matmul(X.reshape((-1, W.shape[0])), W) + b)"
 
@@ -45,7 +45,8 @@ def test_gradients(student, ref, device):
     where = inputs(X=X, W=W, b=b)
     got = student.softmax_regression.run((X, W, b), wrt=[1, 2], grad_output=g)
     expect(got.grad_error is None, "the output is differentiable with respect to W and b", inputs=where,
-           expected="a result connected to the autograd graph", got=got.grad_error or "")
+           expected="a result connected to the autograd graph", got=got.grad_error or "",
+           mistake=graph_mistake(got.grad_error))
     leaves = [W.clone().requires_grad_(), b.clone().requires_grad_()]
     want = torch.autograd.grad(ref.softmax_regression(X, *leaves), leaves, g)
     flat = X.reshape(-1, W.shape[0])

@@ -7,7 +7,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from autograder.compare import CheckFailed, expect, expect_tensor, expect_unchanged, inputs
+from autograder.compare import CheckFailed, expect, expect_tensor, expect_unchanged, graph_mistake, inputs
 from autograder.errors import StudentCodeError
 
 # Where exp overflows: float32's exp(x) is inf from x = 88.7, float64's from x = 709.8.
@@ -79,6 +79,7 @@ class Activation:
             result = self.student_fn.run((X,), wrt=[0], grad_output=g)
         expect(result.grad_error is None, f"{self.name}(X) is differentiable with respect to X", inputs=where,
                expected="a result connected to the autograd graph", got=result.grad_error or "",
+               mistake=graph_mistake(result.grad_error),
                hint="build the result from X with torch operations only (no .item(), .tolist(), .numpy(), .detach())")
         grad = result.grads[0] if isinstance(result.grads, list) and result.grads else None
         expect(grad is not None, "the gradient reaches X", inputs=where, expected="a gradient", got="None")

@@ -46,6 +46,11 @@ def build(student, num_inputs, hidden_sizes, num_outputs):
     want = [f"{a}->{b}" for a, b in zip(widths, widths[1:])]
     got = [f"{a}->{b}" for _, a, b in layers]
     mistake = "hidden_sizes is not used: a single Linear" if len(got) == 1 and len(want) > 1 else None
+    if not got:
+        mistake = ("no Linear layer is registered on the module: layers kept in a plain Python list or dict (or "
+                   "made in forward) are invisible to parameters(); use nn.Sequential or nn.ModuleList")
+    elif len(want) > 3 and got == [want[0], f"{hidden_sizes[0]}->{num_outputs}"]:
+        mistake = "only the first hidden size is used: one Linear per entry of hidden_sizes is needed"
     expect(got == want, "one Linear per hidden size, then one to num_outputs, registered in __init__", inputs=where,
            expected=f"Linear layers {', '.join(want)}", got=f"Linear layers {', '.join(got) or '(none)'}",
            mistake=mistake, hint="for each size in hidden_sizes: nn.Linear(previous, size), nn.ReLU(); then "

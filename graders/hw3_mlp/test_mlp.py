@@ -76,6 +76,7 @@ def test_gradients(student, ref, device):
     for name, p, want in zip(("X", "W1", "b1", "W2", "b2"), remote, expected):
         grad = p.attr("grad")
         expect(grad is not None, f"the gradient reaches {name}", inputs=where, expected="a gradient", got="None",
+               mistake=f"{name} was used through {name}.data or {name}.detach(), so no gradient reaches it",
                hint=f"use {name} itself in the computation (not {name}.data or {name}.detach())")
         expect_tensor(grad, want, f"the gradient with respect to {name}", inputs=where)
 

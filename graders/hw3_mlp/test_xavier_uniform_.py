@@ -127,7 +127,9 @@ def test_in_place_and_returns_the_same_tensor(student, device):
     same = getattr(returned, "handle", None) is not None and returned.handle.id == p.handle.id
     expect(same, "xavier_uniform_ returns the tensor it filled (the same object)", inputs=where,
            expected="the tensor passed in", got="None" if returned.type.endswith("NoneType") else
-           f"another object ({returned.type.rsplit('.', 1)[-1]})", hint="end with `return tensor`")
+           f"another object ({returned.type.rsplit('.', 1)[-1]})", hint="end with `return tensor`",
+           mistake="the tensor is filled in place but not returned (no `return tensor`)"
+           if returned.type.endswith("NoneType") else None)
     linear = student.construct("torch.nn.Linear", 60, 40).call("to", device)
     weight = linear.attr("weight", handle=True)
     before = linear.call("state_dict")["weight"]

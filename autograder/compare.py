@@ -97,6 +97,21 @@ def graph_mistake(grad_error: str | None) -> str | None:
     return DETACHED_MISTAKE if grad_error and "not connected to the inputs' autograd graph" in grad_error else None
 
 
+# Mistakes recognised from the error a student's code raised (PyTorch's words -> what the code did).
+ERROR_MISTAKES = [
+    ("a leaf Variable that requires grad is being used in an in-place operation",
+     "an in-place update of a parameter that requires grad, outside `with torch.no_grad():`"),
+    ("object has no attribute 'eval'", "net.eval() called on something that is not an nn.Module (a plain function)"),
+    ("mat1 and mat2 shapes cannot be multiplied",
+     "the shapes of a matrix product do not fit: an input not flattened to (n, features), or a weight transposed"),
+]
+
+
+def error_mistake(text: str) -> str | None:
+    """The named mistake behind an error student code raised, when its text is one we know."""
+    return next((mistake for pattern, mistake in ERROR_MISTAKES if pattern in text), None)
+
+
 def same_device(a: torch.device | str, b: torch.device | str) -> bool:
     """``cuda`` and ``cuda:0`` are the same device when 0 is the current one."""
     a, b = torch.device(a), torch.device(b)
@@ -300,12 +315,16 @@ def expect_number(got: Any, expected: float, checked: str, *, inputs: str = "", 
     raise CheckFailed(checked, inputs, f"expected {_fmt(expected)}, got {_fmt(value)}", hint, named)
 
 
-def expect_unchanged(before: Any, after: Any, name: str, checked: str, *, inputs: str = "") -> None:
-    """An input tensor the function must not modify in place."""
+def expect_unchanged(before: Any, after: Any, name: str, checked: str, *, inputs: str = "",
+                     mistakes: Mapping[str, Any] | None = None) -> None:
+    """An input tensor the function must not modify in place; ``mistakes`` maps a known mistake's name to
+    what that input holds afterwards when the mistake is made (``X += Y``: X + Y), to name it."""
     if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
         same = before.shape == after.shape and torch.equal(before.cpu(), after.cpu())
+        r, a = tolerance(before.dtype)
         expect(same, checked, inputs=inputs, expected=f"{name} unchanged", got=f"{name} modified in place",
-               hint=f"do not write into {name} (no +=, [:] = or *_ methods on it); compute a new tensor")
+               hint=f"do not write into {name} (no +=, [:] = or *_ methods on it); compute a new tensor",
+               mistake=None if same else _match_mistake(after, mistakes, r, a))
 
 
 def mean_bound(sd: float, n: int, sigmas: float = 6.0) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from gradeworker.protocol import ErrorKind
 
+from .compare import error_mistake
 from .errors import CheckFailed, ForbiddenCallUsed, MissingFunction, SignatureMismatch, StudentCodeError, WorkerLost
 from .results import Message
 
@@ -55,7 +56,7 @@ def explain(exc: BaseException, task: str, claim: str) -> tuple[Message, bool]:
                            "NotImplementedError)", hint=f"replace `raise NotImplementedError()` in {exc.function} "
                            "with your code"), False
         return Message(claim, comparison=f"{exc.function} raised {exc.type}: {exc.text}{where}",
-                       hint=error_hint(exc.text)), False
+                       hint=error_hint(exc.text), mistake=error_mistake(exc.text)), False
     if isinstance(exc, MissingFunction):
         return Message(claim, comparison=f"no function named {exc.name} is defined in your notebook",
                        hint=f"keep the name and signature of the released stub `def {exc.name}(...)`; check the "

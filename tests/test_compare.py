@@ -144,3 +144,14 @@ def test_shape_graph_and_number_mistakes_are_named():
     with pytest.raises(CheckFailed) as failed:
         expect_like(torch.zeros(5), "y", shape=(5, 1))
     assert "dropped" in failed.value.mistake
+
+
+def test_expect_unchanged_names_a_known_mistake():
+    X, Y = torch.ones(3), torch.full((3,), 2.0)
+    with pytest.raises(CheckFailed) as failed:
+        expect_unchanged(X, X + Y, "X", "X unchanged", mistakes={"X += Y": lambda: X + Y})
+    assert failed.value.mistake == "X += Y"
+    with pytest.raises(CheckFailed) as failed:
+        expect_unchanged(X, X * 0, "X", "X unchanged", mistakes={"X += Y": lambda: X + Y})
+    assert failed.value.mistake is None
+    expect_unchanged(X, X.clone(), "X", "X unchanged", mistakes={"X += Y": lambda: X + Y})

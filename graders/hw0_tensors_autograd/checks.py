@@ -15,10 +15,14 @@ def line_data(n: int, dtype: torch.dtype, device: torch.device, slope: float = 2
 
 
 def descent(x: torch.Tensor, y: torch.Tensor, w: float, lr: float, num_epochs: int, batch_size: int, *,
-            factor: float = 2.0, summed: bool = False, sign: float = -1.0, cost_after: bool = False):
+            factor: float = 2.0, summed: bool = False, sign: float = -1.0, cost_after: bool = False,
+            reverse: bool = False, divide_by_batch_size: bool = False):
     """Mini-batch descent on cost(w) = mean((w x - y)^2), with the knobs of the common mistakes: the factor of
-    the derivative, a summed instead of averaged gradient, the sign of the step, costs logged after the step."""
+    the derivative, a summed instead of averaged gradient, the sign of the step, costs logged after the step, the
+    examples visited last to first, every batch's sum divided by batch_size (the short last one too)."""
     xs, ys = x.double().tolist(), y.double().tolist()
+    if reverse:
+        xs, ys = xs[::-1], ys[::-1]
     costs = []
 
     def cost(v: float) -> float:
@@ -29,7 +33,7 @@ def descent(x: torch.Tensor, y: torch.Tensor, w: float, lr: float, num_epochs: i
         for k in range(0, len(xs), batch_size):
             batch = list(zip(xs[k:k + batch_size], ys[k:k + batch_size]))
             grad = sum(factor * a * (a * w - b) for a, b in batch)
-            w = w + sign * lr * (grad if summed else grad / len(batch))
+            w = w + sign * lr * (grad if summed else grad / (batch_size if divide_by_batch_size else len(batch)))
         if cost_after:
             costs.append(cost(w))
     return w, costs

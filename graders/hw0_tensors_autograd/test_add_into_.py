@@ -23,7 +23,10 @@ def test_writes_the_sum_in_place(student, device, dtype):
                       inputs=where, hint=HINT,
                       mistakes={"out was not modified: `out = X + Y` rebinds the name to a new tensor": out,
                                 "out += X + Y: the old contents of out were kept": out + X + Y})
-        expect_unchanged(X, result.args_after[1], "X", "add_into_ leaves X unmodified", inputs=where)
+        expect_unchanged(X, result.args_after[1], "X", "add_into_ leaves X unmodified", inputs=where,
+                         mistakes={"the sum was accumulated into X (X += Y), not written into out":
+                                   lambda X=X, Y=Y: X + Y if torch.broadcast_shapes(X.shape, Y.shape) == X.shape
+                                   else None})
         expect_unchanged(Y, result.args_after[2], "Y", "add_into_ leaves Y unmodified", inputs=where)
 
 

@@ -29,5 +29,8 @@ def test_final_weight(student, ref, device, dtype):
                                 "the factor 2 of the derivative is missing":
                                 descent(x, y, w0, lr, epochs, batch_size, factor=1.0)[0],
                                 "the last, smaller batch is dropped": dropped,
+                                "the short last batch's gradient is divided by batch_size, not by its own size":
+                                descent(x, y, w0, lr, epochs, batch_size, divide_by_batch_size=True)[0]
+                                if n % batch_size and n > batch_size else None,
                                 "one full-batch step per epoch (batch_size ignored)": descent(x, y, w0, lr, epochs,
                                                                                               n)[0]})

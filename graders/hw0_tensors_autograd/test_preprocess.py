@@ -19,13 +19,14 @@ TABLES = [
 
 
 def mistakes(table):
-    def variant(fill_zero=False, no_nan=False, unsorted=False, mean_over_all=False):
+    def variant(fill_zero=False, no_nan=False, unsorted=False, mean_over_all=False, table_order=False):
         numeric, one_hot = [], []
         for values in table.values():
             present = [v for v in values if v is not None]
             if all(isinstance(v, (int, float)) for v in present):
                 mean = (sum(present) / (len(values) if mean_over_all else len(present))) if present else 0.0
-                numeric.append([(0.0 if fill_zero else mean) if v is None else float(v) for v in values])
+                (one_hot if table_order else numeric).append(
+                    [(0.0 if fill_zero else mean) if v is None else float(v) for v in values])
             else:
                 levels = list(dict.fromkeys(present)) if unsorted else sorted(set(present))
                 one_hot += [[float(v == c) for v in values] for c in levels]
@@ -36,7 +37,9 @@ def mistakes(table):
     found = {"missing numbers filled with 0 instead of the column mean": variant(fill_zero=True),
              "no column for missing categories (dummy_na=True keeps one)": variant(no_nan=True),
              "categories in order of appearance rather than sorted": variant(unsorted=True),
-             "the mean divides by all rows, counting missing values as 0": variant(mean_over_all=True)}
+             "the mean divides by all rows, counting missing values as 0": variant(mean_over_all=True),
+             "the table's column order was kept: the numeric columns must come first, then the one-hot blocks "
+             "(as pd.get_dummies orders them)": variant(table_order=True)}
     right = variant()
     # a mistake that makes no difference on this table (one category: sorted is the order of appearance) is not one
     return {name: wrong for name, wrong in found.items()

@@ -40,5 +40,7 @@ def test_writes_the_block_in_place(student, device, dtype):
                       "X after set_block_, changed in place inside the block and nowhere else", inputs=where,
                       mistakes=mistakes(X, rows, cols, value), hint=HINT)
         expect(returned is None, "set_block_ returns None (an in-place function)", inputs=where,
-               expected="None", got=type(returned).__name__, hint="end the function without return")
+               expected="None", got=type(returned).__name__, hint="end the function without return",
+               mistake="a tensor is returned: the in-place function returns None (no `return X`)"
+               if type(returned).__name__ == "Tensor" else None)
 

@@ -23,5 +23,7 @@ def test_final_weight(student, ref, device, dtype):
                                                                                      factor=1.0)[0],
                                 "the step goes up the gradient (w + lr * grad)": descent(x, y, w0, lr, epochs, 1,
                                                                                          sign=1.0)[0],
+                                "the examples are visited last to first, not in the given order":
+                                descent(x, y, w0, lr, epochs, 1, reverse=True)[0] if n > 1 else None,
                                 "only the last epoch's steps are kept (w reset every epoch)":
                                 descent(x, y, w0, lr, 1, 1)[0] if epochs > 1 else None})

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, inputs, std_bound
+from autograder.compare import expect, expect_tensor, inputs, mean_bound, std_bound
 
 
 def build(student, num_inputs):
@@ -13,12 +13,17 @@ def build(student, num_inputs):
     expect(info.get("kind") == "module", "linear_net returns an nn.Module", inputs=where,
            expected="an nn.Sequential", got=info.get("type", info.get("kind", "?")))
     expect(info["type"] == "Sequential", "the model is an nn.Sequential", inputs=where, expected="Sequential",
-           got=info["type"], hint="nn.Sequential(nn.Linear(num_inputs, 1))")
+           got=info["type"], hint="nn.Sequential(nn.Linear(num_inputs, 1))",
+           mistake="a bare nn.Linear was returned, not wrapped in an nn.Sequential" if info["type"] == "Linear"
+           else None)
     expect(info["children"] == [["0", "Linear"]], "it holds exactly one nn.Linear", inputs=where,
            expected="[Linear]", got=str([c[1] for c in info["children"]]))
     shapes = {name: shape for name, shape, *_ in info["parameters"]}
+    outputs = (shapes.get("0.weight") or [None])[0]
     expect(shapes == {"0.weight": [1, num_inputs], "0.bias": [1]}, "the layer maps num_inputs features to 1",
-           inputs=where, expected=f"weight [1, {num_inputs}] and bias [1]", got=str(shapes))
+           inputs=where, expected=f"weight [1, {num_inputs}] and bias [1]", got=str(shapes),
+           mistake=f"the layer has {outputs} outputs where linear regression has one: nn.Linear(num_inputs, 1)"
+           if outputs not in (None, 1) and shapes.get("0.weight") == [outputs, num_inputs] else None)
     return net
 
 
@@ -46,7 +51,10 @@ def test_initialisation(student):
     expect(abs(std - 0.01) < std_bound(0.01, w.numel()) and abs(float(w.mean())) < 0.002,
            "the weight starts from N(0, 0.01^2)", inputs="10 nets with num_inputs = 200",
            expected="standard deviation 0.01", got=f"{std:.5f}",
-           mistake="the weight keeps nn.Linear's default init (uniform)" if default else None,
+           mistake="the weight keeps nn.Linear's default init (uniform)" if default else
+           f"the weight is drawn with standard deviation {std:.3g}, not 0.01"
+           if abs(std - 0.01) >= std_bound(0.01, w.numel()) and abs(float(w.mean())) < mean_bound(std, w.numel())
+           else None,
            hint="net[0].weight.data.normal_(0, 0.01)")
 
 

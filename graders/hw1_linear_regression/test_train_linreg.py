@@ -68,9 +68,13 @@ def test_uses_lr_and_batch_size(student, device):
     mistake = None
     if abs(got_b - expected_b * n) < 0.05 * expected_b * n:
         mistake = "the step is not divided by the batch size"
+    elif abs(got_b - expected_b / n) < 0.05 * expected_b / n:
+        mistake = ("the step is divided by the batch size twice: backward on the mean loss, and sgd divides by "
+                   "batch_size again (call l.sum().backward())")
     expect(abs(got_b - expected_b) < 0.01, "one full-batch step moves b by lr * mean(y - y_hat)", inputs=where,
            expected=f"b close to {expected_b:.4f}", got=f"b = {got_b:.4f}", mistake=mistake,
            hint="pass lr and batch_size on to data_iter and sgd")
     w0, b0, where0 = train(student, features, labels, lr=0.0, num_epochs=2)
     expect(float(b0.detach().abs().sum()) == 0.0, "with lr = 0 the parameters do not move", inputs=where0,
-           expected="b still 0", got=f"b = {b0.detach().tolist()}", hint="use the lr argument, not a constant")
+           expected="b still 0", got=f"b = {b0.detach().tolist()}", hint="use the lr argument, not a constant",
+           mistake="the lr argument is not used: the parameters move with lr = 0 (a learning rate of its own)")

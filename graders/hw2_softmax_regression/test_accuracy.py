@@ -5,7 +5,8 @@ y_hat is (n, q) scores (argmax over dim 1) or (n,) predicted labels; y may be (n
 import pytest
 import torch
 
-from autograder.compare import describe, expect, inputs
+from autograder.compare import CheckFailed, describe, expect, inputs
+from autograder.errors import StudentCodeError
 
 HINT = ("if y_hat has a second dimension, take y_hat.argmax(dim=1); compare with y.reshape(-1) "
         "(or y_hat's shape) and return float(number of matches)")
@@ -22,7 +23,15 @@ def count(got, checked, where):
 
 def check_count(student, y_hat, y, checked, mistakes=None):
     where = inputs(y_hat=y_hat, y=y)
-    got = count(student.accuracy(y_hat, y), checked, where)
+    try:
+        answer = student.accuracy(y_hat, y)
+    except StudentCodeError as e:
+        if y_hat.dim() == 1 and "Dimension out of range" in e.text:  # argmax(dim=1) of a 1-D tensor
+            raise CheckFailed(checked, where, f"accuracy raised {e.type}: {e.text}", HINT,
+                              "the argmax is taken even when y_hat already holds predicted labels of shape (n,)") \
+                from None
+        raise
+    got = count(answer, checked, where)
     predicted = y_hat.argmax(dim=1) if y_hat.dim() > 1 else y_hat
     want = float((predicted == y.reshape(-1)).sum())
     named = [name for name, value in (mistakes or {}).items() if value == got and value != want]

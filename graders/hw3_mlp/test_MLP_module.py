@@ -49,7 +49,7 @@ def build(student, num_inputs, hidden_sizes, num_outputs):
     if not got:
         mistake = ("no Linear layer is registered on the module: layers kept in a plain Python list or dict (or "
                    "made in forward) are invisible to parameters(); use nn.Sequential or nn.ModuleList")
-    elif len(want) > 3 and got == [want[0], f"{hidden_sizes[0]}->{num_outputs}"]:
+    elif len(want) >= 3 and got == [want[0], f"{hidden_sizes[0]}->{num_outputs}"]:
         mistake = "only the first hidden size is used: one Linear per entry of hidden_sizes is needed"
     expect(got == want, "one Linear per hidden size, then one to num_outputs, registered in __init__", inputs=where,
            expected=f"Linear layers {', '.join(want)}", got=f"Linear layers {', '.join(got) or '(none)'}",

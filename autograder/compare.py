@@ -102,6 +102,10 @@ ERROR_MISTAKES = [
     ("a leaf Variable that requires grad is being used in an in-place operation",
      "an in-place update of a parameter that requires grad, outside `with torch.no_grad():`"),
     ("object has no attribute 'eval'", "net.eval() called on something that is not an nn.Module (a plain function)"),
+    ("'NoneType' object has no attribute 'zero_'",
+     "a .grad that is None: the parameter was rebound to a new tensor (p = p - ...), which has no .grad"),
+    ("must match the size of tensor b",
+     "two tensors whose shapes do not broadcast: a reshape (a[:, None], keepdim=True) is missing"),
     ("mat1 and mat2 shapes cannot be multiplied",
      "the shapes of a matrix product do not fit: an input not flattened to (n, features), or a weight transposed"),
 ]

@@ -6,6 +6,21 @@ import pytest
 from conftest import load_module
 from helpers import ROOT, assignment_ids, fill, solution_cells, write
 
+# benchmarks/named_rate.py decides what counts as a named mistake; its rate per assignment is printed at the end
+# of this module (run it with -n 0 -s, or see benchmarks/named_rate.py for the same figures alone).
+named_kind = load_module(ROOT / "benchmarks" / "named_rate.py").named_kind
+_RATE: dict[str, list[int]] = {}  # assignment -> [entries graded, caught, named, of them forbidden calls]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _print_named_rate(request):
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    for assignment_id, (entries, caught, named, forbidden) in sorted(_RATE.items()):
+        line = (f"named rate {assignment_id}: {entries} entries, {caught} caught, {named} named "
+                f"({100 * named / max(caught, 1):.0f} %; {forbidden} of them forbidden calls)")
+        print(line) if reporter is None else reporter.write_line(line)
+
 
 def _cases():
     for assignment_id in assignment_ids():
@@ -21,6 +36,12 @@ def test_is_the_wrong_implementation_caught(grade, tmp_path, assignment_id, wron
     notebook = write(fill(assignment_id, answers), tmp_path / f"{wrong.task}.ipynb")
     result = grade(assignment_id, notebook, tasks=[wrong.task])
     assert not result.harness_errors, [t.detail for t in result.harness_errors]
+    kind, rate = named_kind(result), _RATE.setdefault(assignment_id, [0, 0, 0, 0])
+    caught = result.score < result.max_score
+    rate[0] += 1
+    rate[1] += caught
+    rate[2] += caught and kind != ""
+    rate[3] += caught and kind == "forbidden"
     assert result.score < result.max_score, f"'{wrong.title}' got full marks for {wrong.task}"
     if wrong.points is not None:
         kept = sum(t.points for t in result.tests if t.task == wrong.task)

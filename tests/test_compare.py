@@ -155,3 +155,11 @@ def test_expect_unchanged_names_a_known_mistake():
         expect_unchanged(X, X * 0, "X", "X unchanged", mistakes={"X += Y": lambda: X + Y})
     assert failed.value.mistake is None
     expect_unchanged(X, X.clone(), "X", "X unchanged", mistakes={"X += Y": lambda: X + Y})
+
+
+def test_error_mistake_names_known_pytorch_errors_only():
+    from autograder.compare import error_mistake
+    assert "torch.no_grad" in error_mistake("a leaf Variable that requires grad is being used in an in-place "
+                                            "operation.")
+    assert "flattened" in error_mistake("mat1 and mat2 shapes cannot be multiplied (20x4 and 16x10)")
+    assert error_mistake("division by zero") is None

@@ -37,6 +37,8 @@ def test_one_pass_covers_every_example_once(student, device):
         sizes = [len(X) for X, _ in batches]
         want = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
         mistake = "the last, smaller batch is dropped" if sizes == want[:-1] and n % batch_size else None
+        if len(sizes) == len(want) and sizes != want and all(s == w - 1 for s, w in zip(sizes, want)):
+            mistake = "each batch is one example short: an off-by-one in the slice's end (indices[i:i + batch_size])"
         expect(sizes == want, "batch sizes: batch_size each, the remainder last", inputs=where,
                expected=str(want), got=str(sizes), mistake=mistake,
                hint="for i in range(0, num_examples, batch_size), take indices[i: i + batch_size]")

@@ -21,6 +21,7 @@ def mistakes(X, W, b):
         "the bias b is not added": lambda: torch.softmax(flat @ W, dim=1),
         "softmax is missing: the logits were returned": lambda: flat @ W + b,
         "softmax over dim 0 (the batch) instead of each row": lambda: torch.softmax(flat @ W + b, dim=0),
+        "the bias is added after the softmax, not to the logits": lambda: torch.softmax(flat @ W, dim=1) + b,
     }
 
 

@@ -25,7 +25,7 @@ def outer_sum(a, b):
         for j, bj in enumerate(b.tolist()):
             out[i, j] = ai + bj
     return out
-''', "differentiable with respect to a and b"),
+''', "computed outside autograd's graph"),
     # ----- set_block_ ---------------------------------------------------------------------------
     Wrong("set_block_", "writes into a copy", '''
 def set_block_(X, rows, cols, value):
@@ -44,7 +44,7 @@ def set_block_(X, rows, cols, value):
 def set_block_(X, rows, cols, value):
     X[rows[0]:rows[1], cols[0]:cols[1]] = value
     return X
-''', "set_block_ returns None"),
+''', "the in-place function returns None"),
     # ----- add_into_ ----------------------------------------------------------------------------
     Wrong("add_into_", "rebinds out (Z = X + Y)", '''
 def add_into_(out, X, Y):
@@ -66,7 +66,7 @@ def add_into_(out, X, Y):
     X += Y
     out[:] = X
     return out
-''', "add_into_ leaves X unmodified"),
+''', "accumulated into X (X += Y)"),
     # ----- pairwise_sq_dists --------------------------------------------------------------------
     Wrong("pairwise_sq_dists", "distances, not squared distances", '''
 def pairwise_sq_dists(X, Y):
@@ -142,7 +142,7 @@ def preprocess(table):
             columns += [[float(v == c) for v in values] for c in sorted(set(present))]
             columns.append([float(v is None) for v in values])
     return torch.tensor(columns, dtype=torch.float64).T
-''', "numeric columns first, then the one-hot blocks"),
+''', "the table's column order was kept"),
     Wrong("preprocess", "float32 (torch.tensor's default)", '''
 def preprocess(table):
     numeric, one_hot = [], []
@@ -217,7 +217,7 @@ def gradient_descent(x, y, w, lr, num_epochs):
         costs.append(float(((x * w - y) ** 2).mean()))
         w = w - lr * (2 * x * (x * w - y)).mean()
     return w, costs
-''', "turn a 0-d tensor into a number"),
+''', "a tensor was returned where the contract gives a Python number"),
     # ----- stochastic_gradient_descent ----------------------------------------------------------
     Wrong("stochastic_gradient_descent", "one full-batch step per epoch", '''
 def stochastic_gradient_descent(x, y, w, lr, num_epochs):
@@ -246,7 +246,7 @@ def stochastic_gradient_descent(x, y, w, lr, num_epochs):
         for xn, yn in zip(reversed(x.tolist()), reversed(y.tolist())):
             w = w - lr * 2 * xn * (xn * w - yn)
     return float(w)
-''', "w after"),
+''', "visited last to first"),
     # ----- minibatch_gradient_descent -----------------------------------------------------------
     Wrong("minibatch_gradient_descent", "the batch gradient summed", '''
 def minibatch_gradient_descent(x, y, w, lr, num_epochs, batch_size):
@@ -277,7 +277,7 @@ def minibatch_gradient_descent(x, y, w, lr, num_epochs, batch_size):
             xb, yb = x[k:k + batch_size], y[k:k + batch_size]
             w = w - lr * float((2 * xb * (xb * w - yb)).sum()) / batch_size
     return float(w)
-''', "w after"),
+''', "divided by batch_size, not by its own size"),
     # ----- linear_graph -------------------------------------------------------------------------
     Wrong("linear_graph", "the chain through w2 forgotten", '''
 def linear_graph(x, y, w1, b1, w2, b2):
@@ -394,4 +394,9 @@ def outer_sum(a, b):
     table += b.reshape(1, -1)
     return table
 ''', "keep its results on its inputs' device"),
+    # ----- classics from the d2l forums (issue 21) ----------------------------------------------
+    Wrong("outer_sum", "a + b without reshaping: 1-D broadcasting, no table", '''
+def outer_sum(a, b):
+    return a + b
+''', "a reshape (a[:, None], keepdim=True) is missing"),
 ]

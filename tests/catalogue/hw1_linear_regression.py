@@ -12,7 +12,7 @@ def synthetic_data(w, b, num_examples, noise=0.01):
     y = torch.matmul(X, w) + b
     y += torch.normal(0, noise, y.shape, dtype=w.dtype, device=w.device)
     return X, y
-''', "y has shape (num_examples, 1)"),
+''', "a dimension of size 1 was dropped"),
     Wrong("synthetic_data", "noise**2 used as the standard deviation", '''
 def synthetic_data(w, b, num_examples, noise=0.01):
     X = torch.randn(num_examples, len(w), dtype=w.dtype, device=w.device)
@@ -87,7 +87,7 @@ def linreg(X, w, b):
     Wrong("linreg", "the output is detached from the graph", '''
 def linreg(X, w, b):
     return (X @ w + b).detach()
-''', "connected to the autograd graph"),
+''', "computed outside autograd's graph"),
     Wrong("linreg", "computes in float32 whatever the input", '''
 def linreg(X, w, b):
     return X.float() @ w.float() + b.float()
@@ -135,7 +135,7 @@ def sgd(params, lr, batch_size):
     for param in params:
         param -= lr * param.grad / batch_size
         param.grad.zero_()
-''', "torch.no_grad"),
+''', "an in-place update of a parameter that requires grad"),
     Wrong("sgd", "the gradient is added", '''
 def sgd(params, lr, batch_size):
     with torch.no_grad():
@@ -164,7 +164,7 @@ def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
             squared_loss(linreg(X, w, b), y).mean().backward()
             sgd([w, b], lr, batch_size)
     return w, b
-''', "the trained parameters are close to the true ones"),
+''', "divided by the batch size twice"),
     Wrong("train_linreg", "the lr argument is ignored", '''
 def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
     w = torch.normal(0.0, 0.01, size=(features.shape[1], 1), dtype=features.dtype, device=features.device)
@@ -175,7 +175,7 @@ def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
             squared_loss(linreg(X, w, b), y).sum().backward()
             sgd([w, b], 0.03, batch_size)
     return w, b
-''', "with lr = 0 the parameters do not move"),
+''', "the lr argument is not used"),
     Wrong("train_linreg", "w of shape (d,)", '''
 def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
     w = torch.normal(0.0, 0.01, size=(features.shape[1],), dtype=features.dtype, device=features.device)
@@ -186,7 +186,7 @@ def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
             squared_loss(linreg(X, w, b).reshape(-1, 1), y).sum().backward()
             sgd([w, b], lr, batch_size)
     return w, b
-''', "w has shape (d, 1)"),
+''', "a dimension of size 1 was dropped"),
     # ----- normal_equation ----------------------------------------------------------------------
     Wrong("normal_equation", "no column of ones for the intercept", '''
 def normal_equation(X, y):
@@ -221,7 +221,7 @@ def normal_equation(X, y):
     A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device)], dim=1)
     theta = torch.linalg.solve(A.T @ A, A.T @ y.reshape(-1, 1))
     return theta[:-1], theta[-1, 0]
-''', "expected shape (1,)"),
+''', "a dimension of size 1 was dropped"),
     # ----- linear_net ---------------------------------------------------------------------------
     Wrong("linear_net", "nn.Linear's default initialisation kept", '''
 def linear_net(num_inputs):
@@ -233,21 +233,21 @@ def linear_net(num_inputs):
     net.weight.data.normal_(0, 0.01)
     net.bias.data.fill_(0)
     return net
-''', "the model is an nn.Sequential"),
+''', "a bare nn.Linear was returned"),
     Wrong("linear_net", "weights drawn with standard deviation 0.1", '''
 def linear_net(num_inputs):
     net = nn.Sequential(nn.Linear(num_inputs, 1))
     net[0].weight.data.normal_(0, 0.1)
     net[0].bias.data.fill_(0)
     return net
-''', "the weight starts from N(0, 0.01^2)"),
+''', "drawn with standard deviation 0.1"),
     Wrong("linear_net", "two outputs", '''
 def linear_net(num_inputs):
     net = nn.Sequential(nn.Linear(num_inputs, 2))
     net[0].weight.data.normal_(0, 0.01)
     net[0].bias.data.fill_(0)
     return net
-''', "maps num_inputs features to 1"),
+''', "the layer has 2 outputs"),
     # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
     Wrong("normal_equation", "the column of ones made on the CPU (no device=)", '''
 def normal_equation(X, y):
@@ -255,4 +255,20 @@ def normal_equation(X, y):
     theta = torch.linalg.solve(A.T @ A, A.T @ y.reshape(-1, 1))
     return theta[:-1], theta[-1:].reshape(1)
 ''', "keep its results on its inputs' device"),
+    # ----- classics from the d2l forums (issue 21) ----------------------------------------------
+    Wrong("data_iter", "off by one in the slice: each batch one example short", '''
+def data_iter(batch_size, features, labels):
+    n = len(features)
+    indices = torch.randperm(n, device=features.device)
+    for i in range(0, n, batch_size):
+        idx = indices[i:min(i + batch_size, n) - 1]
+        yield features[idx], labels[idx]
+''', "each batch is one example short"),
+    Wrong("sgd", "param = param - ...: the name rebound, the parameter never updated", '''
+def sgd(params, lr, batch_size):
+    with torch.no_grad():
+        for param in params:
+            param = param - lr * param.grad / batch_size
+            param.grad.zero_()
+''', "rebound to a new tensor"),
 ]

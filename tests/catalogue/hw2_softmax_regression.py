@@ -81,7 +81,7 @@ def cross_entropy(y_hat, y):
 def cross_entropy(y_hat, y):
     with torch.no_grad():
         return -torch.log(y_hat[range(len(y_hat)), y])
-''', "connected to the autograd graph"),
+''', "computed outside autograd's graph"),
     # ----- cross_entropy_from_logits ------------------------------------------------------------
     Wrong("cross_entropy_from_logits", "the log of softmax probabilities (underflow)", '''
 def cross_entropy_from_logits(logits, y):
@@ -135,7 +135,7 @@ def softmax_regression(X, W, b):
     Wrong("softmax_regression", "the images are not flattened", '''
 def softmax_regression(X, W, b):
     return softmax(torch.matmul(X, W) + b)
-''', "softmax_regression raised RuntimeError"),
+''', "an input not flattened"),
     Wrong("softmax_regression", "softmax over the batch", '''
 def softmax_regression(X, W, b):
     O = X.reshape((-1, W.shape[0])) @ W + b
@@ -170,13 +170,13 @@ def accuracy(y_hat, y):
     Wrong("accuracy", "always takes the argmax, even of predicted labels", '''
 def accuracy(y_hat, y):
     return float((y_hat.argmax(dim=1) == y.reshape(-1)).sum())
-''', "accuracy raised IndexError"),
+''', "the argmax is taken even when y_hat already holds predicted labels"),
     Wrong("accuracy", "returns an int", '''
 def accuracy(y_hat, y):
     if y_hat.dim() > 1:
         y_hat = y_hat.argmax(dim=1)
     return int((y_hat == y.reshape(-1)).sum())
-''', "accuracy returns a Python float"),
+''', "an int was returned where the contract gives a float"),
     # ----- evaluate_accuracy --------------------------------------------------------------------
     Wrong("evaluate_accuracy", "the mean of the batches' accuracies", '''
 def evaluate_accuracy(net, data_iter):
@@ -213,7 +213,7 @@ def evaluate_accuracy(net, data_iter):
         for X, y in data_iter:
             metric.add(accuracy(net(X), y), y.numel())
     return metric[0] / metric[1]
-''', "has no attribute 'eval'"),
+''', "net.eval() called on something that is not an nn.Module"),
     Wrong("evaluate_accuracy", "returns the number correct", '''
 def evaluate_accuracy(net, data_iter):
     if isinstance(net, torch.nn.Module):
@@ -369,4 +369,9 @@ def cross_entropy(y_hat, y):
     one_hot[torch.arange(len(y)), y] = 1
     return -(one_hot * torch.log(y_hat)).sum(dim=1)
 ''', "keep its results on its inputs' device"),
+    # ----- classics from the d2l forums (issue 21) ----------------------------------------------
+    Wrong("softmax_regression", "the bias added after the softmax", '''
+def softmax_regression(X, W, b):
+    return softmax(X.reshape(-1, W.shape[0]) @ W) + b
+''', "the bias is added after the softmax"),
 ]

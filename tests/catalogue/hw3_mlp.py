@@ -40,7 +40,7 @@ def relu(X):
     Wrong("relu", "through Python floats: no gradient", '''
 def relu(X):
     return torch.tensor([max(v, 0.0) for v in X.flatten().tolist()], dtype=X.dtype, device=X.device).reshape(X.shape)
-''', "connected to the autograd graph"),
+''', "computed outside autograd's graph"),
     # ----- sigmoid ------------------------------------------------------------------------------
     Wrong("sigmoid", "the textbook 1 / (1 + exp(-x)): NaN gradient at -1000", '''
 def sigmoid(X):
@@ -125,7 +125,7 @@ def init_mlp_params(num_inputs, num_hiddens, num_outputs):
     W1 = nn.Parameter(torch.randn(num_hiddens, num_inputs) * 0.01)
     W2 = nn.Parameter(torch.randn(num_outputs, num_hiddens) * 0.01)
     return [W1, nn.Parameter(torch.zeros(num_hiddens)), W2, nn.Parameter(torch.zeros(num_outputs))]
-''', "X @ W1 maps inputs to hidden units"),
+''', "the result is transposed"),
     Wrong("init_mlp_params", "no requires_grad", '''
 def init_mlp_params(num_inputs, num_hiddens, num_outputs):
     W1 = torch.randn(num_inputs, num_hiddens) * 0.01
@@ -173,7 +173,7 @@ def mlp(X, params):
     W1, b1, W2, b2 = params
     X = X.reshape((-1, W1.shape[0]))
     return relu(X @ W1.data + b1) @ W2 + b2
-''', "the gradient reaches W1"),
+''', "W1 was used through W1.data or W1.detach()"),
     # ----- xavier_uniform_ ----------------------------------------------------------------------
     Wrong("xavier_uniform_", "xavier_normal_'s standard deviation as the bound", '''
 def xavier_uniform_(tensor, gain=1.0):
@@ -211,7 +211,7 @@ def xavier_uniform_(tensor, gain=1.0):
     a = gain * math.sqrt(6.0 / (tensor.shape[0] * rf + tensor.shape[1] * rf))
     tensor.uniform_(-a, a)
     return tensor
-''', "torch.no_grad"),
+''', "an in-place update of a parameter that requires grad"),
     Wrong("xavier_uniform_", "nn.init.xavier_uniform_ does the exercise", '''
 def xavier_uniform_(tensor, gain=1.0):
     return nn.init.xavier_uniform_(tensor, gain=gain)
@@ -246,7 +246,7 @@ def xavier_uniform_(tensor, gain=1.0):
     a = gain * math.sqrt(6.0 / (tensor.shape[0] * rf + tensor.shape[1] * rf))
     with torch.no_grad():
         tensor.uniform_(-a, a)
-''', "returns the tensor it filled"),
+''', "filled in place but not returned"),
     # ----- MLP ----------------------------------------------------------------------------------
     Wrong("MLP", "no ReLU", '''
 class MLP(nn.Module):
@@ -296,7 +296,7 @@ class MLP(nn.Module):
 
     def forward(self, X):
         return self.net(X)
-''', "one Linear per hidden size"),
+''', "only the first hidden size is used"),
     Wrong("MLP", "a Dropout layer", '''
 class MLP(nn.Module):
     def __init__(self, num_inputs, hidden_sizes, num_outputs):
@@ -335,10 +335,15 @@ class MLP(nn.Module):
         for layer in self.layers[:-1]:
             X = torch.relu(layer(X))
         return self.layers[-1](X)
-''', "registered in __init__"),
+''', "no Linear layer is registered on the module"),
     # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
     Wrong("relu", "compared with torch.zeros(X.shape): a CPU tensor", '''
 def relu(X):
     return torch.max(X, torch.zeros(X.shape, dtype=X.dtype))
 ''', "keep its results on its inputs' device"),
+    # ----- classics from the d2l forums (issue 21) ----------------------------------------------
+    Wrong("relu", "torch.max(X, 0): a reduction over dim 0, not the elementwise max with 0", '''
+def relu(X):
+    return torch.max(X, 0)[0]
+''', "a dimension of size 1 was dropped"),
 ]

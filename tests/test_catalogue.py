@@ -50,3 +50,16 @@ def test_is_the_wrong_implementation_caught(grade, tmp_path, assignment_id, wron
         messages = [t.message.render() for t in result.tests if not t.passed]
         assert any(wrong.mistake in m for m in messages), \
             f"no message says {wrong.mistake!r}:\n" + "\n---\n".join(messages)
+
+
+def test_what_counts_as_named():
+    """A Likely mistake counts as named; a forbidden call counts apart (its message names the call as its mistake
+    too); a message that only says which check failed does not count."""
+    from types import SimpleNamespace as N
+
+    def failed(comparison, mistake):
+        return N(passed=False, message=N(comparison=comparison, mistake=mistake))
+    forbidden = "f called torch.cdist, which this exercise forbids"
+    assert named_kind(N(tests=[failed(forbidden, "called torch.cdist")])) == "forbidden"
+    assert named_kind(N(tests=[failed(forbidden, None), failed("expected 1, got 2", "the factor 2")])) == "named"
+    assert named_kind(N(tests=[failed("expected 1, got 2", None)])) == ""

@@ -209,11 +209,12 @@ def expect_tensor(got: Any, expected: torch.Tensor, checked: str, *, inputs: str
     got_cmp = got.to(expected.device, expected.dtype)
     if not torch.allclose(got_cmp, expected, rtol=r, atol=a, equal_nan=True):
         comparison = "expected " + _value_summary(got_cmp, expected, r, a)
-        if _only_lower_precision(got_cmp, expected):
+        # A float32 intermediate only when no known mistake explains the difference as well: a small difference
+        # of the formula itself (epsilon placed before a bias correction: 2e-9) also hides below float32's noise.
+        if _only_lower_precision(got_cmp, expected) and _match_mistake(got, mistakes, r, a) is None:
             raise CheckFailed(checked, inputs, comparison + LOWER_PRECISION,
                               "make every new tensor with dtype=X.dtype (torch.zeros, torch.tensor, torch.ones, "
-                              "torch.arange), and keep X's dtype when you convert",
-                              _match_mistake(got, mistakes, r, a) or LOWER_PRECISION_MISTAKE)
+                              "torch.arange), and keep X's dtype when you convert", LOWER_PRECISION_MISTAKE)
         fail(comparison)
 
 

@@ -256,7 +256,8 @@ def check_tiny_gradients(student: Any, ref: Any, name: str, kwargs: dict, dtype:
                          device: torch.device) -> None:
     """Gradients of about 1e-8: the size of epsilon's effect shows where it sits."""
     plan = Plan(name, kwargs, steps=20, dtype=dtype, device=device, grad_scale=1e-8)
-    run_and_compare(student, ref, plan, hint="epsilon is added after the square root: sqrt(...) + eps")
+    run_and_compare(student, ref, plan, hint="epsilon goes on the (bias-corrected) square root, as in torch.optim: "
+                                             "... / (sqrt(v_hat) + eps)")
 
 
 def check_grad_and_leaves(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.dtype,

@@ -46,7 +46,8 @@ MISTAKES: dict[str, dict[str, str]] = {
         "no_v_correction": "only m is bias-corrected: v / (1 - beta2^t) is missing",
         "eps_inside": "epsilon is inside the square root (sqrt(v_hat + eps)); PyTorch adds it outside",
         "eps_before_correction": "epsilon is added before the bias correction of v ((sqrt(v) + eps) / "
-                                 "sqrt(1 - beta2^t)); PyTorch adds it after: sqrt(v_hat) + eps",
+                                 "sqrt(1 - beta2^t), as in the paper's efficient form with the bias corrections "
+                                 "folded into the step size); torch.optim.Adam adds it after: sqrt(v_hat) + eps",
         "decoupled": "weight decay is decoupled (AdamW's p *= 1 - lr * wd); torch.optim.Adam adds wd * p to "
                      "the gradient",
         "betas_swapped": "beta1 and beta2 are swapped",

@@ -158,6 +158,16 @@ def classify_critical_point(f, point):
     Wrong("Adam", "epsilon added before the bias correction of v", _edit(
         "Adam", 'v_hat.sqrt().add_(group["eps"])', '(v.sqrt() + group["eps"]) / (1 - beta2 ** t) ** 0.5'),
         "epsilon is added before the bias correction"),
+    # Kingma and Ba's efficient form (Algorithm 1, end of section 2): the corrections folded into the step size,
+    # eps on sqrt(v). 2e-9 from torch.optim.Adam at the defaults, 3 % where epsilon sets the step (gradients of
+    # 1e-8): the contract's Adam is torch's, so it is this mistake, named as such, never "epsilon after the root".
+    Wrong("Adam", "the paper's efficient form: lr * sqrt(1 - beta2^t) / (1 - beta1^t) as the step, eps on sqrt(v)",
+          _edit("Adam", """                m_hat = m / (1 - beta1 ** t)
+                v_hat = v / (1 - beta2 ** t)
+                p.addcdiv_(m_hat, v_hat.sqrt().add_(group["eps"]), value=-group["lr"])""",
+                """                step_size = group["lr"] * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+                p.addcdiv_(m, v.sqrt().add_(group["eps"]), value=-step_size)"""),
+          "as in the paper's efficient form"),
     Wrong("Adam", "decoupled weight decay (AdamW's) in Adam", _edit(
         "Adam", 'g = g + group["weight_decay"] * p', 'p.mul_(1 - group["lr"] * group["weight_decay"])'),
         "weight decay is decoupled"),

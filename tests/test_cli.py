@@ -108,3 +108,36 @@ def test_does_a_dead_pool_process_cost_a_retry_not_the_batch(tmp_path):
     finished = []
     failed = _run_pool(jobs, 2, lambda job, result, _: finished.append(result["student"]), task=_dies_once)
     assert failed == [] and sorted(finished) == ["first", "second", "third"]
+
+
+def test_is_a_harness_error_no_zero_in_grades_results_json(tmp_path, monkeypatch):
+    """`autograder grade --results`: a part the harness could not grade says NOT GRADED there, as in a batch."""
+    import autograder.cli as cli
+    import autograder.grade as grade
+    from autograder.results import GradingResult
+    from autograder.results import TestResult as Check
+
+    class NoWorkers:  # the grading itself is replaced: no fork server needed
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def close(self):
+            return None
+
+    def broken(assignment_id, notebook, **kwargs):
+        tests = [Check("a", "linreg", "test_linreg", "Is linreg right?", 10, 10, True, 1),
+                 Check("b", "sgd", "test_sgd", "Does sgd step?", 0, 5, False, 2, harness_error=True)]
+        return GradingResult(assignment_id, notebook, tests, 15, 0)
+
+    monkeypatch.setattr(cli, "Launcher", NoWorkers)
+    monkeypatch.setattr(grade, "grade_submission", broken)
+    results = tmp_path / "results.json"
+    notebook = ROOT / "tests" / "submissions" / "hw1_linear_regression" / "correct_solution.ipynb"
+    code = cli.main(["grade", "hw1_linear_regression", str(notebook), "--results", str(results)])
+    data = json.loads(results.read_text())
+    sgd = [row for row in data["tests"] if row["name"] == "sgd"]
+    assert code == 2 and sgd and "score" not in sgd[0] and sgd[0]["output"].startswith("NOT GRADED")
+    assert data["extra_data"]["not_graded"] == ["sgd"] and data["score"] == 10

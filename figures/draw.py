@@ -383,6 +383,122 @@ def residual_block(ax):
            colors={0: "white", 3: "#ffe0e0"}, skip=(0, 3))
 
 
+# ----- hw8 ---------------------------------------------------------------------------------------------
+def panels(ax, n: int, gap: float = 0.12):
+    """``n`` side-by-side plots inside ``ax`` (whose own frame is hidden); returns their axes."""
+    ax.axis("on")  # a plot: render keeps the panels' own aspect
+    ax.set_frame_on(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    width = (1 - gap * (n - 1)) / n
+    return [ax.inset_axes([i * (width + gap), 0, width, 1]) for i in range(n)]
+
+
+_P, _Q = (0.5, 0.25, 0.125, 0.125), (0.1, 0.2, 0.3, 0.4)  # the entropy figure's p and q
+
+
+@figure("hw8_metric_learning", "entropy_kl_cross_entropy", "## 3. 交叉熵",
+        "交叉熵 = 信息熵 + 相对熵（自然对数）：左边是真实分布 p = (0.5, 0.25, 0.125, 0.125) 和预测分布 "
+        "q = (0.1, 0.2, 0.3, 0.4)；右边 H(p, q) = 1.82 分成 H(p) = 1.21 与 D_KL(p‖q) = 0.61 两段。"
+        "q = p 时相对熵为 0，交叉熵降到最小值 H(p)。",
+        "Cross-entropy = entropy + relative entropy (natural logarithm): on the left the true distribution "
+        "p = (0.5, 0.25, 0.125, 0.125) and the predicted one q = (0.1, 0.2, 0.3, 0.4); on the right "
+        "H(p, q) = 1.82 splits into H(p) = 1.21 and D_KL(p || q) = 0.61. With q = p the KL divergence is 0 and "
+        "the cross-entropy falls to its minimum, H(p).")
+def entropy_kl_cross_entropy(ax):
+    import numpy as np
+    p, q = np.array(_P), np.array(_Q)
+    h = float(-(p * np.log(p)).sum())
+    kl = float((p * np.log(p / q)).sum())
+    left, right = panels(ax, 2, gap=0.15)
+    x = np.arange(len(p))
+    left.bar(x - 0.2, p, 0.4, color="#1f77b4", label="p (true)")
+    left.bar(x + 0.2, q, 0.4, color="#ff7f0e", label="q (predicted)")
+    left.set_xticks(x, [f"x{i + 1}" for i in x])
+    left.set_ylabel("probability")
+    left.legend(fontsize=9)
+    right.bar([0, 1], [h, h], 0.6, color="#1f77b4", label="H(p), entropy")
+    right.bar([0], [kl], 0.6, bottom=[h], color="#d62728", label="D_KL(p || q)")
+    right.text(0, h + kl + 0.04, f"H(p, q) = {h + kl:.2f}", ha="center", fontsize=10)
+    right.text(0, h / 2, f"{h:.2f}", ha="center", va="center", color="white", fontsize=10)
+    right.text(0, h + kl / 2, f"{kl:.2f}", ha="center", va="center", color="white", fontsize=10)
+    right.text(1, h + 0.04, "D_KL(p || p) = 0", ha="center", fontsize=9)
+    right.set_xticks([0, 1], ["H(p, q)", "H(p, p) = H(p)"])
+    right.set_xlim(-0.6, 1.7)
+    right.set_ylim(0, (h + kl) * 1.55)
+    right.set_ylabel("nats")
+    right.legend(fontsize=9, loc="upper right")
+
+
+@figure("hw8_metric_learning", "triplet_margin", "## 9. 三元组损失",
+        "嵌入空间中的三元组：锚点 a 与正样本 p 的距离 d(a, p) = 1.5，间隔 m = 1。负样本落在半径 d(a, p) + m = 2.5 "
+        "的圆外时损失为 0（容易的负样本，距离 3.2）；落在间隔带内（距离 2.1）损失为 1.5 − 2.1 + 1 = 0.4；"
+        "比正样本还近（距离 1.0）的难负样本损失为 1.5。训练把 p 拉近 a、把 n 推远。",
+        "A triplet in the embedding space: the anchor a and the positive p are d(a, p) = 1.5 apart, and the margin "
+        "is m = 1. A negative outside the circle of radius d(a, p) + m = 2.5 costs 0 (an easy negative, at 3.2); "
+        "one inside the margin band (at 2.1) costs 1.5 - 2.1 + 1 = 0.4; a hard negative nearer than the positive "
+        "(at 1.0) costs 1.5. Training pulls p towards a and pushes n away.")
+def triplet_margin(ax):
+    import numpy as np
+    from matplotlib.patches import Circle
+    d_ap, m = 1.5, 1.0
+    ax.add_patch(Circle((0, 0), d_ap + m, facecolor="#fff3f3", edgecolor="#d62728", ls="--"))
+    ax.add_patch(Circle((0, 0), d_ap, facecolor="white", edgecolor="#1f77b4", ls="--"))
+    ax.annotate("", (d_ap + m, 0), (d_ap, 0), arrowprops={"arrowstyle": "<->", "color": "#d62728"})
+    ax.text(d_ap + m / 2, -0.3, "margin m", ha="center", fontsize=9, color="#d62728")
+    ax.plot([0], [0], "o", ms=12, color="#1f77b4")
+    ax.text(0, -0.35, "anchor a", ha="center", fontsize=10)
+    pos = d_ap * np.array([np.cos(2.2), np.sin(2.2)])
+    ax.plot(*pos, "s", ms=11, color="#1f77b4")
+    ax.text(pos[0] - 0.15, pos[1] + 0.25, "positive p", ha="center", fontsize=10)
+    ax.annotate("", 0.55 * pos, 0.9 * pos, arrowprops={"arrowstyle": "->", "color": "#1f77b4"})
+    for dist, angle, name, label_at in ((3.2, 0.55, "easy n: loss 0", (2.9, 2.2)),
+                                        (2.1, -0.9, "semi-hard n: loss 0.4", (2.1, -2.3)),
+                                        (1.0, -2.3, "hard n: loss 1.5", (-2.7, -1.0))):
+        at = dist * np.array([np.cos(angle), np.sin(angle)])
+        ax.plot(*at, "^", ms=11, color="#d62728")
+        ax.text(*label_at, name, ha="center", fontsize=9)
+        if dist < d_ap + m:
+            ax.annotate("", 1.35 * at, 1.05 * at, arrowprops={"arrowstyle": "->", "color": "#d62728"})
+    ax.text(0, 2.75, "loss = max(d(a, p) - d(a, n) + m, 0)", ha="center", fontsize=10)
+    ax.set_xlim(-4.6, 4.6)
+    ax.set_ylim(-2.9, 3.1)
+
+
+def _knn_toy():
+    """Two overlapping 2-D classes, 22 and 18 samples, fixed by a seed."""
+    import numpy as np
+    rng = np.random.RandomState(3)
+    X = np.concatenate([rng.normal((-0.8, 0.0), 0.9, (22, 2)), rng.normal((0.9, 0.3), 0.8, (18, 2))])
+    return X, np.array([0] * 22 + [1] * 18)
+
+
+@figure("hw8_metric_learning", "knn_k", "## 7. K 近邻",
+        "k 的影响：同一个二维训练集（22 个蓝色圆点、18 个红色三角形）上 KNN 的决策区域。k = 1 时边界贴着每个训练点，"
+        "连噪声也照搬（模型复杂、容易过拟合）；k = 9 时边界平滑；k = N = 40 时无论输入是什么，都预测训练集中最多的类。",
+        "The effect of k: KNN's decision regions on one 2-D training set (22 blue circles, 18 red triangles). "
+        "With k = 1 the boundary follows every training point, noise included (a complex model that overfits); "
+        "with k = 9 it is smooth; with k = N = 40 every input gets the most frequent class of the training set.")
+def knn_k(ax):
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+    X, y = _knn_toy()
+    g1, g2 = np.meshgrid(np.linspace(-3.5, 3.5, 200), np.linspace(-3, 3, 200))
+    grid_points = np.stack([g1.ravel(), g2.ravel()], 1)
+    d2 = ((grid_points[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    order = np.argsort(d2, axis=1, kind="stable")
+    for panel, k in zip(panels(ax, 3, gap=0.04), (1, 9, len(X))):
+        votes = y[order[:, :k]].mean(1)  # two classes and no tie: odd k, or 22 against 18
+        panel.contourf(g1, g2, (votes > 0.5).reshape(g1.shape), levels=[-0.5, 0.5, 1.5],
+                       cmap=ListedColormap(["#dbe8f8", "#f8dcdc"]))
+        panel.scatter(*X[y == 0].T, s=18, marker="o", color="#1f77b4", edgecolor="black", linewidth=0.4)
+        panel.scatter(*X[y == 1].T, s=22, marker="^", color="#d62728", edgecolor="black", linewidth=0.4)
+        panel.set_title(f"k = {k}" + (" = N" if k == len(X) else ""), fontsize=11)
+        panel.set_xticks([])
+        panel.set_yticks([])
+        panel.set_aspect("equal")
+
+
 # ----- embedding ----------------------------------------------------------------------------------------
 def render(fig_spec: Figure) -> bytes:
     import matplotlib

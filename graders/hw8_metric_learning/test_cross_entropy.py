@@ -1,5 +1,6 @@
 """cross_entropy(p, q) -> H(p, q) = -sum_i p_i log q_i along the last axis; H(p, q) = H(p) + D_KL(p || q)."""
 import pytest
+import torch
 
 from autograder.compare import expect_tensor, inputs
 from hw8_metric_learning.checks import distributions, expect_grads
@@ -16,6 +17,11 @@ def test_values(student, ref, device, dtype):
         expect_tensor(student.cross_entropy(p, q), ref.cross_entropy(p, q), "cross_entropy(p, q) = -sum p log q",
                       inputs=inputs(p=p, q=q), hint=HINT,
                       mistakes={"p and q swapped: -sum q log p": lambda: ref.cross_entropy(q, p),
+                                # the same, with log p's zeros skipped as one skips 0 log 0
+                                "p and q swapped: -sum q log p (p's zeros skipped)":
+                                    lambda: -(q * torch.log(torch.where(p > 0, p, torch.ones_like(p)))).sum(-1),
+                                "averaged over the classes (mean, not sum, over the last axis)":
+                                    lambda: ref.cross_entropy(p, q) / p.shape[-1],
                                 "the minus sign is missing": lambda: -ref.cross_entropy(p, q),
                                 "the KL divergence, not the cross-entropy": lambda: ref.kl_divergence(p, q)})
 

@@ -17,6 +17,8 @@ def test_values(student, ref, device, dtype):
         expect_tensor(student.kl_divergence(p, q), ref.kl_divergence(p, q), "kl_divergence(p, q)",
                       inputs=inputs(p=p, q=q), hint=HINT,
                       mistakes={"p and q swapped: D_KL(q || p)": lambda: ref.kl_divergence(q, p),
+                                "p and q swapped: D_KL(q || p) (p's zeros skipped)":
+                                    lambda: (q * torch.log(q / torch.where(p > 0, p, torch.ones_like(p)))).sum(-1),
                                 "log(q / p) instead of log(p / q)": lambda: -ref.kl_divergence(p, q),
                                 "the cross-entropy H(p, q), not the divergence": lambda: ref.cross_entropy(p, q)})
         expect_tensor(student.kl_divergence(p, p), torch.zeros(shape[:-1], dtype=dtype, device=device),

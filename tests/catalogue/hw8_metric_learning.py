@@ -26,7 +26,7 @@ def entropy(p):
     Wrong("kl_divergence", "p and q swapped", '''
 def kl_divergence(p, q):
     return (q * torch.log(q / torch.where(p > 0, p, torch.ones_like(p)))).sum(dim=-1)
-''', "kl_divergence(p, q)"),
+''', "p and q swapped"),
     Wrong("kl_divergence", "log(q / p)", '''
 def kl_divergence(p, q):
     ones = torch.ones_like(p)
@@ -44,7 +44,7 @@ def kl_divergence(p, q):
     Wrong("cross_entropy", "p and q swapped", '''
 def cross_entropy(p, q):
     return -(q * torch.log(torch.where(p > 0, p, torch.ones_like(p)))).sum(dim=-1)
-''', "cross_entropy(p, q)"),
+''', "p and q swapped"),
     Wrong("cross_entropy", "the minus sign missing", '''
 def cross_entropy(p, q):
     return (p * torch.log(q)).sum(dim=-1)
@@ -57,7 +57,7 @@ def cross_entropy(p, q):
     Wrong("cross_entropy", "averaged over the classes", '''
 def cross_entropy(p, q):
     return -(p * torch.log(q)).mean(dim=-1)
-''', "cross_entropy(p, q) = -sum p log q"),
+''', "averaged over the classes"),
     # ----- binary_cross_entropy_with_logits -----------------------------------------------------
     Wrong("binary_cross_entropy_with_logits", "log(sigmoid(z)) directly", '''
 def binary_cross_entropy_with_logits(logits, y):

@@ -28,19 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
-FORBIDDEN = "which this exercise forbids"
-
-
-def named_kind(result: object) -> str:
-    """'named' (a failed check names a Likely mistake), 'forbidden' (the call monitor names the call) or ''."""
-    failed = [t for t in getattr(result, "tests", []) if not t.passed and t.message is not None]
-    forbidden = [FORBIDDEN in (t.message.comparison or "") for t in failed]
-    # a forbidden call's message carries its call as the mistake too (messages.explain): counted apart
-    if any(t.message.mistake and not f for t, f in zip(failed, forbidden)):
-        return "named"
-    return "forbidden" if any(forbidden) else ""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ids", nargs="*", help="assignment ids (default: every one with a catalogue)")
@@ -49,7 +36,7 @@ def main() -> None:
     from autograder.grade import grade_submission
     from autograder.launcher import Launcher
     from conftest import TEST_LIMITS, load_module
-    from helpers import assignment_ids, fill, solution_cells, write
+    from helpers import assignment_ids, fill, named_kind, solution_cells, write
 
     ids = args.ids or [i for i in assignment_ids() if (ROOT / "tests" / "catalogue" / f"{i}.py").is_file()]
     rows = []

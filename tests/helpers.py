@@ -105,3 +105,17 @@ def write_examples(assignment_id: str, notebooks: dict[str, dict]) -> list[Path]
     """Write each notebook as tests/submissions/<id>/<name>.ipynb (the name without .ipynb); returns the paths."""
     folder = ROOT / "tests" / "submissions" / assignment_id
     return [write(nb, folder / f"{name.removesuffix('.ipynb')}.ipynb") for name, nb in notebooks.items()]
+
+
+# What counts as a named mistake (benchmarks/named_rate.py and tests/test_catalogue.py count the same way).
+FORBIDDEN = "which this exercise forbids"
+
+
+def named_kind(result: object) -> str:
+    """'named' (a failed check names a Likely mistake), 'forbidden' (the call monitor names the call) or ''."""
+    failed = [t for t in getattr(result, "tests", []) if not t.passed and t.message is not None]
+    forbidden = [FORBIDDEN in (t.message.comparison or "") for t in failed]
+    # a forbidden call's message carries its call as the mistake too (messages.explain): counted apart
+    if any(t.message.mistake and not f for t, f in zip(failed, forbidden)):
+        return "named"
+    return "forbidden" if any(forbidden) else ""

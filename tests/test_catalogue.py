@@ -4,11 +4,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import load_module
-from helpers import ROOT, assignment_ids, fill, solution_cells, write
+from helpers import ROOT, assignment_ids, fill, named_kind, solution_cells, write
 
-# benchmarks/named_rate.py decides what counts as a named mistake; its rate per assignment is printed at the end
-# of this module (run it with -n 0 -s, or see benchmarks/named_rate.py for the same figures alone).
-named_kind = load_module(ROOT / "benchmarks" / "named_rate.py").named_kind
+# helpers.named_kind decides what counts as a named mistake (benchmarks/named_rate.py counts the same way); the
+# rate per assignment is printed at the end of this module (run it with -n 0 -s, or run named_rate.py).
 _RATE: dict[str, list[int]] = {}  # assignment -> [entries graded, caught, named, of them forbidden calls]
 
 

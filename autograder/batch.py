@@ -183,15 +183,9 @@ def grade_batch(course: Course, assignment_id: str, submissions: list[tuple[str,
 
 
 def _write(result: GradingResult, folder: Path, key: dict) -> None:
-    """A graded submission's files; a part the harness could not grade is no 0 in its results.json
-    (``gradescope.not_graded``, as the Gradescope entry point writes it)."""
+    """A graded submission's files (a part the harness could not grade is no 0 in its results.json)."""
     write_result_files(result, results_json=folder / "results.json", feedback=folder / "feedback.md",
                        record=folder / "result.json", record_extra=key)
-    if result.not_graded:
-        from .gradescope import not_graded
-        from .render import gradescope_results
-        from .writers import write_json
-        write_json(folder / "results.json", not_graded(gradescope_results(result), result))
 
 
 def _grade_refused_here(course: Course, todo: list[Job], done: Callable[[Job, dict, dict], None]) -> list[Job]:

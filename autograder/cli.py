@@ -181,11 +181,6 @@ def cmd_grade(args: argparse.Namespace, course: Course) -> int:
                                   seed=args.seed, select=args.select, launcher=launcher, intake=args.intake)
     print(terminal_summary(result, verbose=args.verbose))
     write_result_files(result, results_json=args.results, feedback=args.feedback)
-    if args.results and result.not_graded:  # a part the harness could not grade is no 0 there either
-        from .gradescope import not_graded
-        from .render import gradescope_results
-        from .writers import write_json
-        write_json(args.results, not_graded(gradescope_results(result), result))
     for label, path in (("results", args.results), ("feedback", args.feedback)):
         if path:
             print(f"{label}: {path}")

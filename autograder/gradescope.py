@@ -10,7 +10,7 @@ and points; the source notebook, with its solutions, is not shipped). Gradescope
 
 Which upload is graded: ``<id>.ipynb`` if there is one, else the most recently modified ``.ipynb``.
 
-A part the harness could not grade (an internal error) is no 0 (``not_graded``). Gradescope's results.json
+A part the harness could not grade (an internal error) is no 0 (``render.not_graded``). Gradescope's results.json
 format makes a test's ``score`` optional when the top level has one, and ``status`` optional: such a row
 carries neither (nor ``max_score``, which Gradescope would show as ``0.0 / max``), its output starts with
 NOT GRADED, and ``extra_data.not_graded`` says so; the top-level ``score`` counts the parts that were graded,
@@ -105,28 +105,6 @@ def pick_upload(folder: Path, assignment_id: str) -> Path | None:
     return max(notebooks, key=lambda p: (p.lstat().st_mtime, p.name), default=None)  # a link: refused later
 
 
-NOT_GRADED_NOTE = ("NOT GRADED: {parts} could not be graded (an internal error of the autograder, not your "
-                   "doing). The score leaves {them} out until the course staff regrade this submission.")
-
-
-def not_graded(data: dict, result) -> dict:
-    """Gradescope's results.json (``render.gradescope_results``) with every row of a part the harness could not
-    grade stripped of its score and status, and said so at the top (see the module's docstring)."""
-    parts = sorted({t.task for t in result.tests if t.harness_error and t.cell_id in result.not_graded})
-    if not parts:
-        return data
-    for row in data.get("tests", []):
-        if set(row.get("tags", [])) & set(parts):
-            for key in ("score", "max_score", "status"):
-                row.pop(key, None)
-            row["output"] = "NOT GRADED (internal error; staff will regrade)\n" + row.get("output", "")
-            row["extra_data"] = {**row.get("extra_data", {}), "not_graded": True}
-    note = NOT_GRADED_NOTE.format(parts=", ".join(parts), them="it" if len(parts) == 1 else "them")
-    data["output"] = note + "\n" + data.get("output", "")
-    data["extra_data"] = {**data.get("extra_data", {}), "not_graded": parts}
-    return data
-
-
 def _close_to_workers(root: Path) -> None:
     """The harness, graders, references and the upload: the grader's (root's) alone. Behind the private
     filesystem a worker never sees them; where a container refuses it (no CAP_SYS_ADMIN: Docker's default),
@@ -155,15 +133,15 @@ def run(root: Path, assignment_id: str, device: str = "cpu", per_check: bool = F
     _close_to_workers(root)
     launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours (as cmd_grade)
     from .grade import grade_submission
-    from .render import gradescope_results, terminal_summary
-    from .writers import write_json, write_result_files
+    from .render import terminal_summary
+    from .writers import write_result_files
     course = Course.find(root / "source" / "course_root")
     with launcher:
         result = grade_submission(assignment_id, notebook, course=course, device=device, launcher=launcher,
                                   intake=root / "submission")
     print(terminal_summary(result))  # the run's log, which Gradescope shows staff only
-    write_result_files(result, feedback=results / "feedback.md")
-    write_json(results / "results.json", not_graded(gradescope_results(result, per_check=per_check), result))
+    write_result_files(result, results_json=results / "results.json", feedback=results / "feedback.md",
+                       per_check=per_check)
     if result.not_graded:
         print(f"STAFF: not graded (harness error): {', '.join(result.not_graded)}; fix the autograder, then "
               "rerun it on this submission (Gradescope: Regrade / Rerun Autograder)")

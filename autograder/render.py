@@ -313,3 +313,25 @@ def grades_csv(results: list[GradingResult]) -> str:
                          *(NO_GRADE if c in missing else f"{scores.get(c, (0, 0))[0]:g}" for c in cells),
                          *([f"{r.late_penalty:g}", safe(r.submitted, "csv")] if late else [])])
     return out.getvalue()
+
+
+NOT_GRADED_NOTE = ("NOT GRADED: {parts} could not be graded (an internal error of the autograder, not your "
+                   "doing). The score leaves {them} out until the course staff regrade this submission.")
+
+
+def not_graded(data: dict, result) -> dict:
+    """Gradescope's results.json (``render.gradescope_results``) with every row of a part the harness could not
+    grade stripped of its score and status, and said so at the top (see the module's docstring)."""
+    parts = sorted({t.task for t in result.tests if t.harness_error and t.cell_id in result.not_graded})
+    if not parts:
+        return data
+    for row in data.get("tests", []):
+        if set(row.get("tags", [])) & set(parts):
+            for key in ("score", "max_score", "status"):
+                row.pop(key, None)
+            row["output"] = "NOT GRADED (internal error; staff will regrade)\n" + row.get("output", "")
+            row["extra_data"] = {**row.get("extra_data", {}), "not_graded": True}
+    note = NOT_GRADED_NOTE.format(parts=", ".join(parts), them="it" if len(parts) == 1 else "them")
+    data["output"] = note + "\n" + data.get("output", "")
+    data["extra_data"] = {**data.get("extra_data", {}), "not_graded": parts}
+    return data

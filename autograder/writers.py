@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .render import feedback_html, feedback_markdown, grades_csv, gradescope_results
+from .render import feedback_html, feedback_markdown, grades_csv, gradescope_results, not_graded
 from .results import GradingResult
 
 
@@ -31,7 +31,8 @@ def write_result_files(result: GradingResult, *, results_json: Path | None = Non
     """The files one graded submission produces: those asked for, and its attachments beside them.
     ``per_check``: results.json gets a row per check instead of one per graded part."""
     if results_json is not None:
-        write_json(results_json, gradescope_results(result, per_check=per_check))
+        # a part the harness could not grade is no 0 there (render.not_graded), whoever writes the file
+        write_json(results_json, not_graded(gradescope_results(result, per_check=per_check), result))
     if feedback is not None:
         write_text(feedback, feedback_markdown(result))
         write_text(feedback.with_suffix(".html"), feedback_html(result))

@@ -13,6 +13,7 @@ import io
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -30,8 +31,9 @@ def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linea
     from autograder.grade import run_graders
     from autograder.handles import wrap
     from autograder.notebook import code_to_run, read_notebook
+    from autograder.provision import Limits
     from autograder.remote import LoadReport, Submission
-    from gradeworker import codec
+    from gradeworker import codec, toolbox
     from gradeworker.protocol import Op, Reply
     from gradeworker.server import Worker
 
@@ -51,14 +53,24 @@ def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linea
             loaded = self.server.op_load([{"index": c.index, "source": c.source} for c in cells], 10.0).value
             self.load_report = LoadReport(cells=loaded["cells"], names=sorted(self.server.op_names().value))
             self.generation = 1
+            # An open part graded by training (hw7) reads the run's limits, and evaluates its weights in a
+            # fresh worker: here the same process (the floor has no isolation to renew).
+            self.launcher = SimpleNamespace(limits=Limits(), starting=lambda: False)
 
         def ensure_worker(self) -> None:
+            pass
+
+        def fresh_worker(self) -> None:
             pass
 
         def request(self, op, function, timeout=None, inherit=None, on_progress=None, **fields):
             from autograder.handles import unwrap
             fields = roundtrip({k: unwrap(v, 1) for k, v in fields.items()})
             self.server.request_id = self._new_id()
+            # Interim replies (a training run's weights) go straight to the caller, through the same round trip.
+            toolbox.progress_sink = lambda value: on_progress and on_progress(
+                Reply.from_wire(roundtrip(self.server.reply(value=value, progress=True).to_wire(),
+                                          self.server.to_handle), self.server.request_id).value)
             reply = getattr(self.server, f"op_{Op(op).value}")(**fields)
             wire = roundtrip(reply.to_wire(), self.server.to_handle)
             reply = Reply.from_wire(wire, self.server.request_id)

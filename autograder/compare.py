@@ -7,7 +7,7 @@ when the wrong answer matches one.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import torch
 
@@ -330,6 +330,75 @@ def expect_unchanged(before: Any, after: Any, name: str, checked: str, *, inputs
         expect(same, checked, inputs=inputs, expected=f"{name} unchanged", got=f"{name} modified in place",
                hint=f"do not write into {name} (no +=, [:] = or *_ methods on it); compute a new tensor",
                mistake=None if same else _match_mistake(after, mistakes, r, a))
+
+
+def _unchanged_all(before: Any, after: Any, name: str, checked: str, where: str) -> None:
+    """``expect_unchanged`` for every tensor in an argument (a list of parameters, a dict of them too)."""
+    if isinstance(before, torch.Tensor):
+        expect_unchanged(before, after, name, checked, inputs=where)
+    elif isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)) and len(before) == len(after):
+        for i, (b, a) in enumerate(zip(before, after)):
+            _unchanged_all(b, a, f"{name}[{i}]", checked, where)
+    elif isinstance(before, dict) and isinstance(after, dict):
+        for key in before:
+            _unchanged_all(before[key], after.get(key), f"{name}[{key!r}]", checked, where)
+
+
+def _expect_kind(got: Any, expected: Any, checked: str, where: str, path: str = "the result") -> None:
+    """``got`` has ``expected``'s kind: a tensor of its dtype on its device, a Python number for a number, and
+    the same for each item of a tuple, list or dict (values are the other tests' to check)."""
+    if isinstance(expected, torch.Tensor):
+        if not isinstance(got, torch.Tensor):
+            raise CheckFailed(checked, where, f"expected {path} to be a tensor, got {describe(got)}",
+                              "return a torch.Tensor")
+        if got.dtype != expected.dtype:
+            raise CheckFailed(checked, where, f"{path}: " + dtype_comparison(got.dtype, expected.dtype),
+                              "keep the input's dtype: make new tensors with dtype=X.dtype (or torch.zeros_like(X))",
+                              dtype_mistake(got.dtype, expected.dtype))
+        got_device = (getattr(got, "remote_meta", None) or {}).get("device", str(got.device))
+        if not same_device(got_device, expected.device):
+            raise CheckFailed(checked, where, f"expected {path} on {expected.device}, got it on {got_device}",
+                              "create new tensors on the input's device (device=X.device); never .cpu() or .cuda()")
+    elif isinstance(expected, (list, tuple)):
+        ok = isinstance(got, (list, tuple)) and len(got) == len(expected)
+        expect(ok, checked, inputs=where, expected=f"{path} a {type(expected).__name__} of {len(expected)}",
+               got=describe(got))
+        for i, (g, e) in enumerate(zip(got, expected)):
+            _expect_kind(g, e, checked, where, f"{path}[{i}]")
+    elif isinstance(expected, dict):
+        expect(isinstance(got, dict) and set(got) == set(expected), checked, inputs=where,
+               expected=f"{path} a dict with keys {sorted(map(str, expected))}", got=describe(got))
+        for key in expected:
+            _expect_kind(got[key], expected[key], checked, where, f"{path}[{key!r}]")
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        read_number(got, checked, inputs=where)
+
+
+def _clone(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clone(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    return value
+
+
+def expect_general_rules(run: Callable[..., Any], reference: Callable[..., Any],
+                         cases: Iterable[tuple[str, tuple]], names: Sequence[str], function: str) -> None:
+    """The contract's general rules at the edge cases of ``function``: for each ``(label, args)`` case (an empty
+    batch, a single row, k = n, a float64 input...), the student's call (``run``: ``student.<function>.run``)
+    leaves every tensor argument unmodified, and its result has the dtype, device and kind (tensor or Python
+    number) of ``reference(*args)`` on the same case. ``names`` names the arguments in the messages; the case's
+    label goes into ``inputs=``. Values are left to the function's other tests."""
+    for label, args in cases:
+        where = inputs(**dict(zip(names, args))) + f" ({label})"
+        result = run(tuple(args), return_args=True)
+        after = result.args_after or []
+        for name, before, now in zip(names, args, after):
+            _unchanged_all(before, now, name, f"{function} leaves {name} unmodified ({label})", where)
+        expected = reference(*_clone(tuple(args)))
+        _expect_kind(result.value, expected, f"{function} keeps its inputs' dtype and device ({label})", where)
 
 
 def mean_bound(sd: float, n: int, sigmas: float = 6.0) -> float:

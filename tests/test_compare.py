@@ -163,3 +163,40 @@ def test_error_mistake_names_known_pytorch_errors_only():
                                             "operation.")
     assert "flattened" in error_mistake("mat1 and mat2 shapes cannot be multiplied (20x4 and 16x10)")
     assert error_mistake("division by zero") is None
+
+
+def _local_run(fn):
+    """What ``student.<fn>.run(args, return_args=True)`` gives, run here on copies as the worker would."""
+    from types import SimpleNamespace
+
+    def run(args, return_args=False):
+        copies = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+        return SimpleNamespace(value=fn(*copies), args_after=copies)
+    return run
+
+
+def test_does_expect_general_rules_catch_slips_at_an_edge_case_only():
+    from autograder.compare import expect_general_rules
+
+    def reference(X, k):
+        return X[:k] * 2, float(k)
+
+    def zeroes_at_k0(X, k):  # right everywhere but k = 0, where it wipes X
+        return (X.zero_()[:0], 0.0) if k == 0 else reference(X, k)
+
+    def float32_for_one_row(X, k):
+        return (X[:k].float() * 2 if X.shape[0] == 1 else X[:k] * 2), float(k)
+
+    def tensor_for_the_number(X, k):
+        return X[:k] * 2, torch.tensor(float(k))
+
+    cases = [("k = 2", (torch.ones(3, 2, dtype=torch.float64), 2)), ("k = 0", (torch.ones(3, 2), 0)),
+             ("a single row", (torch.ones(1, 2, dtype=torch.float64), 1))]
+    expect_general_rules(_local_run(reference), reference, cases, ["X", "k"], "f")
+    slip = failure(expect_general_rules, _local_run(zeroes_at_k0), reference, cases, ["X", "k"], "f")
+    assert "modified in place" in slip.comparison and "(k = 0)" in slip.inputs and "X = tensor(3, 2)" in slip.inputs
+    slip = failure(expect_general_rules, _local_run(float32_for_one_row), reference, cases, ["X", "k"], "f")
+    assert slip.mistake == "you returned float32 where float64 came in" and "(a single row)" in slip.inputs
+    assert "the result[0]" in slip.comparison
+    slip = failure(expect_general_rules, _local_run(tensor_for_the_number), reference, cases, ["X", "k"], "f")
+    assert "expected a Python number" in slip.comparison

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gradeworker.lazydynamo import defer as defer_dynamo
+from gradeworker.lazyshapes import defer as defer_symbolic_shapes
 
 from . import defaults, integrity
 from .errors import NotebookError, UsageError
@@ -22,8 +23,10 @@ from .remote import Submission
 from .results import Extras, GradingResult, Message, TestResult
 
 # The references' optimizers would import torch._dynamo here too (1.5-2.5 s) for a graph break that does nothing
-# while nothing compiles: kept off until something does (gradeworker.lazydynamo).
+# while nothing compiles: kept off until something does (gradeworker.lazydynamo). The references' first gradient
+# with grad_outputs would import sympy (0.4-0.7 s) to compare two plain shapes (gradeworker.lazyshapes).
 defer_dynamo()
+defer_symbolic_shapes()
 
 
 def resolve_device(name: str) -> torch.device:

@@ -267,14 +267,16 @@ def _child(job: Path, result: Path) -> None:
 
 def _defer_dynamo() -> None:
     """torch imported now (the notebook's first cell would), and its compiler kept off until a cell compiles: the
-    first optimizer would otherwise import torch._dynamo (~2 s) for nothing (``gradeworker.lazydynamo``)."""
+    first optimizer would otherwise import torch._dynamo (~2 s) for nothing (``gradeworker.lazydynamo``), and the
+    first ``backward(gradient)`` sympy (``gradeworker.lazyshapes``)."""
     try:
         import torch  # noqa: F401
 
-        from gradeworker.lazydynamo import defer
+        from gradeworker import lazydynamo, lazyshapes
     except ImportError:  # no torch here: the notebook's cells say so themselves
         return
-    defer()
+    lazydynamo.defer()
+    lazyshapes.defer()
 
 
 def run_public_tests(nb: dict, folder: Path, timeout: int = 600) -> list[Part]:

@@ -148,7 +148,9 @@ def preload(cache_dir: str | None = None) -> list[list]:
     import torch  # noqa: F401  (the point of a fork server: imported once, shared by every fork)
     done("import torch")
     # Imported lazily by torch itself, and costly in every worker that would import it anew:
-    # autograd.grad(..., grad_outputs=...) pulls in sympy (~0.7 s). It does not initialise CUDA.
+    # autograd.grad(..., grad_outputs=...) pulls in sympy (~0.7 s), and every meta-device kernel of the device
+    # probe imports sympy itself (torch._prims_common.elementwise_dtypes): a worker needs it, unlike the grader
+    # process (gradeworker.lazyshapes). It does not initialise CUDA.
     import torch.fx.experimental.symbolic_shapes  # noqa: F401
     done("import torch.fx.experimental.symbolic_shapes (sympy)")
     import numpy  # noqa: F401

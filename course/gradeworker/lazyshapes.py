@@ -112,5 +112,5 @@ def defer() -> bool:
         return False
     import torch.fx.experimental as parent  # a light package (its own modules load on demand)
     sys.modules[NAME] = _stand_in
-    setattr(parent, "symbolic_shapes", _stand_in)
+    vars(parent)["symbolic_shapes"] = _stand_in  # what `torch.fx.experimental.symbolic_shapes` reads
     return True

@@ -93,3 +93,11 @@ def test_are_there_at_least_three_catalogued_mistakes_per_function(course, assig
     wrong = load_module(path).WRONG
     for task in course.assignment(assignment_id).tasks:
         assert sum(w.task == task.name for w in wrong) >= 3, f"fewer than three wrong {task.name}s catalogued"
+
+
+def test_do_the_graders_report_through_expect_never_a_bare_assert():
+    """Grading runs pytest with --assert=plain (no rewriting of every grader module at each fresh grading): a bare
+    assert would fail with no message for the student, so graders say what they check through compare.expect."""
+    bare = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in sorted((ROOT / "graders").rglob("*.py"))
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Assert)]
+    assert not bare, f"bare asserts in graders (use autograder.compare.expect): {bare}"

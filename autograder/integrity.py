@@ -33,6 +33,7 @@ import math
 import os
 import secrets
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -40,7 +41,7 @@ from typing import Any, Callable
 import torch
 
 from .compare import describe
-from .errors import CheckFailed, WorkerLost
+from .errors import CheckFailed, HarnessError, WorkerLost
 
 SECRET_ENV = "AUTOGRADER_SECRET_SEED"  # never in the worker's environment (launcher.PASSED_ENV lists what is)
 CODE_BYTES = 256 * 1024  # the notebook's loaded code cells together
@@ -220,6 +221,85 @@ def evaluate_fresh(student: Any, weights: dict, images: dict[str, torch.Tensor],
         result[name] = back[at:at + len(images[name])]
         at += len(images[name])
     return result, time.monotonic() - started
+
+
+# ----- the course's data, loaded in this process (hw7's and hw8's open parts) ---------------------------------
+# ``ref`` is the assignment's reference module: solutions/ sits beside the course's d2lcourse.toml.
+PRIVATE_ENV = "D2L_PRIVATE_TEST"  # the course's own held-out images (else private_test in d2lcourse.toml)
+FASHION = "Fashion-MNIST"
+def course_config(ref: Any) -> Path:
+    return Path(ref.__file__).resolve().parents[1] / "d2lcourse.toml"
+
+
+def course_data_root(ref: Any) -> Path | None:
+    """$D2L_DATA_ROOT, else the course's d2lcourse.toml (beside solutions/), else d2lcourse's own order."""
+    from d2lcourse.config import ENV_VAR, _from_config
+    if os.environ.get(ENV_VAR):
+        return None  # d2lcourse reads it
+    return _from_config(course_config(ref))
+
+
+def course_setting(ref: Any, key: str) -> Any:
+    """A top-level setting of the course's d2lcourse.toml (None where it has none)."""
+    try:
+        return tomllib.loads(course_config(ref).read_text(encoding="utf-8")).get(key)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+
+
+def private_test_folder(ref: Any) -> Path | None:
+    """$D2L_PRIVATE_TEST, else ``private_test = "..."`` in the course's d2lcourse.toml (relative to it)."""
+    value = os.environ.get(PRIVATE_ENV) or course_setting(ref, "private_test")
+    if not value:
+        return None
+    folder = Path(os.path.expanduser(str(value)))
+    return folder if folder.is_absolute() else course_config(ref).parent / folder
+
+
+Pair = tuple[torch.Tensor, torch.Tensor]
+
+
+def load_data(ref: Any, split_seed: int = 0) -> tuple[str, Pair, Pair]:
+    """(source, (train X, y), (test X, y)): images (N, 1, 28, 28) float32 in [0, 1], labels int64. The
+    fallback's train/test split is drawn from ``split_seed`` (the grader's secret one)."""
+    from d2lcourse.data import DataNotFound, fallback_datasets, fashion_mnist
+    try:
+        root = course_data_root(ref)
+        train, test = fashion_mnist(True, root), fashion_mnist(False, root)
+        as_tensors = [(d.data.unsqueeze(1).float() / 255, d.targets.long()) for d in (train, test)]
+        return FASHION, as_tensors[0], as_tensors[1]
+    except DataNotFound:
+        train, test = fallback_datasets(seed=split_seed)
+        return "fallback", tuple(train.tensors), tuple(test.tensors)
+
+
+
+
+def scored_sets(ref: Any, test: tuple[torch.Tensor, torch.Tensor], secret: int) -> tuple[str, dict, dict]:
+    """(what is scored, {name: images}, {name: labels}): the public test images as they are ("clean", for the
+    memorisation check) and the scored ones, transformed by the secret seed: the course's private test set
+    where it has one, else the public test images."""
+    from d2lcourse.data import labelled_images
+    X, y = test
+    images, labels = {"clean": X}, {"clean": y}
+    folder = private_test_folder(ref)
+    if folder is not None:
+        Xp, yp = labelled_images(folder)
+        images["scored"], labels["scored"] = perturb(Xp, secret + 1), yp
+        return f"the course's private test set ({len(yp)} images, transformed)", images, labels
+    images["scored"], labels["scored"] = perturb(X, secret + 1), y
+    return f"the test images, transformed ({len(y)} images)", images, labels
+
+
+
+
+def refuse_fallback(ref: Any, source: str) -> None:
+    """A HarnessError (not the student's loss) when the data loaded is the fallback and the course requires
+    Fashion-MNIST (--require-data or ``require_data = true``)."""
+    if source != FASHION and data_required(course_config(ref).parent):
+        raise HarnessError("Fashion-MNIST is not in the course's data root and the course requires it "
+                           "(--require-data or require_data = true in d2lcourse.toml): refusing to grade the "
+                           "open part on the fallback data. Install it: python -m d2lcourse download")
 
 
 # ----- the course's data: real, or the fallback (announced everywhere, refusable) ----------------------------

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import time
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,14 +28,13 @@ import torch
 
 from autograder import integrity
 from autograder.compare import CheckFailed, describe, expect
-from autograder.errors import HarnessError, StudentCodeError, StudentFailure
+from autograder.errors import StudentCodeError, StudentFailure
 from autograder.handles import RemoteFunction
+from autograder.integrity import FASHION, PRIVATE_ENV, load_data, scored_sets  # noqa: F401  (shared with hw8)
 
 BUDGET_SECONDS = {"cpu": 60, "cuda": 120}  # the training run's budget per device kind (stated in the notebook)
 SECONDS = 60  # other calls (building the model, a forward pass)
 EVAL_SECONDS = 30  # the trained model's evaluation in a fresh worker: building it, loading the weights, every batch
-PRIVATE_ENV = "D2L_PRIVATE_TEST"  # the course's own held-out images (else private_test in d2lcourse.toml)
-FASHION = "Fashion-MNIST"
 THRESHOLDS = {FASHION: (0.80, 0.90), "fallback": (0.85, 0.95)}  # (partial from, full from)
 STEPS = 10
 VAL_FRACTION = 0.1
@@ -97,53 +93,6 @@ def _num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-# ----- the data, in this process -----------------------------------------------------------------------------
-def course_config(ref: Any) -> Path:
-    return Path(ref.__file__).resolve().parents[1] / "d2lcourse.toml"
-
-
-def course_data_root(ref: Any) -> Path | None:
-    """$D2L_DATA_ROOT, else the course's d2lcourse.toml (beside solutions/), else d2lcourse's own order."""
-    from d2lcourse.config import ENV_VAR, _from_config
-    if os.environ.get(ENV_VAR):
-        return None  # d2lcourse reads it
-    return _from_config(course_config(ref))
-
-
-def course_setting(ref: Any, key: str) -> Any:
-    """A top-level setting of the course's d2lcourse.toml (None where it has none)."""
-    try:
-        return tomllib.loads(course_config(ref).read_text(encoding="utf-8")).get(key)
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
-
-
-def private_test_folder(ref: Any) -> Path | None:
-    """$D2L_PRIVATE_TEST, else ``private_test = "..."`` in the course's d2lcourse.toml (relative to it)."""
-    value = os.environ.get(PRIVATE_ENV) or course_setting(ref, "private_test")
-    if not value:
-        return None
-    folder = Path(os.path.expanduser(str(value)))
-    return folder if folder.is_absolute() else course_config(ref).parent / folder
-
-
-Pair = tuple[torch.Tensor, torch.Tensor]
-
-
-def load_data(ref: Any, split_seed: int = 0) -> tuple[str, Pair, Pair]:
-    """(source, (train X, y), (test X, y)): images (N, 1, 28, 28) float32 in [0, 1], labels int64. The
-    fallback's train/test split is drawn from ``split_seed`` (the grader's secret one)."""
-    from d2lcourse.data import DataNotFound, fallback_datasets, fashion_mnist
-    try:
-        root = course_data_root(ref)
-        train, test = fashion_mnist(True, root), fashion_mnist(False, root)
-        as_tensors = [(d.data.unsqueeze(1).float() / 255, d.targets.long()) for d in (train, test)]
-        return FASHION, as_tensors[0], as_tensors[1]
-    except DataNotFound:
-        train, test = fallback_datasets(seed=split_seed)
-        return "fallback", tuple(train.tensors), tuple(test.tensors)
-
-
 # ----- the run -----------------------------------------------------------------------------------------------
 @dataclass
 class OpenRun:
@@ -196,22 +145,6 @@ def split(X: torch.Tensor, y: torch.Tensor, seed: int) -> tuple:
     return (X[order[n_val:]], y[order[n_val:]]), (X[order[:n_val]], y[order[:n_val]])
 
 
-def scored_sets(ref: Any, test: tuple[torch.Tensor, torch.Tensor], secret: int) -> tuple[str, dict, dict]:
-    """(what is scored, {name: images}, {name: labels}): the public test images as they are ("clean", for the
-    memorisation check) and the scored ones, transformed by the secret seed: the course's private test set
-    where it has one, else the public test images."""
-    from d2lcourse.data import labelled_images
-    X, y = test
-    images, labels = {"clean": X}, {"clean": y}
-    folder = private_test_folder(ref)
-    if folder is not None:
-        Xp, yp = labelled_images(folder)
-        images["scored"], labels["scored"] = integrity.perturb(Xp, secret + 1), yp
-        return f"the course's private test set ({len(yp)} images, transformed)", images, labels
-    images["scored"], labels["scored"] = integrity.perturb(X, secret + 1), y
-    return f"the test images, transformed ({len(y)} images)", images, labels
-
-
 def train(student: Any, ref: Any, device: torch.device, seed: int) -> OpenRun:
     """Everything of the run; any failure is kept in ``failure`` (the tests that need the run raise it)."""
     budget = BUDGET_SECONDS.get(device.type, BUDGET_SECONDS["cpu"])
@@ -222,10 +155,7 @@ def train(student: Any, ref: Any, device: torch.device, seed: int) -> OpenRun:
         run.hyperparams = read_hyperparams(student)
         integrity.check_code_size(student)
         run.source, (X, y), test = load_data(ref, split_seed=secret)
-        if run.source != FASHION and integrity.data_required(course_config(ref).parent):
-            raise HarnessError("Fashion-MNIST is not in the course's data root and the course requires it "
-                               "(--require-data or require_data = true in d2lcourse.toml): refusing to grade the "
-                               "open part on the fallback data. Install it: python -m d2lcourse download")
+        integrity.refuse_fallback(ref, run.source)
         run.scored_on, images, labels = scored_sets(ref, test, secret)
         (Xt, yt), (Xv, yv) = split(X, y, seed)
         threads = 1 if device.type == "cpu" else None  # one thread: steady timing when several are graded at once

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_number, expect_tensor, inputs
+from autograder.compare import expect, expect_general_rules, expect_number, expect_tensor, inputs
 from hw0_tensors_autograd.checks import line_data
 
 HINT = "losses[i] = ((ws[i] * x - y) ** 2).mean(); w_best = float(ws[losses.argmin()])"
@@ -31,6 +31,13 @@ def test_losses(student, ref, device, dtype):
                                            lambda: sq.mean(1) / 2,
                                            "the absolute error instead of the squared error":
                                            lambda: sq.sqrt().mean(1)})
+    # The general rules at the edges: one example, one candidate, a candidate that fits exactly (loss 0).
+    x, y = line_data(1, dtype, device)
+    edges = [("one example", (x, y, torch.tensor([0.0, 2.0], dtype=dtype, device=device))),
+             ("one candidate", (x, y, torch.tensor([1.5], dtype=dtype, device=device))),
+             ("a zero loss", (x, 2 * x, torch.tensor([2.0, 3.0], dtype=dtype, device=device)))]
+    expect_general_rules(student.exhaustive_search.run, ref.exhaustive_search, edges, ["x", "y", "ws"],
+                         "exhaustive_search")
 
 
 @pytest.mark.points(4)

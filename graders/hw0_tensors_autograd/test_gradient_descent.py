@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, inputs
+from autograder.compare import expect, expect_general_rules, inputs
 from hw0_tensors_autograd.checks import descent, expect_costs, expect_weight, line_data
 
 HINT = "each epoch: cost = mean((x w - y)^2), grad = mean(2 x (x w - y)), w = w - lr * grad"
@@ -35,6 +35,12 @@ def test_final_weight(student, ref, device, dtype):
         expect_weight(w, expected, f"w after {epochs} steps of gradient descent",
                       inputs=inputs(x=x, y=y, w=w0, lr=lr, num_epochs=epochs), hint=HINT, dtype=dtype,
                       mistakes={k: v[0] for k, v in wrong(x, y, w0, lr, epochs).items()})
+    # The general rules at the edges: one example, lr = 0, no epoch at all.
+    x, y = line_data(4, dtype, device)
+    edges = [("one example", (x[:1].clone(), y[:1].clone(), 1.0, 0.1, 3)), ("lr = 0", (x, y, 1.0, 0.0, 2)),
+             ("num_epochs = 0", (x, y, 1.0, 0.1, 0))]
+    expect_general_rules(student.gradient_descent.run, ref.gradient_descent, edges,
+                         ["x", "y", "w", "lr", "num_epochs"], "gradient_descent")
 
 
 @pytest.mark.points(4)

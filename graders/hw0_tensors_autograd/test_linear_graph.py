@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import inputs
+from autograder.compare import expect_general_rules, inputs
 from hw0_tensors_autograd.checks import expect_hand_gradients
 
 KEYS = ["w1", "b1", "w2", "b2"]
@@ -38,3 +38,11 @@ def test_matches_autograd(student, ref, device, dtype):
         where = inputs(x=x, y=y, **dict(zip(KEYS, p)))
         expect_hand_gradients(student, "linear_graph", ref.linear_graph, (x, y, *p), KEYS, where,
                               mistakes=mistakes(x, y, *p), hint=HINT)
+    # The general rules at the edges: one example, a perfect fit (loss 0), w2 = 0 (no gradient reaches layer 1).
+    x = torch.randn(3, dtype=dtype, device=device)
+    p = params(dtype, device)
+    zero = torch.zeros((), dtype=dtype, device=device)
+    edges = [("one example", (x[:1].clone(), x[:1] + 1, *p)),
+             ("a perfect fit", (x, p[2] * (p[0] * x + p[1]) + p[3], *p)),
+             ("w2 = 0", (x, x + 1, p[0], p[1], zero, p[3]))]
+    expect_general_rules(student.linear_graph.run, ref.linear_graph, edges, ["x", "y", *KEYS], "linear_graph")

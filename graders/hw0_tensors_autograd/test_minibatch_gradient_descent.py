@@ -1,7 +1,7 @@
 """minibatch_gradient_descent(x, y, w, lr, num_epochs, batch_size) -> w: one step per consecutive batch."""
 import pytest
 
-from autograder.compare import inputs
+from autograder.compare import expect_general_rules, inputs
 from hw0_tensors_autograd.checks import descent, expect_weight, line_data
 
 HINT = ("for each epoch, for k in range(0, len(x), batch_size): the batch x[k:k + batch_size]; "
@@ -34,3 +34,9 @@ def test_final_weight(student, ref, device, dtype):
                                 if n % batch_size and n > batch_size else None,
                                 "one full-batch step per epoch (batch_size ignored)": descent(x, y, w0, lr, epochs,
                                                                                               n)[0]})
+    # The general rules at the edges: batch_size = n, batch_size = 1 with lr = 0, no epoch at all.
+    x, y = line_data(4, dtype, device)
+    edges = [("batch_size = n", (x, y, 1.0, 0.1, 2, 4)), ("batch_size = 1, lr = 0", (x, y, 1.0, 0.0, 2, 1)),
+             ("num_epochs = 0", (x, y, 1.0, 0.1, 0, 2))]
+    expect_general_rules(student.minibatch_gradient_descent.run, ref.minibatch_gradient_descent, edges,
+                         ["x", "y", "w", "lr", "num_epochs", "batch_size"], "minibatch_gradient_descent")

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, graph_mistake, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, graph_mistake, inputs
 
 SIZES = [(3, 4), (1, 5), (6, 1), (1, 1), (17, 9)]
 HINT = "make a a column and b a row: a.reshape(-1, 1) + b.reshape(1, -1); broadcasting builds the (n, m) matrix"
@@ -21,6 +21,11 @@ def test_values(student, ref, device, dtype):
                                 "a difference a[i] - b[j] instead of a sum": lambda: ref.outer_sum(a, -b),
                                 "a product a[i] * b[j] (an outer product) instead of a sum":
                                 lambda: torch.outer(a, b)})
+    # The general rules at the edges: an empty a, single elements, a and b the same tensor.
+    one = torch.randn(1, dtype=dtype, device=device)
+    edges = [("a empty", (torch.randn(0, dtype=dtype, device=device), torch.randn(3, dtype=dtype, device=device))),
+             ("one element each", (one, torch.randn(1, dtype=dtype, device=device))), ("b is a", (one, one))]
+    expect_general_rules(student.outer_sum.run, ref.outer_sum, edges, ["a", "b"], "outer_sum")
 
 
 @pytest.mark.points(2)

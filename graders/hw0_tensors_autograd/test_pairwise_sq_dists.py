@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_like, expect_tensor, inputs
+from autograder.compare import expect, expect_general_rules, expect_like, expect_tensor, inputs
 
 HINT = ("||x||^2 + ||y||^2 - 2 x.y: (X * X).sum(dim=1, keepdim=True) + (Y * Y).sum(dim=1) - 2 * X @ Y.T, "
         "then .clamp(min=0)")
@@ -32,6 +32,12 @@ def test_values(student, ref, device, dtype):
         expect_tensor(student.pairwise_sq_dists(X, Y), ref.pairwise_sq_dists(X, Y),
                       "pairwise_sq_dists(X, Y)[i, j] equals ||X[i] - Y[j]||^2", inputs=inputs(X=X, Y=Y),
                       mistakes=mistakes(X, Y), hint=HINT, scale=10)
+    # The general rules at the edges: no rows in Y, one row of one feature, Y the same tensor as X.
+    X = torch.randn(4, 3, dtype=dtype, device=device)
+    edges = [("Y has no rows", (X, torch.randn(0, 3, dtype=dtype, device=device))),
+             ("one row, one feature", (X[:1, :1].clone(), X[1:2, :1].clone())), ("Y is X", (X, X))]
+    expect_general_rules(student.pairwise_sq_dists.run, ref.pairwise_sq_dists, edges, ["X", "Y"],
+                         "pairwise_sq_dists")
 
 
 @pytest.mark.points(3)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import inputs
+from autograder.compare import expect_general_rules, inputs
 from hw0_tensors_autograd.checks import expect_hand_gradients
 
 KEYS = ["W1", "b1", "W2", "b2"]
@@ -39,3 +39,11 @@ def test_matches_autograd(student, ref, device, dtype):
         where = inputs(X=X, y=y, **dict(zip(KEYS, p)))
         expect_hand_gradients(student, "sigmoid_graph", ref.sigmoid_graph, (X, y, *p), KEYS, where,
                               mistakes=mistakes(X, y, *p), hint=HINT)
+    # The general rules at the edges: one example, one feature, one hidden unit and one output; zero weights.
+    edges = []
+    for label, (n, d, h, k), make in [("1 x 1 x 1 x 1", (1, 1, 1, 1), torch.randn), ("zero weights", (3, 2, 4, 2),
+                                                                                        torch.zeros)]:
+        p = [make(s, dtype=dtype, device=device) for s in ((d, h), (h,), (h, k), (k,))]
+        edges.append((label, (torch.randn(n, d, dtype=dtype, device=device),
+                              torch.randn(n, k, dtype=dtype, device=device), *p)))
+    expect_general_rules(student.sigmoid_graph.run, ref.sigmoid_graph, edges, ["X", "y", *KEYS], "sigmoid_graph")

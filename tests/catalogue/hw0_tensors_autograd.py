@@ -399,4 +399,27 @@ def outer_sum(a, b):
 def outer_sum(a, b):
     return a + b
 ''', "a reshape (a[:, None], keepdim=True) is missing"),
+    # ----- the general rules at an edge case only (issue 21) ---------------------------------------
+    Wrong("outer_sum", "edge case: a single b added into a in place", '''
+def outer_sum(a, b):
+    if len(b) == 1:  # a column plus one number
+        return a.unsqueeze(1).add_(b)
+    return a.reshape(-1, 1) + b.reshape(1, -1)
+''', "outer_sum leaves a unmodified (one element each)", points=2),
+    Wrong("pairwise_sq_dists", "edge case: no rows in Y gives torch.zeros (float32)", '''
+def pairwise_sq_dists(X, Y):
+    if len(Y) == 0:
+        return torch.zeros(len(X), 0)
+    return ((X * X).sum(dim=1, keepdim=True) + (Y * Y).sum(dim=1) - 2 * X @ Y.T).clamp(min=0)
+''', "you returned float32 where float64 came in"),
+    Wrong("gradient_descent", "edge case: lr = 0 returns w as a 0-d tensor", '''
+def gradient_descent(x, y, w, lr, num_epochs):
+    costs = []
+    if lr == 0:
+        w = torch.tensor(w, dtype=x.dtype)
+    for _ in range(num_epochs):
+        costs.append(float(((x * w - y) ** 2).mean()))
+        w = w - lr * float((2 * x * (x * w - y)).mean())
+    return w, costs
+''', "expected a Python number"),
 ]

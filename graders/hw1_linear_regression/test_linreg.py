@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, graph_mistake, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, graph_mistake, inputs
 
 SHAPES = [(5, 3), (1, 1), (7, 2), (64, 10)]
 
@@ -18,6 +18,13 @@ def test_values(student, ref, device, dtype):
                       inputs=inputs(X=X, w=w, b=b),
                       mistakes={"the bias b is not added": X @ w, "the bias b is subtracted": X @ w - b,
                                 "elementwise product X * w.T instead of a matrix product": lambda: X * w.T + b})
+    # The general rules at the edges: an empty batch, one feature with w = 0, b of shape () broadcast.
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("an empty batch", (t(0, 3), t(3, 1), t(1))),
+             ("one feature, w = 0", (t(4, 1), torch.zeros(1, 1, dtype=dtype, device=device), t(1))),
+             ("b of shape ()", (t(2, 3), t(3, 1), torch.randn((), dtype=dtype, device=device)))]
+    expect_general_rules(student.linreg.run, ref.linreg, edges, ["X", "w", "b"], "linreg")
 
 
 @pytest.mark.points(2)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_like, expect_pair, expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_like, expect_pair, expect_tensor, inputs
 
 
 def fit(student, X, y):
@@ -51,6 +51,12 @@ def test_least_squares_on_noisy_data(student, ref, device, dtype):
                       check_device=False, check_dtype=False)
         expect_like(w, "w keeps X's dtype and device", shape=(d, 1), dtype=dtype, device=device, inputs=where)
         expect_like(b, "b keeps X's dtype and device", shape=(1,), dtype=dtype, device=device, inputs=where)
+    # The general rules at the edges: exactly determined (n = d + 1), one feature, labels of shape (n,).
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("n = d + 1", (t(4, 3), t(4, 1))), ("one feature", (t(6, 1), t(6, 1))),
+             ("y of shape (n,)", (t(8, 2), t(8)))]
+    expect_general_rules(student.normal_equation.run, ref.normal_equation, edges, ["X", "y"], "normal_equation")
 
 
 @pytest.mark.points(5)

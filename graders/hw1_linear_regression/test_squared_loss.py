@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, graph_mistake, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, expect_unchanged, graph_mistake, inputs
 
 
 def common_mistakes(y_hat, y):
@@ -25,6 +25,11 @@ def test_values(student, ref, device, dtype):
         expect_tensor(student.squared_loss(y_hat, y), ref.squared_loss(y_hat, y),
                       "squared_loss(y_hat, y) = (y_hat - y)^2 / 2 per example", inputs=inputs(y_hat=y_hat, y=y),
                       mistakes=common_mistakes(y_hat, y))
+    # The general rules at the edges: an empty batch, labels of shape (n,), y_hat and y the same tensor.
+    y_hat = torch.randn(4, 1, dtype=dtype, device=device)
+    edges = [("an empty batch", (y_hat[:0].clone(), y_hat[:0].clone())),
+             ("y of shape (n,)", (y_hat, torch.randn(4, dtype=dtype, device=device))), ("y is y_hat", (y_hat, y_hat))]
+    expect_general_rules(student.squared_loss.run, ref.squared_loss, edges, ["y_hat", "y"], "squared_loss")
 
 
 @pytest.mark.points(3)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_like, expect_pair, inputs, mean_bound, std_bound
+from autograder.compare import expect, expect_general_rules, expect_like, expect_pair, inputs, mean_bound, std_bound
 
 TRUE_B = 4.2
 
@@ -23,10 +23,17 @@ def draw(student, w, b, n, *noise, check_dtype=True):
 
 
 @pytest.mark.points(3)
-def test_shapes_dtype_and_device(student, device, dtype):
+def test_shapes_dtype_and_device(student, ref, device, dtype):
     """Are X (n, len(w)) and y (n, 1), on w's device and in w's dtype?"""
     for d, n in [(2, 1000), (5, 1), (1, 37)]:
         draw(student, torch.randn(d, dtype=dtype, device=device), TRUE_B, n)
+    # The general rules at the edges (w untouched, X and y in w's dtype and device): noise = 0, no examples, one
+    # feature.
+    w = torch.randn(3, dtype=dtype, device=device)
+    edges = [("noise = 0", (w, TRUE_B, 10, 0.0)), ("num_examples = 0", (w, TRUE_B, 0)),
+             ("one feature", (w[:1].clone(), TRUE_B, 5))]
+    expect_general_rules(student.synthetic_data.run, ref.synthetic_data, edges, ["w", "b", "num_examples", "noise"],
+                         "synthetic_data")
 
 
 @pytest.mark.points(3)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_like, expect_pair, inputs, mean_bound, std_bound
+from autograder.compare import expect, expect_general_rules, expect_like, expect_pair, inputs, mean_bound, std_bound
 
 TRAIN_SECONDS = 120  # generous: d2l's 300 steps take well under a second
 
@@ -57,7 +57,7 @@ def test_initialisation(student, device):
 
 
 @pytest.mark.points(3)
-def test_uses_lr_and_batch_size(student, device):
+def test_uses_lr_and_batch_size(student, ref, device):
     """Does one full-batch epoch take exactly one step of size lr, b moving to about lr * mean(y)?"""
     n, lr = 400, 0.03
     features = torch.randn(n, 3, device=device)
@@ -78,3 +78,11 @@ def test_uses_lr_and_batch_size(student, device):
     expect(float(b0.detach().abs().sum()) == 0.0, "with lr = 0 the parameters do not move", inputs=where0,
            expected="b still 0", got=f"b = {b0.detach().tolist()}", hint="use the lr argument, not a constant",
            mistake="the lr argument is not used: the parameters move with lr = 0 (a learning rate of its own)")
+    # The general rules at the edges (features and labels untouched; w and b in their dtype and device): labels of
+    # shape (n,) in float64, a batch_size larger than n.
+    features64 = torch.randn(12, 2, dtype=torch.float64, device=device)
+    edges = [("labels of shape (n,), float64", (features64, features64 @ torch.ones(2, dtype=torch.float64,
+                                                                                   device=device), 0.03, 1, 5)),
+             ("batch_size > n", (features[:4].clone(), labels[:4].clone(), 0.03, 1, 10))]
+    expect_general_rules(student.function("train_linreg", timeout=TRAIN_SECONDS).run, ref.train_linreg, edges,
+                         ["features", "labels", "lr", "num_epochs", "batch_size"], "train_linreg")

@@ -271,4 +271,27 @@ def sgd(params, lr, batch_size):
             param = param - lr * param.grad / batch_size
             param.grad.zero_()
 ''', "rebound to a new tensor"),
+    # ----- the general rules at an edge case only (issue 21) ---------------------------------------
+    Wrong("squared_loss", "edge case: labels of shape (n,) reshaped in place with resize_", '''
+def squared_loss(y_hat, y):
+    if y.shape != y_hat.shape:
+        y.resize_(y_hat.shape)  # the caller's y changes shape
+    return (y_hat - y) ** 2 / 2
+''', "squared_loss leaves y unmodified (y of shape (n,))"),
+    Wrong("synthetic_data", "edge case: noise = 0 builds y from torch.zeros (float32)", '''
+def synthetic_data(w, b, num_examples, noise=0.01):
+    X = torch.normal(0, 1, (num_examples, len(w)), dtype=w.dtype, device=w.device)
+    if noise == 0:
+        y = torch.zeros(num_examples, 1, device=w.device)
+        y += (X @ w + b).reshape(-1, 1)
+        return X, y
+    y = X @ w + b + torch.normal(0, noise, (num_examples,), dtype=w.dtype, device=w.device)
+    return X, y.reshape(-1, 1)
+''', "you returned float32 where float64 came in"),
+    Wrong("linreg", "edge case: a single feature scales X in place", '''
+def linreg(X, w, b):
+    if X.shape[1] == 1:
+        return X.mul_(w) + b
+    return X @ w + b
+''', "linreg leaves X unmodified (one feature, w = 0)"),
 ]

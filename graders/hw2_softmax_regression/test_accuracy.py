@@ -5,7 +5,7 @@ y_hat is (n, q) scores (argmax over dim 1) or (n,) predicted labels; y may be (n
 import pytest
 import torch
 
-from autograder.compare import CheckFailed, describe, expect, inputs
+from autograder.compare import CheckFailed, describe, expect, expect_general_rules, inputs
 from autograder.errors import StudentCodeError
 
 HINT = ("if y_hat has a second dimension, take y_hat.argmax(dim=1); compare with y.reshape(-1) "
@@ -89,7 +89,7 @@ def test_predicted_labels(student, device):
 
 
 @pytest.mark.points(2)
-def test_returns_a_python_float(student, device):
+def test_returns_a_python_float(student, ref, device):
     """Is the result a Python float (not a tensor, not an int), on any device?"""
     y_hat, y = scores(12, 4, torch.float64, device)
     got = student.accuracy(y_hat, y)
@@ -99,3 +99,9 @@ def test_returns_a_python_float(student, device):
            if isinstance(got, torch.Tensor) else "an int was returned where the contract gives a float "
            "(float(...) of the count)" if type(got) is int else None,
            hint="return float(cmp.sum()): a plain number is cheap to add up over an epoch and holds no device memory")
+    # The general rules at the edges (y_hat and y untouched, a number back): one example, labels of shape (n, 1),
+    # y_hat already predicted labels.
+    one, label = scores(1, 3, torch.float32, device)
+    edges = [("one example", (one, label)), ("labels of shape (n, 1)", (y_hat, y.reshape(-1, 1))),
+             ("y_hat of predicted labels", (y_hat.argmax(dim=1), y))]
+    expect_general_rules(student.accuracy.run, ref.accuracy, edges, ["y_hat", "y"], "accuracy")

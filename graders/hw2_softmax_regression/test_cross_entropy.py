@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, graph_mistake, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, expect_unchanged, graph_mistake, inputs
 
 SHAPES = [(4, 4), (3, 5), (5, 3), (1, 10), (6, 2)]  # square first: index mix-ups give values, not errors
 HINT = "pick each row's probability of its label with y_hat[range(len(y_hat)), y], then take -torch.log"
@@ -79,3 +79,12 @@ def test_inputs_untouched(student, ref, device):
     expect_unchanged(y, got.args_after[1], "y", "cross_entropy leaves y unmodified", inputs=where)
     expect_tensor(got.value, ref.cross_entropy(y_hat, y), "the loss keeps y_hat's dtype and device", inputs=where,
                   mistakes=mistakes(y_hat, y), hint=HINT)
+    # The same rules at the edges: one example, one class (probability 1), a float32 batch with a probability 0.
+    one, label = probabilities(1, 3, torch.float64, device)
+    certain = torch.zeros(3, 2, device=device)
+    certain[:, 0] = 1.0
+    edges = [("one example", (one, label)),
+             ("one class", (torch.ones(3, 1, dtype=torch.float64, device=device), torch.zeros(3, dtype=torch.long,
+                                                                                             device=device))),
+             ("float32, probabilities 0 and 1", (certain, torch.zeros(3, dtype=torch.long, device=device)))]
+    expect_general_rules(student.cross_entropy.run, ref.cross_entropy, edges, ["y_hat", "y"], "cross_entropy")

@@ -5,7 +5,7 @@ Equal to F.cross_entropy(logits, y, reduction='none'), even for logits of 1e4.
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, graph_mistake, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, expect_unchanged, graph_mistake, inputs
 
 SHAPES = [(4, 4), (3, 5), (5, 3), (1, 10), (6, 2)]  # square first: index mix-ups give values, not errors
 HINT = ("with m the row maximum (keepdim=True): loss = m + log(sum(exp(logits - m))) - logits[i, y[i]], "
@@ -121,3 +121,9 @@ def test_inputs_untouched(student, ref, device):
     expect_unchanged(y, got.args_after[1], "y", "cross_entropy_from_logits leaves y unmodified", inputs=where)
     expect_tensor(got.value, ref.cross_entropy_from_logits(logits, y), "the loss keeps the logits' dtype and device",
                   inputs=where, mistakes=mistakes(logits, y), hint=HINT)
+    # The same rules at the edges: one example, one class, float32 logits as large as 1e4.
+    edges = [("one example", (torch.randn(1, 5, dtype=torch.float64, device=device), labels(1, 5, device))),
+             ("one class", (torch.randn(3, 1, dtype=torch.float64, device=device), labels(3, 1, device))),
+             ("large float32 logits", (1e4 * torch.randn(4, 3, device=device), labels(4, 3, device)))]
+    expect_general_rules(student.cross_entropy_from_logits.run, ref.cross_entropy_from_logits, edges,
+                         ["logits", "y"], "cross_entropy_from_logits")

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, graph_mistake, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, expect_unchanged, graph_mistake, inputs
 
 # Non-square on purpose: (3, 5) and (5, 3) tell rows from columns; (1, q) and (n, 1) are the edges. The
 # square batch comes first, where the usual broadcasting slip gives wrong values (so it can be named) rather
@@ -114,7 +114,7 @@ def unshifted_grad(X, g):
 
 @pytest.mark.points(2)
 @pytest.mark.general_rule
-def test_input_untouched_and_shape_kept(student, device):
+def test_input_untouched_and_shape_kept(student, ref, device):
     """Is X left unmodified, and does the result keep X's shape, dtype and device?"""
     X = torch.randn(3, 5, dtype=torch.float64, device=device) + 2.0
     where = inputs(X=X)
@@ -122,3 +122,8 @@ def test_input_untouched_and_shape_kept(student, device):
     expect_unchanged(X, got.args_after[0], "X", "softmax leaves X unmodified", inputs=where)
     expect_tensor(got.value, torch.softmax(X, dim=1), "softmax(X) keeps X's shape, dtype and device", inputs=where,
                   mistakes=mistakes(X), hint=HINT)
+    # The same rules at the edges: one class, an empty batch, float32 logits as large as 1e4.
+    edges = [("one class", (torch.randn(4, 1, dtype=torch.float64, device=device),)),
+             ("an empty batch", (torch.randn(0, 5, dtype=torch.float64, device=device),)),
+             ("large float32 logits", (1e4 * torch.randn(3, 4, device=device),))]
+    expect_general_rules(student.softmax.run, ref.softmax, edges, ["X"], "softmax")

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, graded_alone, graph_mistake, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, graded_alone, graph_mistake, inputs
 
 HINT = "flatten each example first: softmax(torch.matmul(X.reshape((-1, W.shape[0])), W) + b)"
 
@@ -36,6 +36,12 @@ def test_values(student, ref, device, dtype):
         expect_tensor(got, graded_alone(got, ref.softmax_regression(X, W, b), own),
                       "softmax_regression(X, W, b) = softmax(X.reshape(-1, W.shape[0]) @ W + b)",
                       inputs=inputs(X=X, W=W, b=b), mistakes=mistakes(X, W, b), hint=HINT)
+    # The general rules at the edges: one image, one class, zero weights.
+    X, W, b = problem((1, 1, 2, 2), 3, dtype, device)
+    edges = [("one image", (X, W, b)), ("one class", problem((3, 4), 1, dtype, device)),
+             ("zero weights", (X, torch.zeros_like(W), torch.zeros_like(b)))]
+    expect_general_rules(student.softmax_regression.run, ref.softmax_regression, edges, ["X", "W", "b"],
+                         "softmax_regression")
 
 
 @pytest.mark.points(2)

@@ -374,4 +374,26 @@ def cross_entropy(y_hat, y):
 def softmax_regression(X, W, b):
     return softmax(X.reshape(-1, W.shape[0]) @ W) + b
 ''', "the bias is added after the softmax"),
+    # ----- the general rules at an edge case only (issue 21) ---------------------------------------
+    Wrong("softmax", "edge case: one class fills X with ones in place", '''
+def softmax(X):
+    if X.shape[1] == 1:  # one class: every probability is 1
+        return X.fill_(1.0)
+    X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)
+    return X_exp / X_exp.sum(dim=1, keepdim=True)
+''', "softmax leaves X unmodified (one class)"),
+    Wrong("cross_entropy_from_logits", "edge case: large logits shifted in place", '''
+def cross_entropy_from_logits(logits, y):
+    if logits.abs().max() > 50:  # shift only where exp would overflow
+        logits -= logits.max(dim=1, keepdim=True).values
+    return torch.log(torch.exp(logits).sum(dim=1)) - logits[range(len(y)), y]
+''', "cross_entropy_from_logits leaves logits unmodified (large float32 logits)"),
+    Wrong("accuracy", "edge case: labels of shape (n, 1) squeezed in place", '''
+def accuracy(y_hat, y):
+    if y_hat.dim() > 1:
+        y_hat = y_hat.argmax(dim=1)
+    if y.dim() == 2:
+        y.squeeze_(1)
+    return float((y_hat.to(y.dtype) == y).sum())
+''', "accuracy leaves y unmodified (labels of shape (n, 1))"),
 ]

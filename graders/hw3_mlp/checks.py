@@ -7,7 +7,15 @@ from typing import Callable, Iterator
 
 import torch
 
-from autograder.compare import CheckFailed, expect, expect_tensor, expect_unchanged, graph_mistake, inputs
+from autograder.compare import (
+    CheckFailed,
+    expect,
+    expect_general_rules,
+    expect_tensor,
+    expect_unchanged,
+    graph_mistake,
+    inputs,
+)
 from autograder.errors import StudentCodeError
 
 # Where exp overflows: float32's exp(x) is inf from x = 88.7, float64's from x = 709.8.
@@ -101,3 +109,9 @@ class Activation:
         where = inputs(X=X)
         result = self.student_fn.run((X,), return_args=True)
         expect_unchanged(X, result.args_after[0], "X", f"{self.name} leaves X unmodified", inputs=where)
+        # The general rules at the edges: an empty float64 X, a 0-d one, float64 inputs as large as +-1000, all < 0.
+        edges = [("an empty X", (torch.randn(0, 3, dtype=torch.float64, device=self.device),)),
+                 ("a 0-d X", (torch.tensor(-0.5, device=self.device),)),
+                 ("float64 extremes", (torch.tensor(EXTREMES, dtype=torch.float64, device=self.device),)),
+                 ("every element negative", (-torch.rand(3, 2, device=self.device) - 0.1,))]
+        expect_general_rules(self.student_fn.run, self.ref_fn, edges, ["X"], self.name)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, expect_unchanged, inputs
 
 # (shape of X, num_hiddens, num_outputs): images, flat rows, other image sizes, a batch of one
 CASES = [((6, 1, 28, 28), 32, 10), ((5, 12), 7, 3), ((4, 3, 4, 5), 16, 4), ((1, 1, 28, 28), 8, 10)]
@@ -83,8 +83,9 @@ def test_gradients(student, ref, device):
 
 @pytest.mark.points(2)
 @pytest.mark.general_rule
-def test_inputs_unmodified(student, device):
-    """Are X and the parameters left unmodified?"""
+def test_inputs_unmodified(student, ref, device):
+    """Are X and the parameters left unmodified, the logits in X's dtype and device (one example, float64 images and
+    a single zero hidden unit too)?"""
     X = torch.randn(3, 1, 28, 28, device=device)
     params = make_params(784, 16, 10, torch.float32, device)
     result = student.mlp.run((X, params), return_args=True)
@@ -96,3 +97,12 @@ def test_inputs_unmodified(student, device):
            f"{len(after) if isinstance(after, (list, tuple)) else '?'}")
     for name, before, now in zip(("W1", "b1", "W2", "b2"), params, after):
         expect_unchanged(before, now, name, f"mlp leaves {name} unmodified", inputs=where)
+    # The same rules, and the logits in X's dtype and device, at the edges: one flat example, float64 images, a
+    # hidden layer of one unit with zero weights (every hidden value exactly 0).
+    edges = [("one flat example", (torch.randn(1, 5, device=device), make_params(5, 3, 2, torch.float32, device))),
+             ("float64 images", (torch.randn(2, 1, 2, 3, dtype=torch.float64, device=device),
+                                 make_params(6, 4, 3, torch.float64, device))),
+             ("one hidden unit, zero weights", (torch.randn(3, 4, device=device),
+                                                [torch.zeros(4, 1, device=device), torch.zeros(1, device=device),
+                                                 torch.randn(1, 2, device=device), torch.randn(2, device=device)]))]
+    expect_general_rules(student.mlp.run, ref.mlp, edges, ["X", "params"], "mlp")

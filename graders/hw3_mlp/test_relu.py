@@ -32,5 +32,6 @@ def test_gradients(activation, dtype):
 @pytest.mark.points(2)
 @pytest.mark.general_rule
 def test_input_unmodified(activation):
-    """Is X left unmodified (a new tensor returned, not X clamped in place)?"""
+    """Is X left unmodified (a new tensor returned, not X clamped in place), the result in X's dtype and
+    device, also for an empty, a 0-d, an all-negative and a float64 X?"""
     activation.leaves_input()

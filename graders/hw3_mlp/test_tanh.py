@@ -54,5 +54,6 @@ def test_gradients(activation, dtype):
 @pytest.mark.points(1)
 @pytest.mark.general_rule
 def test_input_unmodified(activation):
-    """Is X left unmodified?"""
+    """Is X left unmodified, the result in X's dtype and device, also for an empty, a 0-d, an all-negative and
+    a float64 X?"""
     activation.leaves_input()

@@ -346,4 +346,24 @@ def relu(X):
 def relu(X):
     return torch.max(X, 0)[0]
 ''', "a dimension of size 1 was dropped"),
+    # ----- the general rules at an edge case only (issue 21) ---------------------------------------
+    Wrong("sigmoid", "edge case: large inputs clamped in place to keep exp finite", '''
+def sigmoid(X):
+    if X.numel() and X.abs().max() > 60:
+        X.clamp_(-60, 60)  # exp(60) is finite in float32
+    return 1 / (1 + torch.exp(-X))
+''', "sigmoid leaves X unmodified (float64 extremes)"),
+    Wrong("tanh", "edge case: an empty X answered with torch.tensor([]) (float32)", '''
+def tanh(X):
+    if X.numel() == 0:
+        return torch.tensor([])
+    E = torch.exp(-2 * X.abs())
+    return torch.sign(X) * (1 - E) / (1 + E)
+''', "you returned float32 where float64 came in"),
+    Wrong("relu", "edge case: a 0-d X zeroed in place when negative", '''
+def relu(X):
+    if X.dim() == 0:  # a single number
+        return X if X > 0 else X.zero_()
+    return torch.maximum(X, torch.zeros_like(X))
+''', "relu leaves X unmodified (a 0-d X)"),
 ]

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, expect_unchanged, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, expect_unchanged, inputs
 
 
 def common_mistakes(w):
@@ -34,8 +34,9 @@ def test_values(student, ref, device, dtype):
 
 
 @pytest.mark.points(5)
-def test_gradient_is_w_and_input_untouched(student, device, dtype):
-    """Is the gradient of the penalty w itself (d/dw ||w||^2 / 2 = w), with w left unmodified?"""
+def test_gradient_is_w_and_input_untouched(student, ref, device, dtype):
+    """Is the gradient of the penalty w itself (d/dw ||w||^2 / 2 = w), with w left unmodified (a 0-d, an empty and a
+    zero w too)?"""
     w = torch.randn(50, 1, dtype=dtype, device=device)
     where = inputs(w=w)
     result = student.l2_penalty.run((w,), wrt=[0])
@@ -50,3 +51,8 @@ def test_gradient_is_w_and_input_untouched(student, device, dtype):
                   hint="half the sum of squares has gradient w: that is why weight decay shrinks w by lr * lambd * w")
     result = student.l2_penalty.run((w,), return_args=True)
     expect_unchanged(w, result.args_after[0], "w", "l2_penalty leaves w unmodified", inputs=where)
+    # The general rules at the edges: a 0-d w, an empty w, w = 0.
+    edges = [("a 0-d w", (torch.randn((), dtype=dtype, device=device),)),
+             ("an empty w", (torch.randn(0, 1, dtype=dtype, device=device),)),
+             ("w = 0", (torch.zeros(3, 1, dtype=dtype, device=device),))]
+    expect_general_rules(student.l2_penalty.run, ref.l2_penalty, edges, ["w"], "l2_penalty")

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from autograder.compare import expect, expect_like, expect_pair, inputs
+from autograder.compare import expect, expect_general_rules, expect_like, expect_pair, inputs
 
 TRAIN_SECONDS = 60  # generous: d2l's 400 steps take well under a second
 
@@ -37,6 +37,14 @@ def test_returns_w_and_b(student, ref, device, dtype):
     (features, labels), _ = ref.weight_decay_data(dtype=dtype, device=device)
     train(student, 3, features, labels, num_epochs=2)
     train(student, 0, features[:10, :7], labels[:10].reshape(-1), num_epochs=1, batch_size=4)
+    # The general rules at the edges (the data untouched; w and b in the features' dtype and device): no epoch,
+    # one batch of the whole set, lr = 0 with labels of shape (n,).
+    X, y = features[:6, :3].clone(), labels[:6].clone()
+    edges = [("num_epochs = 0", (3, X, y, 0, 0.003, 5)), ("batch_size = n", (3, X, y, 2, 0.003, 6)),
+             ("lr = 0, labels of shape (n,)", (0, X, y.reshape(-1), 1, 0.0, 4))]
+    expect_general_rules(student.function("train_weight_decay", timeout=TRAIN_SECONDS).run, ref.train_weight_decay,
+                         edges, ["lambd", "train_features", "train_labels", "num_epochs", "lr", "batch_size"],
+                         "train_weight_decay")
 
 
 @pytest.mark.points(5)

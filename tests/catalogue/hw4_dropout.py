@@ -402,4 +402,25 @@ def dropout_layer(X, dropout):
     mask = (torch.rand(X.shape) > dropout).to(X.dtype)
     return mask * X / (1.0 - dropout)
 ''', "keep its results on its inputs' device"),
+    # ----- the general rules at an edge case only (issue 21) ---------------------------------------
+    Wrong("l2_penalty", "edge case: a 0-d w squared in place", '''
+def l2_penalty(w):
+    if w.dim() == 0:  # a single number: its square is the sum
+        return w.square_() / 2
+    return torch.sum(w.pow(2)) / 2
+''', "l2_penalty leaves w unmodified (a 0-d w)"),
+    Wrong("train_weight_decay", "edge case: labels of shape (n,) made a column in place", '''
+def train_weight_decay(lambd, train_features, train_labels, num_epochs=100, lr=0.003, batch_size=5):
+    if train_labels.dim() == 1:
+        train_labels.unsqueeze_(1)  # the caller's labels change shape
+    w = torch.normal(0, 1, size=(train_features.shape[1], 1), dtype=train_features.dtype,
+                     device=train_features.device, requires_grad=True)
+    b = torch.zeros(1, dtype=train_features.dtype, device=train_features.device, requires_grad=True)
+    for epoch in range(num_epochs):
+        for X, y in data_iter(batch_size, train_features, train_labels):
+            l = squared_loss(linreg(X, w, b), y) + lambd * l2_penalty(w)
+            l.sum().backward()
+            sgd([w, b], lr, batch_size)
+    return w, b
+''', "train_weight_decay leaves train_labels unmodified (lr = 0, labels of shape (n,))"),
 ]

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw5_cnn.checks import expect_grads
 
 HINT = ("stride = kernel_size when stride is None; F.pad(X, (p_w, p_w, p_h, p_h)) with zeros, then the mean of each "
@@ -38,6 +38,13 @@ def test_default_stride(student, ref, device, dtype):
     X = torch.randn(2, 3, 7, 8, dtype=dtype, device=device)
     for k in (2, 3, (2, 3)):
         check(student, ref, X, k, None, 0, "avg_pool2d(X, kernel_size) equals F.avg_pool2d, stride = kernel_size")
+    # The general rules at the edges: a 1x1 window, a window as large as X, padding as large as allowed.
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("kernel_size = 1", (t(1, 2, 3, 3), 1, None, 0)), ("a window as large as X", (t(1, 2, 3, 3), 3, None, 0)),
+             ("padding = kernel_size // 2", (t(1, 1, 4, 4), 3, 1, 1))]
+    expect_general_rules(student.avg_pool2d.run, ref.avg_pool2d, edges, ["X", "kernel_size", "stride", "padding"],
+                         "avg_pool2d")
 
 
 @pytest.mark.points(2)

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import expect, expect_tensor, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, inputs
 from hw5_cnn.checks import expect_grads
 
 HINT = ("statistics over dim 0 for X (N, C) and over dims (0, 2, 3) for X (N, C, H, W); normalise with the biased "
@@ -108,6 +108,17 @@ def test_eval_mode_uses_running_statistics(student, ref, device, dtype):
         for k, name, before in [(1, "running_mean", rm), (2, "running_var", rv)]:
             expect_tensor(result.args_after[k], before, f"{name} is unchanged in eval mode", inputs=where,
                           hint="update the running statistics only when training is True")
+    # The general rules at the edges, in eval mode where every input stays as it is: one example of (N, C), one
+    # channel of (N, C, H, W), a zero running variance (eps alone under the square root).
+    rm, rv, w, b = params(1, dtype, device)
+
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("one example, training=False", (t(1, 3), *params(3, dtype, device), False)),
+             ("one channel, training=False", (t(2, 1, 2, 2), rm, rv, w, b, False)),
+             ("running_var = 0, training=False", (t(3, 1), rm, torch.zeros_like(rv), w, b, False))]
+    expect_general_rules(student.batch_norm.run, ref.batch_norm, edges,
+                         ["X", "running_mean", "running_var", "weight", "bias", "training"], "batch_norm")
 
 
 @pytest.mark.points(2)

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import expect, expect_tensor, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, inputs
 from hw5_cnn.checks import asymmetric, expect_grads
 
 HINT = ("F.unfold(X, (kh, kw), padding=..., stride=...) gives (N, C_in * kh * kw, H' * W'); "
@@ -52,6 +52,14 @@ def test_values(student, ref, device, dtype):
         W = asymmetric(*w_shape, dtype=dtype, device=device)
         b = torch.randn(w_shape[0], dtype=dtype, device=device) if with_bias else None
         check(student, ref, X, W, b, 1, 0, "conv2d(X, weight, bias) equals F.conv2d")
+    # The general rules at the edges: a 1x1 kernel without bias, a kernel as large as the padded input, a stride
+    # larger than the kernel.
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("a 1x1 kernel, no bias", (t(1, 2, 3, 3), t(3, 2, 1, 1), None, 1, 0)),
+             ("a kernel as large as the padded input", (t(2, 1, 2, 2), t(1, 1, 4, 4), t(1), 1, 1)),
+             ("stride 3 with a 2x2 kernel", (t(1, 1, 5, 5), t(1, 1, 2, 2), t(1), 3, 0))]
+    expect_general_rules(student.conv2d.run, ref.conv2d, edges, ["X", "weight", "bias", "stride", "padding"], "conv2d")
 
 
 @pytest.mark.points(4)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw5_cnn.checks import asymmetric, expect_grads
 
 # (X's shape, K's shape): square, non-square, a column kernel, the kernel as large as X, a single row
@@ -26,6 +26,12 @@ def test_values(student, ref, device, dtype):
         K = asymmetric(*k_shape, dtype=dtype, device=device)
         expect_tensor(student.corr2d(X, K), ref.corr2d(X, K), "corr2d(X, K) is the 2-D cross-correlation",
                       inputs=inputs(X=X, K=K), mistakes=mistakes(ref, X, K), hint=HINT)
+    # The general rules at the edges: a 1x1 kernel, a kernel as large as X, a single row.
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("a 1x1 kernel", (t(3, 4), t(1, 1))), ("K as large as X", (t(3, 3), t(3, 3))),
+             ("a single row", (t(1, 5), t(1, 2)))]
+    expect_general_rules(student.corr2d.run, ref.corr2d, edges, ["X", "K"], "corr2d")
 
 
 @pytest.mark.points(1)

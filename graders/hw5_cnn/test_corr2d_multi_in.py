@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, graded_alone, inputs
+from autograder.compare import expect_general_rules, expect_tensor, graded_alone, inputs
 from hw5_cnn.checks import asymmetric, expect_grads
 
 CASES = [((2, 3, 3), (2, 2, 2)), ((3, 5, 7), (3, 2, 3)), ((1, 4, 4), (1, 3, 1)), ((4, 6, 5), (4, 1, 2))]
@@ -25,6 +25,12 @@ def test_values(student, ref, device, dtype):
                                 "every channel is cross-correlated with the first kernel slice K[0]":
                                 lambda: sum(ref.corr2d(x, K[0]) for x in X)},
                       hint="sum(corr2d(x, k) for x, k in zip(X, K)): channel c of X goes with K[c]")
+    # The general rules at the edges: one channel, a 1x1 kernel, a kernel as large as X.
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("one channel", (t(1, 3, 3), t(1, 2, 2))), ("a 1x1 kernel", (t(2, 3, 4), t(2, 1, 1))),
+             ("K as large as X", (t(2, 2, 3), t(2, 2, 3)))]
+    expect_general_rules(student.corr2d_multi_in.run, ref.corr2d_multi_in, edges, ["X", "K"], "corr2d_multi_in")
 
 
 @pytest.mark.points(1)

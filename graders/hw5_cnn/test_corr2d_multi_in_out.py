@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, graded_alone, inputs
+from autograder.compare import expect_general_rules, expect_tensor, graded_alone, inputs
 from hw5_cnn.checks import asymmetric, expect_grads
 
 CASES = [((2, 3, 3), (3, 2, 2, 2)), ((3, 5, 7), (2, 3, 2, 3)), ((1, 4, 4), (4, 1, 3, 1)), ((3, 6, 5), (1, 3, 1, 2))]
@@ -25,6 +25,13 @@ def test_values(student, ref, device, dtype):
                                 "the output channels are summed into one: stack them, one per kernel K[o]":
                                 lambda: ref.corr2d_multi_in_out(X, K).sum(0, keepdim=True)},
                       hint="torch.stack([corr2d_multi_in(X, k) for k in K], 0): K's first axis is the output channel")
+    # The general rules at the edges: one output channel with a 1x1 kernel, a kernel as large as X.
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("one output channel, a 1x1 kernel", (t(2, 3, 3), t(1, 2, 1, 1))),
+             ("K as large as X", (t(1, 2, 2), t(3, 1, 2, 2)))]
+    expect_general_rules(student.corr2d_multi_in_out.run, ref.corr2d_multi_in_out, edges, ["X", "K"],
+                         "corr2d_multi_in_out")
 
 
 @pytest.mark.points(1)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw5_cnn.checks import expect_grads
 
 CASES = [((3, 3, 3), 2), ((2, 4, 6), 5), ((1, 5, 2), 3), ((6, 1, 1), 1), ((16, 8, 12), 32)]
@@ -26,6 +26,12 @@ def test_values(student, ref, device, dtype):
                                 lambda: ref.corr2d_multi_in_out_1x1(X, K).reshape(c_o, w, h)},
                       hint="K.reshape(c_o, c_i) @ X.reshape(c_i, h * w), then reshape to (c_o, h, w); "
                            "reshape X to (c_i, h * w), not to (h * w, c_i)")
+    # The general rules at the edges: a single pixel, one channel in and out.
+    def t(*shape):
+        return torch.randn(*shape, dtype=dtype, device=device)
+    edges = [("a single pixel", (t(3, 1, 1), t(2, 3, 1, 1))), ("one channel in and out", (t(1, 2, 3), t(1, 1, 1, 1)))]
+    expect_general_rules(student.corr2d_multi_in_out_1x1.run, ref.corr2d_multi_in_out_1x1, edges, ["X", "K"],
+                         "corr2d_multi_in_out_1x1")
 
 
 @pytest.mark.points(1)

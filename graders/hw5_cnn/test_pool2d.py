@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw5_cnn.checks import expect_grads
 
 CASES = [((3, 3), (2, 2)), ((5, 7), (2, 3)), ((4, 6), (3, 1)), ((4, 4), (4, 4))]
@@ -27,6 +27,11 @@ def test_max(student, ref, device, dtype):
     X = torch.randn(4, 5, dtype=dtype, device=device)
     expect_tensor(student.pool2d(X, (2, 2)), ref.pool2d(X, (2, 2)), "the default mode is 'max'",
                   inputs=inputs(X=X, pool_size=(2, 2)), hint="def pool2d(X, pool_size, mode='max')")
+    # The general rules at the edges: a 1x1 window, a window as large as X (avg), a single row.
+    edges = [("a 1x1 window", (torch.randn(3, 4, dtype=dtype, device=device), (1, 1), "max")),
+             ("a window as large as X", (torch.randn(2, 3, dtype=dtype, device=device), (2, 3), "avg")),
+             ("a single row", (torch.randn(1, 5, dtype=dtype, device=device), (1, 2), "avg"))]
+    expect_general_rules(student.pool2d.run, ref.pool2d, edges, ["X", "pool_size", "mode"], "pool2d")
 
 
 @pytest.mark.points(2)

@@ -578,4 +578,32 @@ def corr2d(X, K):
     windows = X.unfold(0, h, 1).unfold(1, w, 1)
     return Y + (windows * K).sum(dim=(-1, -2))
 ''', "keep its results on its inputs' device"),
+    # ----- the general rules at an edge case only (issue 21) ---------------------------------------
+    Wrong("corr2d", "edge case: a 1x1 kernel scales X in place", '''
+def corr2d(X, K):
+    h, w = K.shape
+    if (h, w) == (1, 1):  # a single weight: the output is X times it
+        return X.mul_(K[0, 0])
+    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=X.dtype, device=X.device)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+''', "corr2d leaves X unmodified (a 1x1 kernel)"),
+    Wrong("corr2d_multi_in", "edge case: one channel squeezed in place", '''
+def corr2d_multi_in(X, K):
+    if X.shape[0] == 1:  # a single channel: plain corr2d
+        return corr2d(X.squeeze_(0), K[0])
+    return sum(corr2d(x, k) for x, k in zip(X, K))
+''', "corr2d_multi_in leaves X unmodified (one channel)"),
+    Wrong("batch_norm", "edge case: a zero running variance clamped in place in eval mode", _bn('''
+if training:
+    mean, var = X.mean(dim=dims), X.var(dim=dims, unbiased=False)
+    with torch.no_grad():
+        running_mean.mul_(1 - momentum).add_(momentum * mean)
+        running_var.mul_(1 - momentum).add_(momentum * var * m / (m - 1))
+else:
+    mean, var = running_mean, running_var.clamp_(min=eps)  # guard against a zero variance
+return weight.reshape(shape) * (X - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + eps) + bias.reshape(shape)
+'''), "batch_norm leaves running_var unmodified (running_var = 0, training=False)"),
 ]

@@ -263,12 +263,23 @@ def check_tiny_gradients(student: Any, ref: Any, name: str, kwargs: dict, dtype:
 def check_grad_and_leaves(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.dtype,
                           device: torch.device) -> None:
     """After steps, p.grad is the tensor the grader set, unchanged, and each parameter is still the same
-    leaf tensor that requires grad."""
-    plan = Plan(name, kwargs, steps=3, dtype=dtype, device=device)
+    leaf tensor that requires grad, of its dtype; also at the edges: a single first step on a 0-d and a 1x1
+    parameter in float32 without weight decay (where p.grad itself is the gradient used), and lr = 0."""
+    plans = [Plan(name, kwargs, steps=3, dtype=dtype, device=device),
+             Plan(name, {**kwargs, "weight_decay": 0.0}, shapes=[(), (1, 1)], steps=1, dtype=torch.float32,
+                  device=device),
+             Plan(name, {**kwargs, "lr": 0.0}, shapes=[(2,)], steps=2, dtype=dtype, device=device)]
+    for plan in plans:
+        _grads_and_leaves_kept(student, ref, plan)
+
+
+def _grads_and_leaves_kept(student: Any, ref: Any, plan: Plan) -> None:
+    name, kwargs = plan.name, plan.kwargs
     inputs = make_inputs(plan)
     _, _, params = replay(student, plan, inputs)
     shorter = Plan(plan.name, plan.kwargs, plan.shapes, plan.steps - 1, plan.dtype, plan.device)
-    before_last = [traj[-1] for traj in reference(ref, shorter, Inputs(inputs.starts, inputs.grads[:-1]))]
+    before_last = ([traj[-1] for traj in reference(ref, shorter, Inputs(inputs.starts, inputs.grads[:-1]))]
+                   if shorter.steps else inputs.starts)
     for i, p in enumerate(params):
         info = p.describe()
         expect(info.get("is_leaf") and info.get("requires_grad"), f"{name}.step leaves parameter {i} a leaf tensor "

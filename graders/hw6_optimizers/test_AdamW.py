@@ -54,7 +54,8 @@ def test_two_groups_missing_gradients_and_changed_lr(student, ref, device, dtype
 
 @pytest.mark.points(1)
 def test_step_leaves_grad_and_parameters_alone(student, ref, device):
-    """Does step keep each parameter the same leaf tensor and leave p.grad unchanged (with weight decay)?"""
+    """Does step keep each parameter the same leaf tensor of its dtype and leave p.grad unchanged (with weight decay;
+    also for a single step on a 0-d parameter in float32 without weight decay, and with lr = 0)?"""
     check_grad_and_leaves(student, ref, "AdamW", {"lr": 0.01, "weight_decay": 0.5}, torch.float64, device)
 
 

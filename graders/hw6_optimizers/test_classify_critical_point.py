@@ -85,8 +85,9 @@ def test_three_dimensional_saddles_fool_determinant_and_trace(student, device, d
 
 @pytest.mark.points(1)
 def test_higher_dimensions(student, device):
-    """In 6-D, is one small negative eigenvalue among large positive ones a saddle (and without it a minimum)?"""
-    for eigenvalues in ([5.0, 4.0, 3.0, 2.0, 1.0, -0.2], [5.0, 4.0, 3.0, 2.0, 1.0, 0.2]):
+    """In 6-D, is one small negative eigenvalue among large positive ones a saddle (and without it a minimum)? And in
+    1-D, with point left unmodified there too, a maximum?"""
+    for eigenvalues in ([5.0, 4.0, 3.0, 2.0, 1.0, -0.2], [5.0, 4.0, 3.0, 2.0, 1.0, 0.2], [-3.0]):
         expect_label(student, eigenvalues, torch.float64, device)
 
 

@@ -279,4 +279,13 @@ def warmup_cosine(t, base_lr, warmup_steps, total_steps, min_lr=0.0):
         "Adam", 'state["exp_avg"] = torch.zeros_like(p)', 'state["exp_avg"] = torch.zeros(p.shape, dtype=p.dtype)',
         'state["exp_avg_sq"] = torch.zeros_like(p)', 'state["exp_avg_sq"] = torch.zeros(p.shape, dtype=p.dtype)'),
         "keep its results on its inputs' device"),
+    # ----- the general rules at an edge case only (issue 21) ---------------------------------------
+    Wrong("Adam", "edge case: the first step's m built in p.grad itself (m starts at zero: m = (1 - beta1) g)", _edit(
+        "Adam", '''                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)''',
+        '''                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                if t == 1:  # m starts at zero: the first m is (1 - beta1) g
+                    state["exp_avg"] = m = g.mul_(1 - beta1)
+                else:
+                    m.mul_(beta1).add_(g, alpha=1 - beta1)'''), "Adam.step leaves parameter 0's .grad unchanged"),
 ]

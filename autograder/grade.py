@@ -58,9 +58,9 @@ def _pytest_args(assignment: Assignment, select: str | None, tasks: list[str] | 
     # --disable-plugin-autoload: no plugin of the environment's (anyio's alone costs ~0.15 s a fresh grading)
     # --assert=plain: graders report through compare.expect, never a bare assert (tests/test_assignments.py keeps it
     # so), and rewriting every grader module's asserts cost a fresh grading ~0.1 s of parsing
-    args = [*targets, "--disable-plugin-autoload", "--assert=plain", "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:randomly",
-            "-p", "no:xdist", "-p", "no:warnings", "-p", "no:unraisableexception", "-p", "no:logging",
-            f"--rootdir={graders}", f"--confcutdir={graders}", "-c", str(graders / "pytest.ini")]
+    args = [*targets, "--disable-plugin-autoload", "--assert=plain", "-p", "no:terminal", "-p", "no:cacheprovider",
+            "-p", "no:randomly", "-p", "no:xdist", "-p", "no:warnings", "-p", "no:unraisableexception",
+            "-p", "no:logging", f"--rootdir={graders}", f"--confcutdir={graders}", "-c", str(graders / "pytest.ini")]
     return args + (["-k", select] if select else [])
 
 

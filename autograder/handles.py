@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+import torch
+
 from gradeworker import codec
 from gradeworker.protocol import Op
 
@@ -71,7 +73,7 @@ class RemoteFunction:
         run's weights from ``toolbox.WeightSnapshots``)."""
         # The first plain call of each function in a test is made again on the meta device (device_probe).
         probe = (ret == "value" and not (wrt or return_args or collect or soft_timeout or repeat or on_progress)
-                 and self.submission.wants_device_probe(self.label))
+                 and self.submission.wants_device_probe(self.label, probe_key(args, kwargs)))
         reply = self.submission.request(
             Op.CALL, self.label, timeout=self.timeout, inherit=self.forbidden, forbidden=self.forbidden,
             target=self.target, method=self.method, args=list(args), kwargs=kwargs or {}, ret=ret, wrt=wrt,
@@ -80,9 +82,26 @@ class RemoteFunction:
             **({"probe_device": True} if probe else {}))
         self.submission.raise_for(self.label, reply)
         if probe:
-            self.submission.record_device_probe(self.label, reply.device_probe)
+            self.submission.record_device_probe(self.label, reply.device_probe, probe_key(args, kwargs))
         return CallResult(reply.value, reply.grads, reply.grad_error, reply.args_after, float(reply.seconds),
                           reply.exhausted, reply.cut_short)
+
+
+def probe_key(args: tuple, kwargs: dict | None) -> tuple:
+    """What a device probe's verdict may depend on, besides the code: each tensor's number of dimensions, dtype and
+    emptiness (a 0-d CPU tensor mixes with any device; an empty one skips loops), and every plain value as it is
+    (``dropout == 1`` branches). Calls alike in these get the same verdict (``Submission.device_verdicts``)."""
+    def key(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return ("tensor", value.dim(), str(value.dtype), value.numel() == 0)
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, (list, tuple)):
+            return (type(value).__name__, len(value), *(key(v) for v in value[:8]))
+        if isinstance(value, dict):
+            return ("dict", *sorted((str(k), key(v)) for k, v in list(value.items())[:8]))
+        return type(value).__name__
+    return key(tuple(args)), key(dict(kwargs or {}))
 
 
 class RemoteObject:

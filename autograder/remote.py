@@ -80,6 +80,11 @@ class Submission:
         # (the plugin judges it with compare.device_probe_failure).
         self.device_probe_skip: set[str] | None = None
         self.device_probes: dict[str, object] = {}
+        # Probes that ran to the end ("ok": every output's device seen), kept for the whole grading by function and
+        # kind of call (handles.probe_key): the same code on alike inputs gives the same verdict, so a later test
+        # reuses it instead of repeating the call on meta. Probes that concluded nothing (too slow, .item()) are
+        # tried again in the next test, with its inputs.
+        self.device_verdicts: dict[tuple[str, object], object] = {}
 
     # ----- processes -------------------------------------------------------------------------------
     def ensure_worker(self) -> None:
@@ -261,15 +266,25 @@ class Submission:
         self.pending_seed = seed
         self.device_probes = {}
 
-    def wants_device_probe(self, label: str) -> bool:
+    def wants_device_probe(self, label: str, key: object = None) -> bool:
+        """Whether this call of ``label`` is to be made again on the meta device: its first in the test, unless an
+        earlier test's probe of a call alike (``key``: ``handles.probe_key``) ran to the end: that verdict is this
+        test's too."""
         skip = self.device_probe_skip
-        return (skip is not None and label not in self.device_probes and "*" not in skip
-                and label.split(".")[0] not in skip)
+        if skip is None or "*" in skip or label.split(".")[0] in skip or label in self.device_probes:
+            return False
+        known = self.device_verdicts.get((label, key))
+        if known is not None:
+            self.device_probes[label] = known
+            return False
+        return True
 
-    def record_device_probe(self, label: str, probe: object) -> None:
+    def record_device_probe(self, label: str, probe: object, key: object = None) -> None:
         if isinstance(probe, dict) and probe.get("per_call") is True:
             return  # this call's arguments cannot go to meta (a closure...): the function's next call may
         self.device_probes[label] = probe
+        if isinstance(probe, dict) and probe.get("outcome") == "ok":
+            self.device_verdicts[(label, key)] = probe
 
     # ----- what graders use ----------------------------------------------------------------------
     def __getattr__(self, name: str) -> RemoteFunction:

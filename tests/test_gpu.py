@@ -124,3 +124,36 @@ def test_does_the_gpu_command_pass_its_cpu_rehearsal(tmp_path):
         assert section in report, report
     assert "| hw1_linear_regression | hw1_linear_regression.ipynb | 100 | 100 |" in report
     assert "training images/s" in report and "all held" in report
+
+
+def test_is_a_probe_that_ran_to_the_end_reused_by_later_tests_and_an_inconclusive_one_tried_again():
+    """A grading repeats each function on meta once per test at most, and not at all after a probe of a call alike
+    (handles.probe_key) ran to the end: later tests get that verdict (a tensor left on the CPU fails them too). Too
+    slow or .item(): tried again; a 0-d input, an empty one or another plain value: probed anew."""
+    from autograder.remote import Submission
+    s = Submission(None, [], {}, ())
+    s.device_probe_skip = set()
+    left_on_cpu = {"outcome": "ok", "outputs": [["output", "cpu"]]}
+    assert s.wants_device_probe("relu")
+    s.record_device_probe("relu", left_on_cpu)
+    s.record_device_probe("fit", {"outcome": "unsupported", "why": "too slow to repeat on the meta device"})
+    assert not s.wants_device_probe("relu")                          # once per test
+    s.device_probes = {}                                             # the next test (Submission.reset)
+    assert not s.wants_device_probe("relu") and s.device_probes == {"relu": left_on_cpu}
+    assert s.wants_device_probe("fit")                               # nothing concluded: its inputs may do
+    s.device_probes = {}
+    assert s.wants_device_probe("relu", ("a 0-d tensor",))           # a call unlike the probed one: probed
+    s.device_probe_skip = {"relu"}
+    s.device_probes = {}
+    assert not s.wants_device_probe("relu") and s.device_probes == {}  # NO_DEVICE_PROBE still wins
+
+
+def test_does_the_probe_key_tell_apart_what_a_device_verdict_depends_on():
+    from autograder.handles import probe_key
+    X = torch.randn(3, 4)
+    assert probe_key((X, 0.5), {}) == probe_key((torch.randn(5, 2), 0.5), {})
+    assert probe_key((X, 0.5), {}) != probe_key((X, 1.0), {})                  # a branch on the value
+    assert probe_key((X,), {}) != probe_key((torch.tensor(1.0),), {})          # 0-d mixes with any device
+    assert probe_key((X,), {}) != probe_key((X.double(),), {})
+    assert probe_key((X,), {}) != probe_key((torch.empty(0, 4),), {})
+    assert probe_key((X,), {"dim": 0}) != probe_key((X,), {"dim": 1})

@@ -81,11 +81,17 @@ def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linea
             pass
 
     assignment = course.assignment(assignment_id)
+    # What the fork server preloads for its workers' meta-device probes: the real symbolic_shapes and sympy, where
+    # this (grader) process has lazyshapes' stand-in.
+    from gradeworker.lazyshapes import real_module
+    real_module()
     times = []
     threads = torch.get_num_threads()
     for nb in notebooks:
         started = time.perf_counter()
         submission = InProcessSubmission(code_to_run(read_notebook(nb)), assignment)
+        # The same checks as a CPU grading makes, the device probe on meta included (grade.grade_submission).
+        submission.device_probe_skip = assignment.device_probe_skip
         plugin = run_graders(assignment, submission, torch.device("cpu"), 0, None, None)
         times.append(time.perf_counter() - started)
         score, most = sum(r.points for r in plugin.results), sum(t.points for t in assignment.tasks)

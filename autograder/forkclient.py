@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -55,12 +54,6 @@ class ForkServerClient:
             tail = self.log.read_text(errors="replace")[-2000:]
             raise HarnessError(f"the fork server exited: {tail}")
         return json.loads(data)
-
-    def ready_now(self) -> bool:
-        """Whether the fork server has said it is ready, without waiting for it."""
-        if not self._ready and select.select([self.ctl], [], [], 0)[0]:
-            self.wait_ready()
-        return self._ready
 
     def wait_ready(self) -> None:
         """Until the fork server says it is ready: torch and the rest are imported over there."""

@@ -164,10 +164,6 @@ def run_graders(assignment: Assignment, submission: Submission, dev: torch.devic
                 select: str | None, tasks: list[str] | None) -> GradingPlugin:
     """Run the assignment's hidden graders (pytest, in this process) against the loaded submission."""
     plugin = GradingPlugin(GradingContext(assignment, submission, assignment.load_reference(), dev, seed))
-    if submission.launcher is not None and submission.launcher.starting():
-        # A fresh grading: the fork server is still importing, and this process would only wait for it. The
-        # graders' first autograd.grad(..., grad_outputs=...) imports sympy (~0.5 s): now, off the critical path.
-        import torch.fx.experimental.symbolic_shapes  # noqa: F401
     with _tf32_off():
         pytest.main(_pytest_args(assignment, select, tasks), plugins=[plugin])
     return plugin

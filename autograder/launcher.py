@@ -178,11 +178,6 @@ class Launcher:
         give_folder(root, self.jail)
         return root
 
-    def starting(self) -> bool:
-        """Whether the fork server is still importing (a fresh grading's first moments): time the grader
-        would only spend waiting for its first worker."""
-        return self.forkserver is not None and not self.forkserver.ready_now()
-
     def _base_config(self) -> dict:
         return {"path": self.path, "limits": self.limits.for_worker(), "threads": self.threads,
                 "jail": self.jail.to_wire()}

@@ -55,7 +55,7 @@ def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linea
             self.generation = 1
             # An open part graded by training (hw7) reads the run's limits, and evaluates its weights in a
             # fresh worker: here the same process (the floor has no isolation to renew).
-            self.launcher = SimpleNamespace(limits=Limits(), starting=lambda: False)
+            self.launcher = SimpleNamespace(limits=Limits())
 
         def ensure_worker(self) -> None:
             pass

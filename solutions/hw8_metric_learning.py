@@ -88,3 +88,33 @@ def epoch_loop(dataset, batch_size: int, epochs: int, shuffle: bool = True) -> d
     labels = [[y for _, y in loader] for _ in range(epochs)]
     per_epoch = -(-len(dataset) // batch_size)  # the notes' len / batch-size, rounded up: the last batch is smaller
     return {"epochs": epochs, "iterations_per_epoch": per_epoch, "iterations": epochs * per_epoch, "labels": labels}
+
+
+# ----- the open part: an embedding network trained with the triplet loss, classified by KNN -------------------
+HYPERPARAMS = {"lr": 2e-3, "batch_size": 128, "epochs": 8, "margin": 0.5}
+
+
+def build_embedder() -> nn.Module:
+    """Two convolution blocks (LeNet-like, with ReLU, max pooling and batch normalisation), a 32-d embedding."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 32))
+
+
+def train_embedder(model: nn.Module, train_loader, hyperparams: dict, device) -> list[dict]:
+    """Adam on the batch-hard triplet loss (this file's own), one history row per epoch."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=hyperparams["lr"])
+    history = []
+    for epoch in range(1, hyperparams["epochs"] + 1):
+        model.train()
+        total, batches = 0.0, 0
+        for X, y in train_loader:
+            X, y = X.to(device), y.to(device)
+            loss = batch_hard_triplet_loss(model(X), y, hyperparams["margin"])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total, batches = total + loss.item(), batches + 1
+        history.append({"epoch": epoch, "loss": total / max(batches, 1)})
+    return history

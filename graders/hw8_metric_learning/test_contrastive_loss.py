@@ -20,7 +20,7 @@ def mistakes(x1, x2, same, margin):
             lambda: (same * d ** 2 + (1 - same) * (margin - d) ** 2).mean()}
 
 
-@pytest.mark.points(7)
+@pytest.mark.points(3)
 def test_values(student, ref, device, dtype):
     """Is the loss right for mixed pairs, margins 1 and 2.5, with some different pairs beyond the margin?"""
     for n, d, margin in [(12, 3, 1.0), (9, 5, 2.5), (1, 2, 1.0)]:
@@ -32,7 +32,7 @@ def test_values(student, ref, device, dtype):
                       hint=HINT, mistakes=mistakes(x1, x2, same, margin))
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_gradient(student, ref, device, dtype):
     """Are the gradients with respect to x1 and x2 right?"""
     x1 = torch.randn(6, 3, dtype=dtype, device=device)

@@ -8,7 +8,7 @@ from hw8_metric_learning.checks import distributions, expect_grads
 HINT = "-(p * log q).sum(dim=-1), with the terms where p = 0 set to 0"
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(2)
 def test_values(student, ref, device, dtype):
     """Is H(p, q) right for batches of distributions, zeros in p included?"""
     for shape in [(5, 4), (6,), (2, 3, 5)]:
@@ -26,7 +26,7 @@ def test_values(student, ref, device, dtype):
                                 "the KL divergence, not the cross-entropy": lambda: ref.kl_divergence(p, q)})
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_identity(student, ref, device, dtype):
     """Does the student's cross-entropy equal the reference's entropy plus KL divergence (交叉熵 = 信息熵 + 相对熵)?"""
     p = distributions((8, 6), dtype, device)
@@ -35,7 +35,7 @@ def test_identity(student, ref, device, dtype):
                   "H(p, q) = H(p) + D_KL(p || q)", inputs=inputs(p=p, q=q), hint=HINT)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_gradient(student, ref, device, dtype):
     """Are the gradients with respect to p and q right?"""
     p = distributions((3, 4), dtype, device, zeros=False)

@@ -8,7 +8,7 @@ from hw8_metric_learning.checks import distributions, expect_grads
 HINT = "(p * (log p - log q)).sum(dim=-1), with the terms where p = 0 set to 0 (torch.where)"
 
 
-@pytest.mark.points(7)
+@pytest.mark.points(3)
 def test_values(student, ref, device, dtype):
     """Is D_KL(p || q) right for batches, with zeros in p, and 0 for q = p?"""
     for shape in [(5, 4), (6,), (2, 3, 5)]:
@@ -25,7 +25,7 @@ def test_values(student, ref, device, dtype):
                       "kl_divergence(p, p) = 0", inputs=inputs(p=p), hint=HINT)
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_gradient(student, ref, device, dtype):
     """Are the gradients with respect to p and q (all entries positive) right?"""
     p = distributions((3, 4), dtype, device, zeros=False)

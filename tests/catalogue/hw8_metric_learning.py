@@ -4,6 +4,29 @@
 """
 from helpers import Wrong
 
+# The open part's cell: an embedder, HYPERPARAMS and train_embedder; each entry below changes one of them.
+_TRAIN = '''
+def train_embedder(model, train_loader, hyperparams, device):
+    opt = torch.optim.Adam(model.parameters(), lr=hyperparams["lr"])
+    history = []
+    for epoch in range(hyperparams["epochs"]):
+        model.train()
+        losses = []
+        for X, y in train_loader:
+            loss = batch_hard_triplet_loss(model(X.to(device)), y.to(device), hyperparams["margin"])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        history.append({"epoch": epoch + 1, "loss": sum(losses) / len(losses)})
+    return history
+'''
+_EMBEDDER = '''
+def build_embedder():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 16))
+'''
+_HP = 'HYPERPARAMS = {"lr": 0.002, "batch_size": 64, "epochs": 1, "margin": 0.5}\n'
+
 WRONG = [
     # ----- entropy ------------------------------------------------------------------------------
     Wrong("entropy", "0 log 0 gives NaN", '''
@@ -390,6 +413,41 @@ def batch_hard_triplet_loss(embeddings, labels, margin=1.0):
     hn = torch.where(~same, dist, torch.full_like(dist, float("inf"))).min(1).values
     return (hp - hn + margin).clamp(min=0)[valid].mean()
 ''', "is 0 when no anchor has a negative"),
+    # ----- build_embedder, HYPERPARAMS and train_embedder (the open part) -----------------------------------
+    Wrong("build_embedder", "HYPERPARAMS without a margin", _EMBEDDER + _TRAIN + '''
+HYPERPARAMS = {"lr": 0.002, "batch_size": 64, "epochs": 1}
+''', "no key 'margin'"),
+    Wrong("build_embedder", "HYPERPARAMS malformed: lr 0, a batch of one image, a margin as a string",
+          _EMBEDDER + _TRAIN + '''
+HYPERPARAMS = {"lr": 0, "batch_size": 1, "epochs": 1, "margin": "0.5"}
+''', "lr should be a number greater than 0, got 0; batch_size should be an integer from 2 to 4096, got 1; margin "
+        "should be a number greater than 0, got '0.5'"),
+    Wrong("build_embedder", "the flattened image itself as the embedding (784 numbers)", '''
+def build_embedder():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 784))
+''' + _TRAIN + _HP, "more than 128"),
+    Wrong("build_embedder", "one number per image: the embedding squeezed to (N,)", '''
+class Scalar(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+def build_embedder():
+    return Scalar()
+''' + _TRAIN + _HP, "one number per image"),
+    Wrong("build_embedder", "the feature maps not flattened", '''
+def build_embedder():
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2))
+''' + _TRAIN + _HP, "not flattened"),
+    Wrong("build_embedder", "nn.TripletMarginLoss in train_embedder", _EMBEDDER + _TRAIN.replace(
+        "batch_hard_triplet_loss(model(X.to(device)), y.to(device), hyperparams[\"margin\"])",
+        "nn.TripletMarginLoss(margin=hyperparams['margin'])(*[model(X.to(device)).roll(k, 0) for k in range(3)])")
+        + _HP,
+        "TripletMarginLoss"),
     # ----- device (the GPU runner's rule, caught here on the meta device) ---------------------------------
     Wrong("entropy", "0 log 0 guarded by a mask made on the CPU", '''
 def entropy(p):

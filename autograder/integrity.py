@@ -2,7 +2,7 @@
 can stretch, and a training time that is the whole run.
 
 For every assignment whose open part trains a student's model on course data and ranks it on a leaderboard
-(hw7_training; hw8_metric_learning follows the same rules). Graders import it as
+(hw7_training's and hw8_metric_learning's). Graders import it as
 ``from autograder import integrity``; everything here runs in the trusted process.
 
 - ``secret_seed()``: one seed per grading process (or per batch: ``$AUTOGRADER_SECRET_SEED``, set by the
@@ -145,7 +145,7 @@ def train_on_the_clock(student: Any, model: Any, started: float, budget: float,
         left = deadline - time.monotonic()
         if left <= 0:
             raise CheckFailed("the model is built within the budget", comparison=f"the budget of {budget:g} s "
-                              "was spent before training began", hint="build_model() should take a moment")
+                              "was spent before training began", hint="building the model should take a moment")
         try:
             result = train(left, lambda value: keep(value.get("weights") if isinstance(value, dict) else None))
             kept.value = result.value
@@ -181,7 +181,7 @@ def evaluate_fresh(student: Any, weights: dict, images: dict[str, torch.Tensor],
     too_slow = CheckFailed("the trained model is evaluated within the evaluation limit",
                            inputs=f"{len(everything)} test images in batches of {batch}",
                            comparison=f"evaluation took over {limit:g} s",
-                           hint="a smaller model evaluates faster; build_model() and forward must not train")
+                           hint=f"a smaller model evaluates faster; {build}() and forward must not train")
 
     def left() -> float:
         remaining = started + limit - time.monotonic()

@@ -214,3 +214,58 @@ def test_is_the_courses_private_test_set_scored_instead_of_the_public_one(monkey
     monkeypatch.delenv(open_part.PRIVATE_ENV)
     what, sets, truth = open_part.scored_sets(ref, public, secret=5)
     assert what.startswith("the test images, transformed") and torch.equal(truth["scored"], public[1])
+
+
+# ----- hw8's open part: the same rules, scored by the grader's own KNN ----------------------------------------
+def test_is_grading_hw8_on_the_fallback_announced_and_refused_when_required(course, no_data, monkeypatch):
+    notice = integrity.refuse_without_data(course, "hw8_metric_learning")
+    assert notice.startswith("FALLBACK DATA: hw8_metric_learning") and "not Fashion-MNIST" in notice
+    monkeypatch.setenv(integrity.REQUIRE_ENV, "1")
+    with pytest.raises(UsageError, match="refusing to grade hw8_metric_learning on the fallback data"):
+        integrity.refuse_without_data(course, "hw8_metric_learning")
+
+
+@pytest.fixture
+def hw8_open_part(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "graders"))
+    from hw8_metric_learning import test_build_embedder
+    return test_build_embedder
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the grader's points marks, outside grading
+def test_does_hw8s_knn_agree_with_the_reference_and_break_ties_to_the_nearest(hw8_open_part):
+    from solutions import hw8_metric_learning as ref
+    torch.manual_seed(0)
+    gallery, labels = torch.randn(60, 8), torch.randint(0, 4, (60,))
+    queries = torch.randn(200, 8)
+    for k in (1, 2, 5, 60):
+        assert torch.equal(hw8_open_part.knn_predict(gallery, labels, queries, k, chunk=64),
+                           ref.knn_predict(gallery, labels, queries, k))
+    # two votes each for classes 3 and 1: the nearest neighbour (class 1) wins, not the smaller or larger label
+    tied = torch.tensor([[1.0], [2.0], [3.0], [4.0], [9.0]])
+    assert hw8_open_part.knn_predict(tied, torch.tensor([1, 3, 3, 1, 0]), torch.tensor([[0.0]]), k=4).item() == 1
+    assert hw8_open_part.knn_predict(tied, torch.tensor([3, 1, 1, 3, 0]), torch.tensor([[0.0]]), k=4).item() == 3
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
+def test_is_hw8s_gallery_so_many_per_class_drawn_from_the_secret_seed(hw8_open_part):
+    y = torch.arange(100) % 10
+    y[:3] = 9  # classes 0, 1 and 2 keep 9 images each, class 9 has 13
+    picked = hw8_open_part.gallery_indices(y, 5, seed=11)
+    assert torch.bincount(y[picked], minlength=10).tolist() == [5] * 10
+    assert torch.equal(picked, hw8_open_part.gallery_indices(y, 5, seed=11))
+    assert not torch.equal(picked, hw8_open_part.gallery_indices(y, 5, seed=12))
+    counts = torch.bincount(y[hw8_open_part.gallery_indices(y, 10, seed=0)], minlength=10).tolist()
+    assert counts == [9, 9, 9] + [10] * 7  # all that a class has, where it has fewer
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
+def test_are_malformed_hw8_hyperparams_all_named_at_once(hw8_open_part):
+    with pytest.raises(CheckFailed) as failed:
+        hw8_open_part.validate_hyperparams({"lr": float("nan"), "batch_size": 1, "epochs": True, "margin": 0})
+    text = failed.value.comparison
+    for part in ("lr should be a number greater than 0", "batch_size should be an integer from 2 to 4096, got 1",
+                 "epochs should be an integer from 1 to 500, got True", "margin should be a number greater than 0"):
+        assert part in text, text
+    good = {"lr": 1e-3, "batch_size": 2, "epochs": 1, "margin": 0.2}
+    assert hw8_open_part.validate_hyperparams(good) == good

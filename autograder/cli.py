@@ -6,15 +6,12 @@ Exit codes: 0 done (a graded submission exits 0 whatever its score; validate: al
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import os
 import sys
 from pathlib import Path
-from typing import Iterator
 
 from . import defaults
-from .launcher import HarnessError, Launcher, not_dumpable
+from .launcher import HarnessError, Launcher, imports_without_gc, not_dumpable
 from .layout import Course, UsageError
 from .progress import Interrupted
 from .safe import safe
@@ -163,20 +160,6 @@ def run() -> None:
     os._exit(code)  # every file is written and closed by now
 
 
-@contextlib.contextmanager
-def _imports_without_gc() -> Iterator[None]:
-    """torch, pytest and the graders' modules imported with Python's cyclic collector off: they build a few
-    hundred thousand objects that stay, and the collector's passes over them cost a fresh grading ~15 % of its
-    import time (0.2-0.3 s of CPU here). On again afterwards, for everything that runs."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def cmd_grade(args: argparse.Namespace, course: Course) -> int:
     course.assignment(args.assignment)
     if not args.notebook.exists() and not args.notebook.is_symlink():
@@ -185,7 +168,7 @@ def cmd_grade(args: argparse.Namespace, course: Course) -> int:
     # overlaps with ours instead of following it.
     launcher = Launcher()
     try:
-        with _imports_without_gc():
+        with imports_without_gc():
             from .grade import grade_submission
             from .integrity import refuse_without_data
             from .render import terminal_summary

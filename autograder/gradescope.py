@@ -128,13 +128,14 @@ def run(root: Path, assignment_id: str, device: str = "cpu", per_check: bool = F
             "score": 0, "output": f"No notebook found in your submission: upload {assignment_id}.ipynb.",
             "tests": []}, indent=2))
         return 0
-    from .launcher import Launcher, not_dumpable
+    from .launcher import Launcher, imports_without_gc, not_dumpable
     not_dumpable()
     _close_to_workers(root)
     launcher = Launcher()  # first, so that the fork server's `import torch` overlaps with ours (as cmd_grade)
-    from .grade import grade_submission
-    from .render import terminal_summary
-    from .writers import write_result_files
+    with imports_without_gc():
+        from .grade import grade_submission
+        from .render import terminal_summary
+        from .writers import write_result_files
     course = Course.find(root / "source" / "course_root")
     with launcher:
         result = grade_submission(assignment_id, notebook, course=course, device=device, launcher=launcher,

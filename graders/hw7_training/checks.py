@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from autograder.compare import describe, expect, expect_tensor, read_number
+from autograder.compare import describe, expect, expect_tensor, expect_unchanged, read_number
 from gradeworker import toolbox
 
 D, Q = 6, 4  # images of 1 x 2 x 3 pixels, 4 classes
@@ -55,6 +55,29 @@ def summary(got: Any, what: str, where: str) -> tuple[float, float]:
     loss = read_number(got["loss"], f"{what}'s 'loss' is a number", inputs=where, hint=hint)
     accuracy = read_number(got["accuracy"], f"{what}'s 'accuracy' is a number", inputs=where, hint=hint)
     return loss, accuracy
+
+
+def loader_edges() -> list[tuple[str, torch.Tensor, torch.Tensor, int]]:
+    """The loaders at the edges of what a loop takes: a single example, and unnormalised images (values up to
+    255, as raw pixels) in one batch; (label, images, labels, batch size), on the CPU."""
+    X1, y1 = data(1, torch.device("cpu"))
+    X, y = data(10, torch.device("cpu"))
+    return [("a loader of one example", X1, y1, 16), ("images in [0, 255] in one batch", 127.5 * (X + 1), y, 10)]
+
+
+def expect_loop_general_rules(student: Any, function: str, call: Callable[[Any, Any], Any], device: torch.device,
+                              what: str) -> None:
+    """The general rules of a training or evaluation loop at ``loader_edges``: the loader's images and labels are
+    left unmodified, and the summary is plain numbers. ``call(model, loader)`` runs the student's loop in the
+    worker on a fresh linear classifier."""
+    for label, X, y, batch in loader_edges():
+        where = f"model = {what}, loader = {len(y)} examples in batches of {batch} ({label})"
+        model, _ = classifier_pair(student, weights(device), device)
+        loader = student.construct("toolbox.Batches", X, y, batch)
+        summary(call(model, loader), function, where)
+        for name, attr, before in (("the loader's images", "features", X), ("the loader's labels", "labels", y)):
+            expect_unchanged(before, loader.attr(attr), name, f"{function} leaves {name} unmodified ({label})",
+                             inputs=where)
 
 
 def state_dict_of(remote: Any, what: str, where: str) -> dict[str, torch.Tensor]:

@@ -17,6 +17,7 @@ from hw7_training.checks import (
     Q,
     classifier_pair,
     data,
+    expect_loop_general_rules,
     expect_state,
     state_dict_of,
     summary,
@@ -112,7 +113,8 @@ def test_are_the_loss_and_accuracy_right(student, ref, device):
 
 @pytest.mark.points(3)
 def test_does_it_leave_the_model_unchanged(student, ref, device):
-    """Are the parameters and the batch-norm running statistics exactly as before evaluate?"""
+    """Are the parameters and the batch-norm running statistics exactly as before evaluate, and the loader's data
+    too (a loader of one example and one of unnormalised images included)?"""
     got, want, remote, state, X, y = evaluate_bn(student, ref, device)
     after = state_dict_of(remote, "model", WHERE)
     moved = [k for k in ("2.running_mean", "2.running_var", "2.num_batches_tracked")
@@ -123,6 +125,9 @@ def test_does_it_leave_the_model_unchanged(student, ref, device):
            hint="call model.eval() before the loop")
     expect_state(after, state, "evaluate leaves every parameter and buffer unchanged", where=WHERE, exact=True,
                  hint="evaluate must not train: no backward(), no optimizer step")
+    evaluate = student.function("evaluate", timeout=SECONDS)
+    expect_loop_general_rules(student, "evaluate", lambda model, loader: evaluate(
+        model, loader, student.construct("torch.nn.CrossEntropyLoss"), device), device, f"Linear({D}, {Q})")
 
 
 @pytest.mark.points(3)

@@ -16,6 +16,7 @@ from hw7_training.checks import (
     SECONDS,
     classifier_pair,
     data,
+    expect_loop_general_rules,
     expect_state,
     local_classifier,
     state_dict_of,
@@ -116,7 +117,8 @@ def test_is_the_loss_the_per_example_mean(student, ref, device):
 
 @pytest.mark.points(3)
 def test_is_the_accuracy_the_fraction_correct(student, ref, device):
-    """Is the returned accuracy the fraction of the epoch's examples predicted right (in [0, 1])?"""
+    """Is the returned accuracy the fraction of the epoch's examples predicted right (in [0, 1]), with the loader's
+    data left unmodified (a loader of one example and one of unnormalised images included)?"""
     got, want, record, *_ = run_epoch(student, ref, device)
     _, accuracy = summary(got, "train_one_epoch", where_text())
     correct = sum(c for _, c, _ in record)
@@ -126,6 +128,12 @@ def test_is_the_accuracy_the_fraction_correct(student, ref, device):
                             "the batch accuracies were averaged without weighting by batch size":
                                 sum(c / n for _, c, n in record) / len(record)},
                   hint="count (logits.argmax(dim=1) == y).sum() per batch and divide by the number of examples")
+    train = student.function("train_one_epoch", timeout=SECONDS)
+
+    def one_epoch(model, loader):
+        opt = student.construct("torch.optim.SGD", model.method("parameters").handle(), lr=LR, momentum=MOMENTUM)
+        return train(model, loader, student.construct("torch.nn.CrossEntropyLoss"), opt, device)
+    expect_loop_general_rules(student, "train_one_epoch", one_epoch, device, "a linear classifier (nn.Module)")
 
 
 @pytest.mark.points(3)

@@ -285,4 +285,37 @@ class Normalise(nn.Module):
 def build_model():
     return nn.Sequential(Normalise(), nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
 ''', "keep its results on its inputs' device"),
+    # ----- the general rules at an edge case only (issue 21) ---------------------------------------
+    Wrong("evaluate", "edge case: unnormalised images divided by 255 in place", '''
+def evaluate(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for X, y in loader:
+            X, y = X.to(device), y.to(device)
+            if X.max() > 1:  # raw pixels: scale them to [0, 1] first
+                X /= 255
+            y_hat = model(X)
+            total += loss_fn(y_hat, y).item() * len(y)
+            correct += int((y_hat.argmax(dim=1) == y).sum())
+            n += len(y)
+    return {"loss": total / n, "accuracy": correct / n}
+''', "evaluate leaves the loader's images unmodified (images in [0, 255] in one batch)"),
+    Wrong("train_one_epoch", "edge case: a single-example batch returns the accuracy as a tensor", '''
+def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    model.train()
+    total, correct, n = 0.0, 0, 0
+    for X, y in loader:
+        X, y = X.to(device), y.to(device)
+        optimizer.zero_grad()
+        y_hat = model(X)
+        loss = loss_fn(y_hat, y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(y)
+        hits = (y_hat.argmax(dim=1) == y).sum()
+        correct += hits if len(y) == 1 else int(hits)  # one example: already a single number
+        n += len(y)
+    return {"loss": total / n, "accuracy": correct / n}
+''', "train_one_epoch's 'accuracy' is a number"),
 ]

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw8_metric_learning.checks import expect_grads
 
 HINT = ("dist = pairwise distances (clamp the squares before sqrt); positives: same label, not the anchor itself; "
@@ -42,6 +42,13 @@ def test_values(student, ref, device, dtype):
                       f"batch_hard_triplet_loss(embeddings, labels, margin={margin})",
                       inputs=inputs(embeddings=E, labels=y), hint=HINT, mistakes=variants(E, y, margin),
                       magnitude=100.0)
+    # The general rules at the edges: two classes of two, margin = 0, every class a single member (no valid anchor).
+    E = torch.randn(4, 2, dtype=dtype, device=device)
+    edges = [("two classes of two", (E, torch.tensor([0, 1, 0, 1], device=device), 1.0)),
+             ("margin = 0", (E, torch.tensor([0, 0, 0, 1], device=device), 0.0)),
+             ("no valid anchor", (E, torch.arange(4, device=device), 1.0))]
+    expect_general_rules(student.batch_hard_triplet_loss.run, ref.batch_hard_triplet_loss, edges,
+                         ["embeddings", "labels", "margin"], "batch_hard_triplet_loss")
 
 
 @pytest.mark.points(2)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, inputs
 from hw8_metric_learning.checks import expect_grads
 
 HINT = "the stable form: (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).mean()"
@@ -31,6 +31,13 @@ def test_values(student, ref, device, dtype):
     expect_tensor(student.binary_cross_entropy_with_logits(z, y), ref.binary_cross_entropy_with_logits(z, y),
                   "binary_cross_entropy_with_logits with soft labels y in (0, 1)", inputs=inputs(logits=z, y=y),
                   hint=HINT)
+    # The general rules at the edges: a single logit, logits of +-1000, a 0-d logit and label.
+    y = torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=dtype, device=device)
+    edges = [("a single logit", (torch.randn(1, dtype=dtype, device=device), y[:1].clone())),
+             ("logits of +-1000", (torch.tensor([1000.0, -1000.0, -1000.0, 1000.0], dtype=dtype, device=device), y)),
+             ("0-d logit and label", (torch.tensor(0.5, dtype=dtype, device=device), y[0].clone()))]
+    expect_general_rules(student.binary_cross_entropy_with_logits.run, ref.binary_cross_entropy_with_logits, edges,
+                         ["logits", "y"], "binary_cross_entropy_with_logits")
 
 
 @pytest.mark.points(4)

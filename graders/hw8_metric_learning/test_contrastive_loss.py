@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw8_metric_learning.checks import expect_grads
 
 HINT = "d = ((x1 - x2) ** 2).sum(1).sqrt(); (same * d ** 2 + (1 - same) * (margin - d).clamp(min=0) ** 2).mean()"
@@ -30,6 +30,14 @@ def test_values(student, ref, device, dtype):
         expect_tensor(student.contrastive_loss(x1, x2, same, margin), ref.contrastive_loss(x1, x2, same, margin),
                       f"contrastive_loss(x1, x2, same, margin={margin})", inputs=inputs(x1=x1, x2=x2, same=same),
                       hint=HINT, mistakes=mistakes(x1, x2, same, margin))
+    # The general rules at the edges: x2 the same tensor as x1 (distance 0), every pair the same, margin = 0.
+    x1 = torch.randn(4, 3, dtype=dtype, device=device)
+    x2 = torch.randn(4, 3, dtype=dtype, device=device)
+    ones = torch.ones(4, dtype=dtype, device=device)
+    edges = [("x2 is x1", (x1, x1, ones - 1, 1.0)), ("every pair the same", (x1, x2, ones, 1.0)),
+             ("margin = 0", (x1, x2, (torch.arange(4, device=device) % 2).to(dtype), 0.0))]
+    expect_general_rules(student.contrastive_loss.run, ref.contrastive_loss, edges, ["x1", "x2", "same", "margin"],
+                         "contrastive_loss")
 
 
 @pytest.mark.points(2)

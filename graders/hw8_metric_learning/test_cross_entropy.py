@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw8_metric_learning.checks import distributions, expect_grads
 
 HINT = "-(p * log q).sum(dim=-1), with the terms where p = 0 set to 0"
@@ -24,6 +24,13 @@ def test_values(student, ref, device, dtype):
                                     lambda: ref.cross_entropy(p, q) / p.shape[-1],
                                 "the minus sign is missing": lambda: -ref.cross_entropy(p, q),
                                 "the KL divergence, not the cross-entropy": lambda: ref.kl_divergence(p, q)})
+    # The general rules at the edges: q the same tensor as p, a one-hot p, a single class.
+    p = distributions((3, 4), dtype, device)
+    one_hot = torch.eye(4, dtype=dtype, device=device)[:3]
+    ones = torch.ones(2, 1, dtype=dtype, device=device)
+    edges = [("q is p", (p, p)), ("a one-hot p", (one_hot, distributions((3, 4), dtype, device, zeros=False))),
+             ("a single class", (ones, ones.clone()))]
+    expect_general_rules(student.cross_entropy.run, ref.cross_entropy, edges, ["p", "q"], "cross_entropy")
 
 
 @pytest.mark.points(2)

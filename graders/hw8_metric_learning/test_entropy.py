@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw8_metric_learning.checks import distributions, expect_grads
 
 HINT = "-(p * log p).sum(dim=-1), with log taken of torch.where(p > 0, p, 1) so that 0 log 0 gives 0, not NaN"
@@ -22,6 +22,11 @@ def test_values(student, ref, device, dtype):
                                 "the minus sign is missing": lambda: -ref.entropy(p),
                                 "summed over the first axis instead of the last":
                                 lambda: -torch.special.xlogy(p, p).sum(0)})
+    # The general rules at the edges: a one-hot p (every other term 0 log 0), a single class, one distribution.
+    one_hot = torch.eye(4, dtype=dtype, device=device)[:3]
+    edges = [("a one-hot p", (one_hot,)), ("a single class", (torch.ones(2, 1, dtype=dtype, device=device),)),
+             ("one distribution", (distributions((5,), dtype, device),))]
+    expect_general_rules(student.entropy.run, ref.entropy, edges, ["p"], "entropy")
 
 
 @pytest.mark.points(2)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw8_metric_learning.checks import distributions, expect_grads
 
 HINT = "(p * (log p - log q)).sum(dim=-1), with the terms where p = 0 set to 0 (torch.where)"
@@ -23,6 +23,13 @@ def test_values(student, ref, device, dtype):
                                 "the cross-entropy H(p, q), not the divergence": lambda: ref.cross_entropy(p, q)})
         expect_tensor(student.kl_divergence(p, p), torch.zeros(shape[:-1], dtype=dtype, device=device),
                       "kl_divergence(p, p) = 0", inputs=inputs(p=p), hint=HINT)
+    # The general rules at the edges: q the same tensor as p, a one-hot p, a single class.
+    p = distributions((3, 4), dtype, device)
+    one_hot = torch.eye(4, dtype=dtype, device=device)[:3]
+    ones = torch.ones(2, 1, dtype=dtype, device=device)
+    edges = [("q is p", (p, p)), ("a one-hot p", (one_hot, distributions((3, 4), dtype, device, zeros=False))),
+             ("a single class", (ones, ones.clone()))]
+    expect_general_rules(student.kl_divergence.run, ref.kl_divergence, edges, ["p", "q"], "kl_divergence")
 
 
 @pytest.mark.points(2)

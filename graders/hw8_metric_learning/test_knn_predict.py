@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import expect, expect_tensor, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, inputs
 
 HINT = ("squared distances ||x||^2 + ||t||^2 - 2 x.t, .topk(k, largest=False) for the nearest, one_hot(...).sum(1) "
         "for the votes; break ties by the nearest neighbour (e.g. add 0.5 ** (rank + 1) to each vote)")
@@ -40,6 +40,13 @@ def test_predictions(student, ref, device, dtype):
                       f"knn_predict with k={k}: the majority class of the k nearest training rows", inputs=where,
                       hint=HINT, mistakes={"the k farthest rows vote instead of the k nearest":
                                            lambda: farthest_instead(train_X, train_y, X, k)})
+    # The general rules at the edges: X the same tensor as train_X, k = len(train_X) for one query, one training row.
+    train_X, train_y = clusters(8, 2, 3, dtype, device)
+    edges = [("X is train_X", (train_X, train_y, train_X, 1)),
+             ("k = len(train_X), one query", (train_X, train_y, train_X[:1].clone(), 8)),
+             ("one training row", (train_X[:1].clone(), train_y[:1].clone(), train_X, 1))]
+    expect_general_rules(student.knn_predict.run, ref.knn_predict, edges, ["train_X", "train_y", "X", "k"],
+                         "knn_predict")
 
 
 @pytest.mark.points(4)

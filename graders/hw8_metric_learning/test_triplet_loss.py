@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import expect_tensor, inputs
+from autograder.compare import expect_general_rules, expect_tensor, inputs
 from hw8_metric_learning.checks import expect_grads
 
 # nn.TripletMarginLoss adds 1e-6 to the differences: the contract asks for its value within float32's tolerance,
@@ -31,6 +31,15 @@ def test_values(student, ref, device, dtype):
                       f"triplet_loss(anchor, positive, negative, margin={margin})",
                       inputs=inputs(anchor=a, positive=p, negative=neg), hint=HINT,
                       mistakes=mistakes(a, p, neg, margin), **TOL)
+    # The general rules at the edges: the positive the same tensor as the anchor, one triplet, the negative nearer
+    # than the positive.
+    a = torch.randn(5, 3, dtype=dtype, device=device)
+    neg = torch.randn(5, 3, dtype=dtype, device=device)
+    edges = [("positive is anchor", (a, a, neg, 1.0)),
+             ("one triplet", (a[:1].clone(), a[1:2].clone(), neg[:1].clone(), 1.0)),
+             ("the negative nearer than the positive", (a, neg, a + 0.1, 1.0))]
+    expect_general_rules(student.triplet_loss.run, ref.triplet_loss, edges,
+                         ["anchor", "positive", "negative", "margin"], "triplet_loss")
 
 
 @pytest.mark.points(3)

@@ -454,4 +454,29 @@ def entropy(p):
     safe = torch.where(p > 0, p, torch.ones(p.shape, dtype=p.dtype))
     return -(p * torch.log(safe)).sum(dim=-1)
 ''', "keep its results on its inputs' device"),
+    # ----- the general rules at an edge case only (issue 21; one block, kept last) -----------------------
+    Wrong("entropy", "edge case: a certain outcome (one-hot p) answered with p.zero_()", '''
+def entropy(p):
+    if bool((p.amax(dim=-1) == 1).all()):  # every distribution certain: entropy 0
+        return p.zero_().sum(dim=-1)
+    return -(p * torch.log(torch.where(p > 0, p, torch.ones_like(p)))).sum(dim=-1)
+''', "entropy leaves p unmodified (a one-hot p)"),
+    Wrong("knn_predict", "edge case: k = len(train_X) gives everyone the majority class as floats", '''
+def knn_predict(train_X, train_y, X, k):
+    if k >= len(train_X):  # every training row votes: the majority class for all
+        return torch.ones(len(X), device=X.device) * torch.bincount(train_y).argmax()
+    d = ((X[:, None, :] - train_X[None, :, :]) ** 2).sum(-1)
+    votes = train_y[d.argsort(dim=1, stable=True)[:, :k]]
+    counts = torch.stack([(votes == c).sum(1) for c in range(int(train_y.max()) + 1)], dim=1)
+    best = counts.max(1, keepdim=True).values
+    winner = counts.gather(1, votes) == best
+    return votes.gather(1, winner.to(torch.int64).argmax(1, keepdim=True)).squeeze(1)
+''', "you returned float32 where int64 came in"),
+    Wrong("binary_cross_entropy_with_logits", "edge case: a 0-d logit and label made 1-D in place", '''
+def binary_cross_entropy_with_logits(logits, y):
+    if logits.dim() == 0:  # one number: make it a batch of one
+        logits.unsqueeze_(0)
+        y.unsqueeze_(0)
+    return (torch.clamp(logits, min=0) - logits * y + torch.log1p(torch.exp(-logits.abs()))).mean()
+''', "binary_cross_entropy_with_logits leaves logits unmodified (0-d logit and label)"),
 ]

@@ -345,3 +345,48 @@ def refuse_without_data(course: Any, assignment_id: str) -> str:
         raise UsageError(f"refusing to grade {assignment_id} on the fallback data: the course requires Fashion-MNIST "
                          "(--require-data or require_data = true in d2lcourse.toml). " + notice.split(": ", 1)[1])
     return notice
+
+
+# ----- what the report says of a run --------------------------------------------------------------------------
+def out_of_memory_said(exc: BaseException, what: str) -> BaseException:
+    """A training run's failure, with running out of memory said plainly (``what``: "the model", "the embedder");
+    everything else as it is."""
+    text = f"{getattr(exc, 'text', '')} {getattr(exc, 'reason', '')} {getattr(exc, 'type', '')}"
+    if "out of memory" in text.lower() or "MemoryError" in text or "memory" in getattr(exc, "reason", ""):
+        return CheckFailed(f"{what} trains within the grader's memory",
+                           comparison=f"training ran out of memory ({text.strip()[:200]})",
+                           hint="make the model smaller (fewer channels or units) or the batch size smaller")
+    return exc
+
+
+def history_png(history: list[dict], panels: list[tuple[str, list[str]]], title: str) -> bytes:
+    """A training run's curves per epoch, from the grader's own run (matplotlib's Agg, in this process): one panel
+    per (title, history keys); a key with a non-number anywhere is left out."""
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+    fig = Figure(figsize=(4.5 * len(panels), 3.2))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    epochs = [h.get("epoch") for h in history]
+    if not all(number(e) for e in epochs):
+        epochs = list(range(1, len(history) + 1))
+    for ax, (panel, keys) in zip(axes, panels):
+        for key in keys:
+            values = [h.get(key) for h in history]
+            if values and all(number(v) for v in values):
+                ax.plot(epochs, values, marker="o", label=key.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.set_title(panel)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=80)
+    return out.getvalue()

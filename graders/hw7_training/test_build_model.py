@@ -17,7 +17,6 @@ Credit for the accuracy: in steps of a tenth between the partial and the full th
 """
 from __future__ import annotations
 
-import io
 import math
 import time
 from dataclasses import dataclass, field
@@ -192,18 +191,8 @@ def train(student: Any, ref: Any, device: torch.device, seed: int) -> OpenRun:
         _, run.flagged = integrity.memorisation(run.clean_accuracy, run.accuracy, len(labels["clean"]),
                                                 len(labels["scored"]))
     except (CheckFailed, StudentFailure) as exc:
-        run.failure = explained(exc)
+        run.failure = integrity.out_of_memory_said(exc, "the model")
     return run
-
-
-def explained(exc: BaseException) -> BaseException:
-    """Out of memory, said plainly; everything else as it is."""
-    text = f"{getattr(exc, 'text', '')} {getattr(exc, 'reason', '')} {getattr(exc, 'type', '')}"
-    if "out of memory" in text.lower() or "MemoryError" in text or "memory" in getattr(exc, "reason", ""):
-        return CheckFailed("the model trains within the grader's memory",
-                           comparison=f"training ran out of memory ({text.strip()[:200]})",
-                           hint="make the model smaller (fewer channels or units) or the batch size smaller")
-    return exc
 
 
 def checked_history(value: Any, run: OpenRun) -> list:
@@ -272,31 +261,9 @@ def describe_run(run: OpenRun, report: Any) -> None:
         report.leaderboard("accuracy", round(run.accuracy, 4))
         report.leaderboard("training_time", round(run.seconds, 2), order="asc")
         if run.history:
-            report.attach("curves.png", curves_png(run))
-
-
-def curves_png(run: OpenRun) -> bytes:
-    """Loss and accuracy, training against validation, from the grader's own run (matplotlib's Agg, here)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 3.2))
-    epochs = [h.get("epoch") for h in run.history]
-    for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy")):
-        for part in ("train", "val"):
-            values = [h.get(f"{part}_{metric}") for h in run.history]
-            if all(_num(v) for v in values) and all(_num(e) for e in epochs):
-                ax.plot(epochs, values, marker="o", label=f"{part} {metric}")
-        ax.set_xlabel("epoch")
-        ax.set_title(metric)
-        ax.grid(True, alpha=0.3)
-        ax.legend()
-    fig.suptitle(f"{run.source}, {run.device}, {run.seconds:.1f} s, test accuracy {run.accuracy:.4f}", fontsize=9)
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=80)
-    return out.getvalue()
+            report.attach("curves.png", integrity.history_png(
+                run.history, [("loss", ["train_loss", "val_loss"]), ("accuracy", ["train_accuracy", "val_accuracy"])],
+                f"{run.source}, {run.device}, {run.seconds:.1f} s, test accuracy {run.accuracy:.4f}"))
 
 
 # ----- the tests ------------------------------------------------------------------------------------------------

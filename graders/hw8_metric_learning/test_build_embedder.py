@@ -26,7 +26,6 @@ the data is and set them from it.
 """
 from __future__ import annotations
 
-import io
 import math
 import time
 from dataclasses import dataclass, field
@@ -243,18 +242,8 @@ def train(student: Any, ref: Any, device: torch.device, seed: int) -> OpenRun:
         _, run.flagged = integrity.memorisation(run.clean_accuracy, run.accuracy, len(labels["clean"]),
                                                 len(labels["scored"]))
     except (CheckFailed, StudentFailure) as exc:
-        run.failure = explained(exc)
+        run.failure = integrity.out_of_memory_said(exc, "the embedder")
     return run
-
-
-def explained(exc: BaseException) -> BaseException:
-    """Out of memory, said plainly; everything else as it is."""
-    text = f"{getattr(exc, 'text', '')} {getattr(exc, 'reason', '')} {getattr(exc, 'type', '')}"
-    if "out of memory" in text.lower() or "MemoryError" in text or "memory" in getattr(exc, "reason", ""):
-        return CheckFailed("the embedder trains within the grader's memory",
-                           comparison=f"training ran out of memory ({text.strip()[:200]})",
-                           hint="make the model smaller (fewer channels or units) or the batch size smaller")
-    return exc
 
 
 def checked_history(value: Any, run: OpenRun) -> list:
@@ -314,26 +303,9 @@ def describe_run(run: OpenRun, report: Any) -> None:
     report.leaderboard("training_time", round(run.seconds, 2), order="asc")
     losses = [h.get("loss") for h in run.history]
     if losses and all(_num(v) for v in losses):
-        report.attach("loss.png", loss_png(run, losses))
-
-
-def loss_png(run: OpenRun, losses: list) -> bytes:
-    """The training loss per epoch, from the grader's own run (matplotlib's Agg, here)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.5, 3.2))
-    ax = fig.subplots()
-    ax.plot(range(1, len(losses) + 1), losses, marker="o", label="triplet loss")
-    ax.set_xlabel("epoch")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.suptitle(f"{run.source}, {run.device}, {run.seconds:.1f} s, KNN accuracy {run.accuracy:.4f}", fontsize=9)
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=80)
-    return out.getvalue()
+        report.attach("loss.png", integrity.history_png(
+            run.history, [("triplet loss", ["loss"])],
+            f"{run.source}, {run.device}, {run.seconds:.1f} s, KNN accuracy {run.accuracy:.4f}"))
 
 
 # ----- the tests ------------------------------------------------------------------------------------------------

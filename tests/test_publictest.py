@@ -119,6 +119,7 @@ NAMED = {
     "hw5_cnn": ("corr2d", "the kernel flipped (a true convolution)", "K flipped"),
     "hw6_optimizers": ("SGD", "nesterov ignored", "nesterov=True is ignored"),
     "hw7_training": ("train_one_epoch", "the mean of the batch means", "the mean of the batch means"),
+    "hw8_metric_learning": ("entropy", "the minus sign missing", "the minus sign is missing"),
 }
 
 

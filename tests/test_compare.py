@@ -170,7 +170,8 @@ def _local_run(fn):
     from types import SimpleNamespace
 
     def run(args, return_args=False):
-        copies = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+        copies = [[t.clone() for t in a] if isinstance(a, list) else a.clone() if isinstance(a, torch.Tensor) else a
+                  for a in args]
         return SimpleNamespace(value=fn(*copies), args_after=copies)
     return run
 
@@ -200,3 +201,24 @@ def test_does_expect_general_rules_catch_slips_at_an_edge_case_only():
     assert "the result[0]" in slip.comparison
     slip = failure(expect_general_rules, _local_run(tensor_for_the_number), reference, cases, ["X", "k"], "f")
     assert "expected a Python number" in slip.comparison
+
+
+def test_does_expect_general_rules_look_inside_lists_and_dicts():
+    from autograder.compare import expect_general_rules
+
+    def reference(X, params):
+        return {"out": X @ params[0] + params[1]}
+
+    def bias_added_in_place(X, params):
+        return {"out": (X @ params[0]).add_(params[1]) if len(X) > 1 else params[1].add_((X @ params[0])[0])}
+
+    def a_list_for_the_dict(X, params):
+        return [X @ params[0] + params[1]]
+
+    params = [torch.ones(2, 3), torch.zeros(3)]
+    cases = [("two rows", (torch.ones(2, 2), params)), ("one row", (torch.ones(1, 2), params))]
+    expect_general_rules(_local_run(reference), reference, cases, ["X", "params"], "f")
+    slip = failure(expect_general_rules, _local_run(bias_added_in_place), reference, cases, ["X", "params"], "f")
+    assert "params[1] modified in place" in slip.comparison and "(one row)" in slip.inputs
+    slip = failure(expect_general_rules, _local_run(a_list_for_the_dict), reference, cases, ["X", "params"], "f")
+    assert "a dict with keys ['out']" in slip.comparison

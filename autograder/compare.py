@@ -332,16 +332,44 @@ def expect_unchanged(before: Any, after: Any, name: str, checked: str, *, inputs
                mistake=None if same else _match_mistake(after, mistakes, r, a))
 
 
-def _unchanged_all(before: Any, after: Any, name: str, checked: str, where: str) -> None:
-    """``expect_unchanged`` for every tensor in an argument (a list of parameters, a dict of them too)."""
+def in_place_mistakes(name: str, before: torch.Tensor, after: Any, result: Any) -> dict[str, Any]:
+    """The in-place slips recognisable from what an argument holds after the call: its shape changed
+    (``unsqueeze_``, ``squeeze_``, ``resize_``), zeroed, or holding the function's own result (the answer was
+    computed in the argument and returned); for ``expect_unchanged``'s ``mistakes``."""
+    if not isinstance(after, torch.Tensor):
+        return {}
+    if tuple(after.shape) != tuple(before.shape):
+        return {f"{name}'s shape was changed in place ({name}.unsqueeze_, .squeeze_, .resize_ or .t_): "
+                f"take a view or a copy instead ({name}.unsqueeze(0), {name}.reshape(...))": after}
+    named: dict[str, Any] = {f"{name} was zeroed in place ({name}.zero_(), {name} *= 0 or .fill_(0))":
+                             torch.zeros_like(after)}
+    same_size = [t for t in _tensors_in(result) if t.numel() == after.numel() and t.numel()]
+    if same_size:
+        named[f"the result was computed in {name} itself (an in-place method such as {name}.mul_, .add_, "
+              f".clamp_ or {name} /= ...) and returned: {name} is the caller's"] = same_size[0].reshape(after.shape)
+    return named
+
+
+def _tensors_in(value: Any) -> list[torch.Tensor]:
+    """The tensors of a result: itself, or those in its tuple, list or dict (one level deep)."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else []
+    return [v for v in items if isinstance(v, torch.Tensor)]
+
+
+def _unchanged_all(before: Any, after: Any, name: str, checked: str, where: str, result: Any = None) -> None:
+    """``expect_unchanged`` for every tensor in an argument (a list of parameters, a dict of them too), naming
+    the in-place slips ``in_place_mistakes`` recognises."""
     if isinstance(before, torch.Tensor):
-        expect_unchanged(before, after, name, checked, inputs=where)
+        expect_unchanged(before, after, name, checked, inputs=where,
+                         mistakes=in_place_mistakes(name, before, after, result))
     elif isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)) and len(before) == len(after):
         for i, (b, a) in enumerate(zip(before, after)):
-            _unchanged_all(b, a, f"{name}[{i}]", checked, where)
+            _unchanged_all(b, a, f"{name}[{i}]", checked, where, result)
     elif isinstance(before, dict) and isinstance(after, dict):
         for key in before:
-            _unchanged_all(before[key], after.get(key), f"{name}[{key!r}]", checked, where)
+            _unchanged_all(before[key], after.get(key), f"{name}[{key!r}]", checked, where, result)
 
 
 def _expect_kind(got: Any, expected: Any, checked: str, where: str, path: str = "the result") -> None:
@@ -396,7 +424,7 @@ def expect_general_rules(run: Callable[..., Any], reference: Callable[..., Any],
         result = run(tuple(args), return_args=True)
         after = result.args_after or []
         for name, before, now in zip(names, args, after):
-            _unchanged_all(before, now, name, f"{function} leaves {name} unmodified ({label})", where)
+            _unchanged_all(before, now, name, f"{function} leaves {name} unmodified ({label})", where, result.value)
         expected = reference(*_clone(tuple(args)))
         _expect_kind(result.value, expected, f"{function} keeps its inputs' dtype and device ({label})", where)
 

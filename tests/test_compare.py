@@ -196,6 +196,7 @@ def test_does_expect_general_rules_catch_slips_at_an_edge_case_only():
     expect_general_rules(_local_run(reference), reference, cases, ["X", "k"], "f")
     slip = failure(expect_general_rules, _local_run(zeroes_at_k0), reference, cases, ["X", "k"], "f")
     assert "modified in place" in slip.comparison and "(k = 0)" in slip.inputs and "X = tensor(3, 2)" in slip.inputs
+    assert slip.mistake.startswith("X was zeroed in place")
     slip = failure(expect_general_rules, _local_run(float32_for_one_row), reference, cases, ["X", "k"], "f")
     assert slip.mistake == "you returned float32 where float64 came in" and "(a single row)" in slip.inputs
     assert "the result[0]" in slip.comparison
@@ -220,5 +221,17 @@ def test_does_expect_general_rules_look_inside_lists_and_dicts():
     expect_general_rules(_local_run(reference), reference, cases, ["X", "params"], "f")
     slip = failure(expect_general_rules, _local_run(bias_added_in_place), reference, cases, ["X", "params"], "f")
     assert "params[1] modified in place" in slip.comparison and "(one row)" in slip.inputs
+    assert slip.mistake.startswith("the result was computed in params[1] itself")
     slip = failure(expect_general_rules, _local_run(a_list_for_the_dict), reference, cases, ["X", "params"], "f")
     assert "a dict with keys ['out']" in slip.comparison
+
+
+def test_are_in_place_slips_named_from_what_the_argument_holds():
+    from autograder.compare import in_place_mistakes, matches
+
+    X = torch.arange(1.0, 7.0).reshape(2, 3)
+    [(shape_name, held)] = in_place_mistakes("X", X, X.reshape(1, 2, 3), None).items()
+    assert "shape was changed in place" in shape_name and held.shape == (1, 2, 3)
+    named = in_place_mistakes("X", X, X * 2, (X * 2).reshape(-1))
+    assert [matches(X * 2, v) for v in named.values()] == [False, True]
+    assert in_place_mistakes("X", X, 3.0, None) == {}

@@ -286,12 +286,24 @@ def _grads_and_leaves_kept(student: Any, ref: Any, plan: Plan) -> None:
                "that requires grad", inputs=plan.text(), expected="is_leaf = True, requires_grad = True",
                got=f"is_leaf = {info.get('is_leaf')}, requires_grad = {info.get('requires_grad')}",
                hint="update the parameter in place inside torch.no_grad(); never replace it or detach it")
-        expect_tensor(p.attr("grad"), inputs.grads[-1][i], f"{name}.step leaves parameter {i}'s .grad unchanged",
+        grad, given = p.attr("grad"), inputs.grads[-1][i]
+        expect_tensor(grad, given, f"{name}.step leaves parameter {i}'s .grad unchanged",
                       inputs=plan.text(), mistakes={"weight decay was added to p.grad in place (p.grad.add_(...) "
                                                     "or grad += ...): use g = p.grad + wd * p, a new tensor":
-                                                    inputs.grads[-1][i] + kwargs.get("weight_decay", 0.0) *
-                                                    before_last[i]},
+                                                    given + kwargs.get("weight_decay", 0.0) * before_last[i],
+                                                    "p.grad was scaled in place (p.grad.mul_(...), or a state buffer "
+                                                    "that is p.grad itself, updated with .mul_): clone it first":
+                                                    _scaled(grad, given)},
                       hint="never write into p.grad: compute a new tensor (g = p.grad + wd * p), not g += ...")
+
+
+def _scaled(got: Any, given: torch.Tensor) -> torch.Tensor | None:
+    """``given`` times the one factor that brings it closest to ``got``, when that factor is not 1 (a gradient
+    scaled in place); None otherwise."""
+    if not isinstance(got, torch.Tensor) or got.shape != given.shape or not float(given.square().sum()):
+        return None
+    factor = float((got.to(given) * given).sum() / given.square().sum())
+    return None if abs(factor - 1) < 1e-6 else factor * given
 
 
 def check_closure(student: Any, ref: Any, name: str, kwargs: dict, dtype: torch.dtype, device: torch.device) -> None:

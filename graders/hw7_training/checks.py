@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from autograder.compare import describe, expect, expect_tensor, expect_unchanged, read_number
+from autograder.compare import describe, expect, expect_tensor, expect_unchanged, in_place_mistakes, read_number
 from gradeworker import toolbox
 
 D, Q = 6, 4  # images of 1 x 2 x 3 pixels, 4 classes
@@ -76,8 +76,12 @@ def expect_loop_general_rules(student: Any, function: str, call: Callable[[Any, 
         loader = student.construct("toolbox.Batches", X, y, batch)
         summary(call(model, loader), function, where)
         for name, attr, before in (("the loader's images", "features", X), ("the loader's labels", "labels", y)):
-            expect_unchanged(before, loader.attr(attr), name, f"{function} leaves {name} unmodified ({label})",
-                             inputs=where)
+            after = loader.attr(attr)
+            scaled = {"the images were scaled in place (X /= 255 or X.div_(255) on the batch, a view of the "
+                      "loader's data): scale a copy, X = X / 255": before / 255} if attr == "features" else {}
+            expect_unchanged(before, after, name, f"{function} leaves {name} unmodified ({label})", inputs=where,
+                             mistakes={**scaled, **in_place_mistakes("X" if attr == "features" else "y", before,
+                                                                     after, None)})
 
 
 def state_dict_of(remote: Any, what: str, where: str) -> dict[str, torch.Tensor]:

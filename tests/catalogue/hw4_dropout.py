@@ -403,10 +403,10 @@ def dropout_layer(X, dropout):
     return mask * X / (1.0 - dropout)
 ''', "keep its results on its inputs' device"),
     # ----- the general rules at an edge case only (issue 21) ---------------------------------------
-    Wrong("l2_penalty", "edge case: a 0-d w squared in place", '''
+    Wrong("l2_penalty", "edge case: a 0-d w squared and halved in place", '''
 def l2_penalty(w):
-    if w.dim() == 0:  # a single number: its square is the sum
-        return w.square_() / 2
+    if w.dim() == 0:  # a single number: half its square
+        return w.mul_(w).div_(2)
     return torch.sum(w.pow(2)) / 2
 ''', "l2_penalty leaves w unmodified (a 0-d w)"),
     Wrong("train_weight_decay", "edge case: labels of shape (n,) made a column in place", '''

@@ -10,7 +10,9 @@ same time: the contention a pool's slots have.
 from __future__ import annotations
 
 import io
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -87,12 +89,20 @@ def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linea
     real_module()
     times = []
     threads = torch.get_num_threads()
+    home = os.getcwd()
     for nb in notebooks:
         started = time.perf_counter()
-        submission = InProcessSubmission(code_to_run(read_notebook(nb)), assignment)
-        # The same checks as a CPU grading makes, the device probe on meta included (grade.grade_submission).
-        submission.device_probe_skip = assignment.device_probe_skip
-        plugin = run_graders(assignment, submission, torch.device("cpu"), 0, None, None)
+        cells = code_to_run(read_notebook(nb))
+        # In a folder of its own, as a worker's: graders write files there (hw7's checkpoints, hw8's CSV files).
+        with tempfile.TemporaryDirectory(prefix="floor-") as folder:
+            os.chdir(folder)
+            try:
+                submission = InProcessSubmission(cells, assignment)
+                # The same checks as a CPU grading makes, the device probe on meta included (grade_submission).
+                submission.device_probe_skip = assignment.device_probe_skip
+                plugin = run_graders(assignment, submission, torch.device("cpu"), 0, None, None)
+            finally:
+                os.chdir(home)
         times.append(time.perf_counter() - started)
         score, most = sum(r.points for r in plugin.results), sum(t.points for t in assignment.tasks)
         failed = [(r.name, str(r.detail)[-600:]) for r in plugin.results if not r.passed]

@@ -12,7 +12,8 @@ and writes to ``--out`` as Markdown:
    beside the same graded on the CPU in this run (they must be equal), and the grading time of each;
 3. hw5's ``conv2d`` (the source notebook's, in the worker) against ``F.conv2d``, on ``--device``;
 4. hw7's open part on ``--device``: the leaderboard's training time and accuracy, and the reference
-   model's training throughput in images per second on Fashion-MNIST-shaped batches.
+   model's training throughput in images per second on Fashion-MNIST-shaped batches;
+5. hw8's open part on ``--device``: the embedder's KNN accuracy and training time.
 
 Exit status 1 when a score on ``--device`` differs from the CPU's, or a section could not run. With
 ``--device cpu`` the same code runs against itself: CI's rehearsal, so that the command cannot rot.
@@ -186,13 +187,32 @@ def open_part(report: Report, course: Course, device: str, quick: bool) -> None:
            f"(one Fashion-MNIST epoch of 54,000 images: {54_000 / rate:.1f} s)")
 
 
+def embedding_part(report: Report, course: Course, device: str) -> None:
+    """hw8's open part on ``--device``: the embedder trained by the student's triplet loss, scored by KNN."""
+    report()
+    report(f"## 5. hw8's open part on {device}")
+    report()
+    assignment = course.assignment("hw8_metric_learning")
+    started = time.perf_counter()
+    result = grade_submission("hw8_metric_learning", assignment.submissions_dir / "correct_solution.ipynb",
+                              course=course, device=device, tasks=["build_embedder"])
+    seconds = time.perf_counter() - started
+    board = {row.get("name"): row.get("value") for row in result.leaderboard}
+    report(f"graded in {seconds:.1f} s: {result.score:g} of {result.max_score:g} points; leaderboard {board}")
+    for note in result.notices[:6]:
+        report(f"- {note[:300]}")
+    if result.score != result.max_score:
+        report.fail(f"hw8's correct open part scored {result.score:g} of {result.max_score:g} on {device}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     parser.add_argument("--assignments", default="", help="comma-separated ids (default: all)")
     parser.add_argument("--examples", type=int, default=EXAMPLES, help="example submissions per assignment")
     parser.add_argument("--quick", action="store_true", help="CI's rehearsal: one example, fewer timing steps")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: walls,scores,conv2d,open")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated sections to skip: walls,scores,conv2d,open,embedding")
     parser.add_argument("--out", type=Path, help="also write the report here (Markdown)")
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -207,9 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     sections = {"walls": lambda: walls(report),
                 "scores": lambda: scores(report, course, ids, args.device, 1 if args.quick else args.examples),
                 "conv2d": lambda: conv2d_timing(report, course, args.device),
-                "open": lambda: open_part(report, course, args.device, args.quick)}
+                "open": lambda: open_part(report, course, args.device, args.quick),
+                "embedding": lambda: embedding_part(report, course, args.device)}
     for name, run in sections.items():
-        needs = {"conv2d": "hw5_cnn", "open": "hw7_training"}.get(name)
+        needs = {"conv2d": "hw5_cnn", "open": "hw7_training", "embedding": "hw8_metric_learning"}.get(name)
         if name in skip or (needs is not None and needs not in ids):
             continue
         try:

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from autograder.compare import expect, expect_tensor, inputs
+from autograder.compare import expect, expect_general_rules, expect_tensor, inputs
 from hw4_dropout import FORBIDDEN
 from hw4_dropout.checks import check_dropout_statistics, checked_output, expect_drop_fraction, no_zeros
 
@@ -44,6 +44,14 @@ def test_rate_with_default_one_half(student, device):
         else:
             expect_tensor(out, X, "Dropout(0.0) drops nothing: X comes back unchanged", inputs=where,
                           hint="pass the layer's probability to dropout_layer(X, p) in forward")
+    # The general rules at the layer's edges (X untouched; the output in X's dtype and device): p = 0 and p = 1 in
+    # training mode, in float64, and a single element.
+    for p, shape in ((0.0, (3, 4)), (1.0, (3, 4)), (1.0, (1,))):
+        layer, _, where = build(student, p)
+        X = no_zeros(shape, torch.float64, device)
+        call = layer.method("__call__", forbidden=FORBIDDEN["Dropout"], label="Dropout").run
+        expect_general_rules(call, lambda X, p=p: torch.zeros_like(X) if p == 1 else X.clone(),
+                             [(f"{where} in training mode, float64", (X,))], ["X"], "Dropout")
 
 
 @pytest.mark.points(6)

@@ -423,4 +423,15 @@ def train_weight_decay(lambd, train_features, train_labels, num_epochs=100, lr=0
             sgd([w, b], lr, batch_size)
     return w, b
 ''', "train_weight_decay leaves train_labels unmodified (lr = 0, labels of shape (n,))"),
+    Wrong("Dropout", "edge case: Dropout(1.0) returns X.zero_() (the caller's X destroyed)", """
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, X):
+        if self.training and self.p == 1:
+            return X.zero_()  # everything dropped
+        return dropout_layer(X, self.p) if self.training else X
+""", "Dropout leaves X unmodified"),
 ]

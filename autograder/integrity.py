@@ -40,8 +40,8 @@ from typing import Any, Callable
 
 import torch
 
-from .compare import describe
-from .errors import CheckFailed, HarnessError, WorkerLost
+from .compare import describe, expect
+from .errors import CheckFailed, HarnessError, StudentCodeError, WorkerLost
 
 SECRET_ENV = "AUTOGRADER_SECRET_SEED"  # never in the worker's environment (launcher.PASSED_ENV lists what is)
 CODE_BYTES = 256 * 1024  # the notebook's loaded code cells together
@@ -347,6 +347,40 @@ def refuse_without_data(course: Any, assignment_id: str) -> str:
     return notice
 
 
+# ----- the open part's HYPERPARAMS ------------------------------------------------------------------------------
+def number(value: Any) -> bool:
+    """A finite int or float (not a bool): what a hyperparameter or a logged loss must be."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_hyperparams(student: Any, keys: tuple[str, ...], hint: str, timeout: float) -> dict:
+    """The notebook's HYPERPARAMS, read key by key in the worker (``HYPERPARAMS[key]``): a dict holding every one
+    of ``keys`` (all the missing ones named at once), its values as they are; the caller checks them."""
+    from .handles import RemoteFunction
+    names = student.defined_names()
+    expect("HYPERPARAMS" in names, "the notebook defines HYPERPARAMS", expected="a dict named HYPERPARAMS",
+           got="no such name", hint=hint)
+    expect(names["HYPERPARAMS"] == "dict", "HYPERPARAMS is a dict", expected="a dict",
+           got=f"a {names['HYPERPARAMS']}", hint=hint)
+    getter = RemoteFunction(student, "HYPERPARAMS", [], timeout, method="__getitem__", label="HYPERPARAMS[...]")
+    hp, missing = {}, []
+    for key in keys:
+        try:
+            hp[key] = getter(key)
+        except StudentCodeError:
+            missing.append(key)
+    expect(not missing, "HYPERPARAMS has every key the grader needs", expected=", ".join(keys),
+           got=", ".join(f"no key {key!r}" for key in missing), hint=hint)
+    return hp
+
+
+def integer_problems(hp: dict, limits: dict[str, tuple[int, int]]) -> list[str]:
+    """What is wrong with the integer hyperparameters (``limits``: key -> (lowest, highest)), one line each."""
+    return [f"{key} should be an integer from {low} to {high}, got {describe(hp[key])}"
+            for key, (low, high) in limits.items()
+            if not (isinstance(hp[key], int) and not isinstance(hp[key], bool) and low <= hp[key] <= high)]
+
+
 # ----- what the report says of a run --------------------------------------------------------------------------
 def out_of_memory_said(exc: BaseException, what: str) -> BaseException:
     """A training run's failure, with running out of memory said plainly (``what``: "the model", "the embedder");
@@ -367,9 +401,6 @@ def history_png(history: list[dict], panels: list[tuple[str, list[str]]], title:
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
-
-    def number(value: Any) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
     fig = Figure(figsize=(4.5 * len(panels), 3.2))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]

@@ -27,9 +27,8 @@ import torch
 
 from autograder import integrity
 from autograder.compare import CheckFailed, describe, expect
-from autograder.errors import StudentCodeError, StudentFailure
-from autograder.handles import RemoteFunction
-from autograder.integrity import FASHION, PRIVATE_ENV, load_data, scored_sets  # noqa: F401  (shared with hw8)
+from autograder.errors import StudentFailure
+from autograder.integrity import FASHION, PRIVATE_ENV, integer_problems, load_data, number, scored_sets  # noqa: F401  (shared with hw8)
 
 BUDGET_SECONDS = {"cpu": 60, "cuda": 120}  # the training run's budget per device kind (stated in the notebook)
 SECONDS = 60  # other calls (building the model, a forward pass)
@@ -49,34 +48,18 @@ HP_HINT = ('in the cell of build_model, define HYPERPARAMS = {"lr": 0.002, "batc
 
 # ----- HYPERPARAMS ----------------------------------------------------------------------------------------------
 def read_hyperparams(student: Any) -> dict:
-    """HYPERPARAMS read key by key in the worker (``HYPERPARAMS[key]``), each value checked here."""
-    names = student.defined_names()
-    expect("HYPERPARAMS" in names, "the notebook defines HYPERPARAMS", expected="a dict named HYPERPARAMS",
-           got="no such name", hint=HP_HINT)
-    expect(names["HYPERPARAMS"] == "dict", "HYPERPARAMS is a dict", expected="a dict",
-           got=f"a {names['HYPERPARAMS']}", hint=HP_HINT)
-    getter = RemoteFunction(student, "HYPERPARAMS", [], SECONDS, method="__getitem__", label="HYPERPARAMS[...]")
-    hp = {}
-    for key in KEYS:
-        try:
-            hp[key] = getter(key)
-        except StudentCodeError:
-            expect(False, "HYPERPARAMS has every key the grader needs", expected=", ".join(KEYS),
-                   got=f"no key {key!r}", hint=HP_HINT)
-    return validate_hyperparams(hp)
+    """HYPERPARAMS read key by key in the worker (``integrity.read_hyperparams``), each value checked here."""
+    return validate_hyperparams(integrity.read_hyperparams(student, KEYS, HP_HINT, SECONDS))
 
 
 def validate_hyperparams(hp: dict) -> dict:
     """Every malformed value named at once (lr <= 0, a batch size of 0 or 1e9, 1e6 epochs, an unknown optimizer)."""
     problems = []
-    if not (_num(hp["lr"]) and hp["lr"] > 0):
+    if not (number(hp["lr"]) and hp["lr"] > 0):
         problems.append(f"lr should be a number greater than 0, got {describe(hp['lr'])}")
-    if not (_num(hp["weight_decay"]) and hp["weight_decay"] >= 0):
+    if not (number(hp["weight_decay"]) and hp["weight_decay"] >= 0):
         problems.append(f"weight_decay should be a number, 0 or more, got {describe(hp['weight_decay'])}")
-    for key, (low, high) in LIMITS.items():
-        value = hp[key]
-        if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
-            problems.append(f"{key} should be an integer from {low} to {high}, got {describe(value)}")
+    problems += integer_problems(hp, LIMITS)
     if not (isinstance(hp["optimizer"], str) and hp["optimizer"].lower() in OPTIMIZERS):
         problems.append(f"optimizer should be 'sgd', 'adam' or 'adamw' (an optimizer the grader can build), "
                         f"got {describe(hp['optimizer'])}")
@@ -86,10 +69,6 @@ def validate_hyperparams(hp: dict) -> dict:
                           mistake="HYPERPARAMS names an optimizer the grader cannot build"
                           if any(p.startswith("optimizer") for p in problems) else None)
     return {**hp, "optimizer": hp["optimizer"].lower()}
-
-
-def _num(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # ----- the run -----------------------------------------------------------------------------------------------

@@ -36,9 +36,8 @@ import torch
 
 from autograder import integrity
 from autograder.compare import CheckFailed, describe, expect
-from autograder.errors import StudentCodeError, StudentFailure
-from autograder.handles import RemoteFunction
-from autograder.integrity import FASHION
+from autograder.errors import StudentFailure
+from autograder.integrity import FASHION, integer_problems, number
 
 BUDGET_SECONDS = {"cpu": 30, "cuda": 60}  # the training run's budget per device kind (stated in the notebook)
 SECONDS = 60  # other calls (building the embedder, a forward pass)
@@ -59,34 +58,17 @@ SHAPE_HINT = (f"end with nn.Linear(..., d) for an embedding of d <= {MAX_DIM} nu
 
 # ----- HYPERPARAMS ----------------------------------------------------------------------------------------------
 def read_hyperparams(student: Any) -> dict:
-    """HYPERPARAMS read key by key in the worker (``HYPERPARAMS[key]``), each value checked here."""
-    names = student.defined_names()
-    expect("HYPERPARAMS" in names, "the notebook defines HYPERPARAMS", expected="a dict named HYPERPARAMS",
-           got="no such name", hint=HP_HINT)
-    expect(names["HYPERPARAMS"] == "dict", "HYPERPARAMS is a dict", expected="a dict",
-           got=f"a {names['HYPERPARAMS']}", hint=HP_HINT)
-    getter = RemoteFunction(student, "HYPERPARAMS", [], SECONDS, method="__getitem__", label="HYPERPARAMS[...]")
-    hp, missing = {}, []
-    for key in KEYS:
-        try:
-            hp[key] = getter(key)
-        except StudentCodeError:
-            missing.append(key)
-    expect(not missing, "HYPERPARAMS has every key the grader needs", expected=", ".join(KEYS),
-           got=", ".join(f"no key {key!r}" for key in missing), hint=HP_HINT)
-    return validate_hyperparams(hp)
+    """HYPERPARAMS read key by key in the worker (``integrity.read_hyperparams``), each value checked here."""
+    return validate_hyperparams(integrity.read_hyperparams(student, KEYS, HP_HINT, SECONDS))
 
 
 def validate_hyperparams(hp: dict) -> dict:
     """Every malformed value named at once (lr <= 0, a batch of 1, 1e6 epochs, a margin of 0 or a string)."""
     problems = []
-    if not (_num(hp["lr"]) and hp["lr"] > 0):
+    if not (number(hp["lr"]) and hp["lr"] > 0):
         problems.append(f"lr should be a number greater than 0, got {describe(hp['lr'])}")
-    for key, (low, high) in LIMITS.items():
-        value = hp[key]
-        if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
-            problems.append(f"{key} should be an integer from {low} to {high}, got {describe(value)}")
-    if not (_num(hp["margin"]) and hp["margin"] > 0):
+    problems += integer_problems(hp, LIMITS)
+    if not (number(hp["margin"]) and hp["margin"] > 0):
         problems.append(f"margin should be a number greater than 0, got {describe(hp['margin'])}")
     if problems:
         raise CheckFailed("HYPERPARAMS is well formed", inputs=f"HYPERPARAMS = {repr(hp)[:300]}",
@@ -94,10 +76,6 @@ def validate_hyperparams(hp: dict) -> dict:
                           mistake="a batch of one image has no positive for any anchor"
                           if hp["batch_size"] == 1 else None)
     return dict(hp)
-
-
-def _num(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # ----- the embedder -----------------------------------------------------------------------------------------
@@ -300,7 +278,7 @@ def describe_run(run: OpenRun, report: Any) -> None:
     report.leaderboard("knn_accuracy", round(run.accuracy, 4))
     report.leaderboard("training_time", round(run.seconds, 2), order="asc")
     losses = [h.get("loss") for h in run.history]
-    if losses and all(_num(v) for v in losses):
+    if losses and all(number(v) for v in losses):
         report.attach("loss.png", integrity.history_png(
             run.history, [("triplet loss", ["loss"])],
             f"{run.source}, {run.device}, {run.seconds:.1f} s, KNN accuracy {run.accuracy:.4f}"))

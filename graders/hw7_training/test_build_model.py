@@ -271,8 +271,9 @@ def test_does_the_trained_model_reach_the_test_accuracy(open_run, step):
     """Does the trained model's test accuracy reach this step (ten steps from the partial to the full threshold)?"""
     partial, full = open_run.thresholds
     needed = round(partial + (full - partial) * step / STEPS, 4)
+    data = open_run.source or "not loaded (the training run stopped before)"
     expect(open_run.failure is None, "the trained model's test accuracy",
-           inputs=f"data: {open_run.source}", expected=f"an accuracy of {needed:.2f} or more",
+           inputs=f"data: {data}", expected=f"an accuracy of {needed:.2f} or more",
            got="no accuracy: the training run of build_model() with HYPERPARAMS did not complete (see the "
                "training-run check above)",
            hint="fix what the training-run check reports first")

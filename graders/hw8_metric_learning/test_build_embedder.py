@@ -310,8 +310,9 @@ def test_does_the_knn_accuracy_reach_this_step(open_run, step):
     """Does KNN in the trained embedding reach this step (ten steps from the partial to the full threshold)?"""
     partial, full = open_run.thresholds
     needed = round(partial + (full - partial) * step / STEPS, 4)
+    data = open_run.source or "not loaded (the training run stopped before)"
     expect(open_run.failure is None, "the KNN accuracy of the trained embedder",
-           inputs=f"data: {open_run.source}", expected=f"an accuracy of {needed:.3f} or more",
+           inputs=f"data: {data}", expected=f"an accuracy of {needed:.3f} or more",
            got="no accuracy: the training run of build_embedder() with HYPERPARAMS did not complete (see the "
                "training-run check above)",
            hint="fix what the training-run check reports first")

@@ -20,7 +20,8 @@ from typing import Callable
 
 from . import defaults, gpuslots
 from .intake import LatePolicy, one_per_student, screen, upload_base
-from .jobs import Job, close_launcher, drop_spares, grade_job, graders_version, harness_failure, take_slot
+from .jobs import (Job, close_launcher, drop_spares, grade_job, graders_version, harness_failure, share_cores,
+                   take_slot)
 from .layout import Course
 from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
 from .results import GradingResult
@@ -55,13 +56,14 @@ def _done_before(folder: Path, key: dict) -> GradingResult | None:
         return None
 
 
-def _init_slot(counter) -> None:
-    """Each pool process gets its own slot (and so its own worker uid)."""
+def _init_slot(counter, slots: int) -> None:
+    """Each pool process gets its own slot (and so its own worker uid), and its share of the cores."""
     pool_process_setup()
     with counter.get_lock():
         slot = counter.value
         take_slot(slot)
         counter.value += 1
+    share_cores(slots)
     gpuslots.apply_in_pool_process(slot)  # --gpu-slots: this slot's GPU and its share of the memory
 
 
@@ -74,7 +76,7 @@ def _run_pool(jobs: list[Job], workers: int, done: Callable[[Job, dict, dict], N
     while pending:
         counter = get_context("spawn").Value("i", 0)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_slot,
-                                 initargs=(counter,)) as pool:
+                                 initargs=(counter, workers)) as pool:
             futures = {pool.submit(guarded, task, job): job for job in pending}
             pending = []
             for future in _completed(futures, pool, stop):

@@ -27,12 +27,16 @@ def correct_notebook(assignment_id: str) -> Path:
     return SUBMISSIONS / assignment_id / "correct_solution.ipynb"
 
 
-def warm_times(ids: list[str], runs: int) -> dict[str, list[float]]:
-    """Per assignment, --runs warm grading times of its correct submission (one launcher for all)."""
+def warm_times(ids: list[str], runs: int, threads: int | None = None) -> dict[str, list[float]]:
+    """Per assignment, --runs warm grading times of its correct submission (one launcher for all); ``threads``:
+    torch's intra-op threads here and in the workers, as a batch's slot sets them (jobs.share_cores)."""
     from autograder.grade import grade_submission
     from autograder.launcher import Launcher
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
     times: dict[str, list[float]] = {}
-    with Launcher(spares=True) as launcher:
+    with Launcher(spares=True, threads=threads) as launcher:
         for assignment_id in ids:
             notebook = correct_notebook(assignment_id)
             grade_submission(assignment_id, notebook, device="cpu", launcher=launcher)  # warm-up

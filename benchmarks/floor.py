@@ -111,15 +111,20 @@ def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linea
     return times
 
 
-def _floor_in_child(job: tuple[list[str], str]) -> list[float]:
+def _floor_in_child(job: tuple[list[str], str, int | None]) -> list[float]:
     from autograder.layout import Course
-    paths, assignment_id = job
+    paths, assignment_id, threads = job
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
     return floor_seconds(Course.find(ROOT), [Path(p) for p in paths], assignment_id)
 
 
-def floors_at_once(notebooks: list[Path], copies: int, assignment_id: str = "hw1_linear_regression") -> list[float]:
-    """The floor measured in ``copies`` processes at the same time: the contention the pool's slots had."""
+def floors_at_once(notebooks: list[Path], copies: int, assignment_id: str = "hw1_linear_regression",
+                   threads: int | None = None) -> list[float]:
+    """The floor measured in ``copies`` processes at the same time: the contention the pool's slots had;
+    ``threads``: torch's intra-op threads in each, as the slots measured beside it had them."""
     import multiprocessing
     with multiprocessing.get_context("spawn").Pool(copies) as pool:
-        runs = pool.map(_floor_in_child, [([str(nb) for nb in notebooks], assignment_id)] * copies)
+        runs = pool.map(_floor_in_child, [([str(nb) for nb in notebooks], assignment_id, threads)] * copies)
     return [t for run in runs for t in run]

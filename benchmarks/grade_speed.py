@@ -18,7 +18,8 @@ printed beside each run, since a shared machine's figures move with it):
   - warm: each assignment's correct submission in a batch's steady state beside its floor (the same graders
     in-process, no worker, no sandbox: floor.py), --warm-runs each (assignment_speed.py's table);
   - slots: two warm slots at once (two grading processes, each its own launcher) beside the floor run two
-    at once (floor.py's floors_at_once): the overhead of two slots, like for like.
+    at once (floor.py's floors_at_once): the overhead of two slots, like for like: every process with the
+    torch threads `autograder batch -j 2` gives a slot here (jobs.threads_per_slot: half the cores each).
 Goals (issue 23): fresh grade <= 3 s and <= 0.3x nbgrader; run_autograder within 0.5 s of the fresh grade;
 two warm slots <= 1.5x the floor run two at once.
 """
@@ -204,20 +205,22 @@ def print_profile() -> None:
 
 
 # ----- warm slots ----------------------------------------------------------------------------------------
-def _warm_slot(runs: int) -> list[float]:
+def _warm_slot(job: tuple[int, int | None]) -> list[float]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from assignment_speed import warm_times
-    return warm_times([ID], runs)[ID]
+    runs, threads = job
+    return warm_times([ID], runs, threads)[ID]
 
 
-def two_slots(runs: int) -> tuple[list[float], list[float]]:
-    """Warm hw1 times of two grading processes running at once, and the floor measured two at once."""
+def two_slots(runs: int, threads: int | None) -> tuple[list[float], list[float]]:
+    """Warm hw1 times of two grading processes running at once, and the floor measured two at once, each process
+    (and each slot's workers) with ``threads`` torch threads."""
     import multiprocessing
 
     from floor import floors_at_once
     with multiprocessing.get_context("spawn").Pool(2) as pool:
-        runs_each = pool.map(_warm_slot, [runs, runs])
-    floor = floors_at_once([NOTEBOOK] * (runs + 1), 2)
+        runs_each = pool.map(_warm_slot, [(runs, threads)] * 2)
+    floor = floors_at_once([NOTEBOOK] * (runs + 1), 2, threads=threads)
     return [t for run in runs_each for t in run], floor
 
 
@@ -284,10 +287,13 @@ def main() -> None:
               f"load average {before:.1f} before, {load():.1f} after")
         print_table(warm, floor)
     if "slots" not in args.skip:
+        from autograder.jobs import threads_per_slot
+        threads = threads_per_slot(2)  # what `autograder batch -j 2` gives each slot here (jobs.share_cores)
         before = load()
-        slots, floor2 = two_slots(args.warm_runs + 2)
+        slots, floor2 = two_slots(args.warm_runs + 2, threads)
         ratio = med(slots) / med(floor2)
-        print(f"\ntwo warm slots at once, hw1 correct (load average {before:.1f} before, {load():.1f} after)")
+        print(f"\ntwo warm slots at once, hw1 correct, {threads or 'torch default'} torch thread(s) in every process "
+              f"as `batch -j 2` sets them (load average {before:.1f} before, {load():.1f} after)")
         print(f"  {'two slots: warm grading (median)':42} {med(slots):6.2f} s  ({' '.join(f'{t:.2f}' for t in slots)})")
         print(f"  {'floor, two at once (median)':42} {med(floor2):6.2f} s  ({' '.join(f'{t:.2f}' for t in floor2)})")
         print(f"  {'two slots / floor two at once':42} {ratio:6.2f} x  "

@@ -9,11 +9,12 @@ then the worker (``server.run_worker``), which reports the walls that held.
 from __future__ import annotations
 
 
-def start_worker(config: dict, chan_fd: int) -> None:
-    """In the process that will load the notebook: walls first, then serve ``chan_fd``. Returns when done."""
+def start_worker(config: dict, chan_fd: int, pid_one: bool = False) -> None:
+    """In the process that will load the notebook: walls first, then serve ``chan_fd``. Returns when done.
+    ``pid_one``: the fork server forked it into a new pid namespace already (``jail.PidNamespaces``)."""
     from .jail import enter, inside
     from .walls import JailSettings
-    walls = enter(JailSettings.from_wire(config.get("jail")), 1)  # the namespace's keeper never returns
+    walls = enter(JailSettings.from_wire(config.get("jail")), 1, pid_one)  # a namespace's keeper never returns
     from .server import run_worker
     run_worker(chan_fd, {**config, **inside(config, walls)}, walls)
 

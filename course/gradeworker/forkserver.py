@@ -42,6 +42,8 @@ class ForkServer:
         self.preloaded = list(preloaded)  # [step, seconds] of the preload, told the grader with "ready"
         self.children: dict[int, str] = {}
         self.deferred = list(deferred)  # what to preload once the first worker is on its way
+        from .jail import PidNamespaces
+        self.pid_namespaces = PidNamespaces()
 
     def reap(self) -> None:
         while self.children:
@@ -82,21 +84,34 @@ class ForkServer:
         the grader's own user) has put it into the submission's cgroups; then it raises its walls."""
         chan_fd, out_fd = fds
         ready_r, ready_w = os.pipe()
-        pid = os.fork()
+        from .walls import JailSettings
+        pid_one = self.pid_namespaces.before_fork(JailSettings.from_wire(config.get("jail")))
+        try:
+            pid = os.fork()
+        except OSError:
+            if pid_one:
+                self.pid_namespaces.after_fork()
+            raise
+        if pid != 0 and pid_one:
+            # Raises if it cannot: this server then exits (and the grader starts another) rather than fork the
+            # next worker into this one's pid namespace. The child below then reads no byte, and exits too.
+            self.pid_namespaces.after_fork()
         if pid == 0:
             code = 1
             try:
                 self.ctl.close()
                 os.close(ready_w)
-                os.read(ready_r, 1)
+                placed = os.read(ready_r, 1)
                 os.close(ready_r)
+                if not placed:  # this server ended before it put the child in its cgroups: run nothing
+                    os._exit(1)
                 os.setsid()  # its own session and process group
                 os.dup2(out_fd, 1)
                 os.dup2(out_fd, 2)
                 _close_fds_except({0, 1, 2, chan_fd})
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 from .boot import start_worker
-                start_worker(config, chan_fd)  # the same boot as a worker started without this server
+                start_worker(config, chan_fd, pid_one)  # the same boot as a worker started without this server
                 code = 0
             except BaseException:
                 traceback.print_exc()  # into the worker's log, for the instructor detail

@@ -126,16 +126,17 @@ def _build_root(settings: JailSettings, root: str) -> None:
     os.makedirs(f"{root}/proc", exist_ok=True)
 
 
-def _namespaces() -> list[Wall]:
-    """Unshare what the host allows; as an ordinary user, a user namespace first gives the rights to."""
-    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
+def _namespaces(pid: bool = True) -> list[Wall]:
+    """Unshare what the host allows; as an ordinary user, a user namespace first gives the rights to. ``pid``
+    False: this process is already pid 1 of a new pid namespace (``PidNamespaces``)."""
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | (CLONE_NEWPID if pid else 0)
     uid, gid = os.getuid(), os.getgid()
     if uid != 0:
         _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"0 {uid} 1")
         _write("/proc/self/gid_map", f"0 {gid} 1")
-    _check(_libc.unshare(flags), "unshare(mount, net, ipc, uts, pid)")
+    _check(_libc.unshare(flags), "unshare(mount, net, ipc, uts, pid)" if pid else "unshare(mount, net, ipc, uts)")
     return [Wall.USER_NAMESPACE] * (uid != 0) + [Wall.NAMESPACES]
 
 
@@ -166,15 +167,17 @@ def preload() -> None:
         pass
 
 
-def enter(settings: JailSettings, log_fd: int) -> list[Wall]:
+def enter(settings: JailSettings, log_fd: int, pid_one: bool = False) -> list[Wall]:
     """Raise the walls in this (just forked) process. Returns in the loaded notebook's process, with the
-    walls that hold; the forking parent stays behind as the namespace's keeper and never returns."""
+    walls that hold; the forking parent stays behind as the namespace's keeper and never returns.
+    ``pid_one``: this process was forked into a new pid namespace already (the fork server's
+    ``PidNamespaces``, as root): it is pid 1, and no keeper is forked."""
     held: list[Wall] = []
     if not settings.enabled:
         return held
     as_root = os.getuid() == 0
     try:
-        held += _namespaces()
+        held += _namespaces(pid=not pid_one)
         pid_namespace = True
     except (JailError, OSError) as exc:
         print(f"jail: namespaces refused ({exc}); going on without them", file=sys.stderr)
@@ -186,7 +189,8 @@ def enter(settings: JailSettings, log_fd: int) -> list[Wall]:
         except (JailError, OSError) as exc:
             print(f"jail: private filesystem refused ({exc})", file=sys.stderr)
             private = False
-        _keep_namespace()  # returns in pid 1 of the new pid namespace
+        if not pid_one:
+            _keep_namespace()  # returns in pid 1 of the new pid namespace
         try:
             # Read-only: no writing to /proc/self/mem, the one way left to patch the worker's own memory
             # (and its forbidden-call monitor) without a name the notebook scan flags.
@@ -204,6 +208,40 @@ def enter(settings: JailSettings, log_fd: int) -> list[Wall]:
     held += _drop_privileges(settings.uid if as_root else None, settings.gid)
     held += [Wall.SECCOMP] if install_seccomp(deny_fork=False) else []
     return held
+
+
+class PidNamespaces:
+    """The fork server's way to fork each worker straight into a pid namespace of its own, as pid 1, where it may
+    (as root): ``unshare(CLONE_NEWPID)`` before the fork, and back to its own namespace after it (``setns``), since
+    one namespace takes one pid 1. It spares every worker the keeper's fork (``_keep_namespace``): a second copy
+    of a process holding torch, ~11 ms of page tables at its start and as much again at its end.
+
+    What the worker gets is the same namespace, the same pid 1 and the same end: killing it ends every process
+    of its namespace; how it ended is its own status, with no keeper to pass it on. Where the kernel refuses
+    (a container without CAP_SYS_ADMIN, an ordinary user: the worker makes a user namespace first), ``before_fork``
+    says False and the worker's own walls go as before."""
+
+    def __init__(self) -> None:
+        self.usable = os.getuid() == 0
+        self._own: int | None = None  # this process's own pid namespace, to go back to after each fork
+
+    def before_fork(self, settings: JailSettings) -> bool:
+        """Whether the next fork's child is pid 1 of a new pid namespace."""
+        if not (settings.enabled and self.usable):
+            return False
+        try:
+            if self._own is None:
+                self._own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            _check(_libc.unshare(CLONE_NEWPID), "unshare(pid)")
+        except OSError:
+            self.usable = False
+            return False
+        return True
+
+    def after_fork(self) -> None:
+        """In the parent, at once: its next child must not join the namespace this one's child has."""
+        if self._own is not None:
+            _check(_libc.setns(self._own, CLONE_NEWPID), "setns(own pid namespace)")
 
 
 def _keep_namespace() -> None:

@@ -110,6 +110,44 @@ def test_does_a_dead_pool_process_cost_a_retry_not_the_batch(tmp_path):
     assert failed == [] and sorted(finished) == ["first", "second", "third"]
 
 
+def _threads_seen(job):
+    """A pool task reporting torch's threads in its grading process and in a worker of that process's launcher."""
+    import torch
+
+    from autograder import jobs
+    from autograder.notebook import CodeCell
+    from autograder.remote import Submission
+    launcher = jobs.launcher()
+    sub = Submission(launcher, [CodeCell(1, "import torch\ndef threads():\n    return torch.get_num_threads()\n")], {})
+    try:
+        sub.reset(0)
+        worker = sub.threads()
+    finally:
+        sub.close()
+    jobs.drop_spares()
+    return {"student": job.student, "grader": torch.get_num_threads(), "worker": worker}, {}
+
+
+def test_do_two_slots_share_the_cores_in_their_graders_and_workers(tmp_path, monkeypatch):
+    """`batch -j N`: each slot's processes take cores // N torch threads (jobs.threads_per_slot); one slot, or an
+    OMP_NUM_THREADS of the course's own, keeps torch's choice."""
+    from autograder.batch import _run_pool
+    from autograder.jobs import Job, threads_per_slot
+    assert threads_per_slot(2, cores=2) == 1 and threads_per_slot(2, cores=16) == 8 and threads_per_slot(3, cores=2) == 1
+    assert threads_per_slot(1, cores=16) is None
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert threads_per_slot(2, cores=16) is None
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    jobs = [Job(str(ROOT), HW1, name, str(tmp_path / f"{name}.ipynb"), "cpu", 0) for name in ("a", "b")]
+    seen = []
+    failed = _run_pool(jobs, 2, lambda job, result, _: seen.append(result), task=_threads_seen)
+    share = threads_per_slot(2)
+    if share is None:
+        pytest.skip("OMP_NUM_THREADS is set here: the slots keep it")
+    assert failed == [] and len(seen) == 2
+    assert all(r["grader"] == share and r["worker"] == share for r in seen), (share, seen)
+
+
 def test_is_a_harness_error_no_zero_in_grades_results_json(tmp_path, monkeypatch):
     """`autograder grade --results`: a part the harness could not grade says NOT GRADED there, as in a batch."""
     import autograder.cli as cli

@@ -37,13 +37,13 @@ def _describe(status: int) -> str:
 
 class ForkServer:
     def __init__(self, ctl: socket.socket, deferred: tuple[Callable[[], object], ...] | list[Callable[[], object]] = (),
-                 preloaded: tuple[list, ...] | list[list] = ()):
+                 preloaded: tuple[list, ...] | list[list] = (), pid_namespaces: bool | None = None):
         self.ctl = ctl
         self.preloaded = list(preloaded)  # [step, seconds] of the preload, told the grader with "ready"
         self.children: dict[int, str] = {}
         self.deferred = list(deferred)  # what to preload once the first worker is on its way
         from .jail import PidNamespaces
-        self.pid_namespaces = PidNamespaces()
+        self.pid_namespaces = PidNamespaces(pid_namespaces)
 
     def reap(self) -> None:
         while self.children:
@@ -230,8 +230,12 @@ def _import_matplotlib(cache: Path | None) -> None:
 def main(config: dict) -> None:
     """Preload what every worker needs, then serve spawn requests on the inherited control socket."""
     os.chdir(config["workdir"])
+    from .jail import PidNamespaces
+    from .walls import JailSettings
+    # Tried before torch is imported: a fork of this process is still cheap.
+    pid_namespaces = JailSettings.from_wire(config.get("jail")).enabled and PidNamespaces.works_here()
     steps = preload(config.get("cache_dir"))
     ctl = socket.socket(fileno=int(config["ctl_fd"]))
-    ForkServer(ctl, deferred=later(config.get("cache_dir")), preloaded=steps).serve()
+    ForkServer(ctl, deferred=later(config.get("cache_dir")), preloaded=steps, pid_namespaces=pid_namespaces).serve()
     sys.stdout.flush()
     os._exit(0)  # skip the interpreter's teardown of torch: the grader waits for this exit

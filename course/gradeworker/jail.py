@@ -221,9 +221,31 @@ class PidNamespaces:
     (a container without CAP_SYS_ADMIN, an ordinary user: the worker makes a user namespace first), ``before_fork``
     says False and the worker's own walls go as before."""
 
-    def __init__(self) -> None:
-        self.usable = os.getuid() == 0
+    def __init__(self, usable: bool | None = None) -> None:
+        self.usable = self.works_here() if usable is None else usable
         self._own: int | None = None  # this process's own pid namespace, to go back to after each fork
+
+    @staticmethod
+    def works_here() -> bool:
+        """Whether the kernel lets this process make a pid namespace for its next child and go back to its own
+        after it, twice over; tried in a child of its own (before the fork server imports torch, so cheap), since a
+        ``setns`` refused halfway would leave the next worker in the last one's namespace."""
+        if os.getuid() != 0:
+            return False
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                own = os.open("/proc/self/ns/pid", os.O_RDONLY)
+                for _ in range(2):
+                    _check(_libc.unshare(CLONE_NEWPID), "unshare(pid)")
+                    _check(_libc.setns(own, CLONE_NEWPID), "setns(own pid namespace)")
+                code = 0
+            except BaseException:
+                pass
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
     def before_fork(self, settings: JailSettings) -> bool:
         """Whether the next fork's child is pid 1 of a new pid namespace."""

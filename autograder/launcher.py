@@ -47,7 +47,7 @@ def not_dumpable() -> None:
 class WorkerProcess:
     """A started worker: its pid (a process group leader), its channel and its output log."""
 
-    pid: int  # as the fork server sees it (with a pid namespace: the namespace's keeper)
+    pid: int  # as the fork server sees it: the pid namespace's pid 1, or its keeper (jail.PidNamespaces)
     chan: socket.socket
     log: Path
     workdir: Path

@@ -20,8 +20,7 @@ from typing import Callable
 
 from . import defaults, gpuslots
 from .intake import LatePolicy, one_per_student, screen, upload_base
-from .jobs import (Job, close_launcher, drop_spares, grade_job, graders_version, harness_failure, share_cores,
-                   take_slot)
+from .jobs import Job, close_launcher, drop_spares, grade_job, graders_version, harness_failure, share_cores, take_slot
 from .layout import Course
 from .progress import Interrupted, Progress, StopSignals, guarded, pool_process_setup, stop_pool
 from .results import GradingResult

@@ -90,6 +90,8 @@ def grade_submission(assignment_id: str, notebook: str | os.PathLike, *, course:
             result.seconds = time.perf_counter() - started
             return result
         with _owned(launcher) as active:
+            if active.threads:  # the graders' references run here with the workers' share (provision.torch_threads)
+                torch.set_num_threads(active.threads)
             submission = Submission(active, cells, assignment.forbidden, assignment.private_modules,
                                     assignment.allow_fork, grader_text=assignment.grader_text)
             # Without a GPU, device mistakes are looked for on the meta device; on a GPU the checks see them.

@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import fcntl
 import hashlib
-import os
 import tempfile
 import traceback
 from dataclasses import dataclass
@@ -66,7 +65,7 @@ class Job:
 
 # ----- this process's slot and launcher -------------------------------------------------------------------
 _slot = 0
-_threads: int | None = None  # torch's intra-op threads for this process and its workers (share_cores); None: torch's
+_threads: int | None = None  # torch's threads for this process and its workers (share_cores); None: one slot's
 _launcher: Launcher | None = None
 _slot_lock: list[IO[str]] = []  # the lock file that holds a claimed slot, open as long as this process lives
 
@@ -103,27 +102,14 @@ def slot() -> int:
     return _slot
 
 
-def threads_per_slot(slots: int, cores: int | None = None) -> int | None:
-    """torch's intra-op threads for each of ``slots`` grading processes on one host: an equal share of the cores
-    (at least one), or None (torch's own choice, every core) for a single slot or where OMP_NUM_THREADS is set.
-
-    torch's default is one thread per core in every process: two slots on two cores run four pools of threads
-    (two graders', two workers'), each spinning on its cores after every operator, for checks whose tensors
-    are small. One thread each cost the two-slot hw1 grading about a third less CPU here
-    (benchmarks/grade_speed.py, slots)."""
-    cores = cores or os.cpu_count() or 1
-    if slots <= 1 or os.environ.get("OMP_NUM_THREADS"):
-        return None
-    return max(1, cores // slots)
-
-
 def share_cores(slots: int) -> None:
     """This process is one of ``slots`` grading at once on this host: it and its workers keep to their share of
-    the cores (``threads_per_slot``). Called before its first job; the grading code imports torch later."""
+    the cores (``provision.torch_threads``). Called before its first job; the grading code imports torch later."""
     global _threads
     if _launcher is not None:
         raise RuntimeError("the threads of a process that already graded cannot change")
-    _threads = threads_per_slot(slots)
+    from .provision import torch_threads
+    _threads = torch_threads(slots)
 
 
 def launcher() -> Launcher:
@@ -131,10 +117,10 @@ def launcher() -> Launcher:
     global _launcher
     if _launcher is None:
         from .launcher import Launcher
-        if _threads:
+        _launcher = Launcher(slot=_slot, spares=True, threads=_threads)  # None: one slot's share
+        if _launcher.threads:  # this slot's own share too, from its first job on (grade_submission keeps it)
             import torch
-            torch.set_num_threads(_threads)
-        _launcher = Launcher(slot=_slot, spares=True, threads=_threads)
+            torch.set_num_threads(_launcher.threads)
         atexit.register(_launcher.close)
     return _launcher
 

@@ -30,7 +30,7 @@ from gradeworker.walls import JailSettings, Wall, describe, missing_for_strict
 from .cgroups import Cgroup, CgroupFactory
 from .errors import HarnessError
 from .forkclient import ForkServerClient, PendingSpawn
-from .provision import Limits, boot, give_folder, jail_spec, worker_import_path
+from .provision import Limits, boot, give_folder, jail_spec, torch_threads, worker_import_path
 
 
 def not_dumpable() -> None:
@@ -137,7 +137,8 @@ class Launcher:
     """Starts workers for one grading process; reuse it across submissions to amortise start-up.
 
     ``spares=True`` (a batch's slots) keeps one worker started ahead for the next submission, so its fork,
-    cgroup and walls overlap the grading before it instead of adding to its time."""
+    cgroup and walls overlap the grading before it instead of adding to its time. ``threads``: torch's
+    intra-op threads in the workers (default ``provision.torch_threads()``, one slot's)."""
 
     def __init__(self, limits: Limits | None = None, use_forkserver: bool = True, threads: int | None = None,
                  slot: int = 0, jail: bool = True, strict: bool = False, spares: bool = False):
@@ -145,7 +146,9 @@ class Launcher:
         self.keep_spares = spares
         self._spares: dict[bool, _Spare] = {}
         self.reaper = Reaper()
-        self.threads = threads
+        # torch's threads in each worker (and, through grade_submission, in the grading process): one slot's share
+        # of the cores unless told (provision.torch_threads; None there: torch's own, from OMP_NUM_THREADS)
+        self.threads = threads if threads is not None else torch_threads()
         # refuse to grade without the filesystem, pid and network walls (--strict sets this for pool processes too)
         self.strict = strict or os.environ.get("AUTOGRADER_STRICT") == "1"
         self.path = worker_import_path()

@@ -29,12 +29,9 @@ def correct_notebook(assignment_id: str) -> Path:
 
 def warm_times(ids: list[str], runs: int, threads: int | None = None) -> dict[str, list[float]]:
     """Per assignment, --runs warm grading times of its correct submission (one launcher for all); ``threads``:
-    torch's intra-op threads here and in the workers, as a batch's slot sets them (jobs.share_cores)."""
+    torch's intra-op threads here and in the workers (default: one slot's, as a grading sets them)."""
     from autograder.grade import grade_submission
     from autograder.launcher import Launcher
-    if threads:
-        import torch
-        torch.set_num_threads(threads)
     times: dict[str, list[float]] = {}
     with Launcher(spares=True, threads=threads) as launcher:
         for assignment_id in ids:

@@ -24,16 +24,18 @@ if str(ROOT) not in sys.path:
 _FLOOR_MONITOR: dict = {}  # assignment id -> the worker's monitor factory, installed once per process
 
 
-def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linear_regression") -> list[float]:
+def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linear_regression",
+                  threads: int | None = None) -> list[float]:
     """Each notebook's grading time with its cells exec'd in this process and the graders calling them
     directly (through the worker's own request handlers and an in-memory codec round trip, so values and
-    handles behave as in a real worker). Never use this on untrusted code."""
+    handles behave as in a real worker). ``threads``: torch's, as a grading of one slot has them
+    (provision.torch_threads) unless told. Never use this on untrusted code."""
     import torch
 
     from autograder.grade import run_graders
     from autograder.handles import wrap
     from autograder.notebook import code_to_run, read_notebook
-    from autograder.provision import Limits
+    from autograder.provision import Limits, torch_threads
     from autograder.remote import LoadReport, Submission
     from gradeworker import codec, toolbox
     from gradeworker.protocol import Op, Reply
@@ -88,9 +90,10 @@ def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linea
     from gradeworker.lazyshapes import real_module
     real_module()
     times = []
-    threads = torch.get_num_threads()
+    threads = threads or torch_threads() or torch.get_num_threads()
     home = os.getcwd()
     for nb in notebooks:
+        torch.set_num_threads(threads)  # again each time: graders set one thread for their timings
         started = time.perf_counter()
         cells = code_to_run(read_notebook(nb))
         # In a folder of its own, as a worker's: graders write files there (hw7's checkpoints, hw8's CSV files).
@@ -107,17 +110,13 @@ def floor_seconds(course, notebooks: list[Path], assignment_id: str = "hw1_linea
         score, most = sum(r.points for r in plugin.results), sum(t.points for t in assignment.tasks)
         failed = [(r.name, str(r.detail)[-600:]) for r in plugin.results if not r.passed]
         assert score == most, f"the floor graded {nb.name} {score}, not {most}: {failed}"
-        torch.set_num_threads(threads)
     return times
 
 
 def _floor_in_child(job: tuple[list[str], str, int | None]) -> list[float]:
     from autograder.layout import Course
     paths, assignment_id, threads = job
-    if threads:
-        import torch
-        torch.set_num_threads(threads)
-    return floor_seconds(Course.find(ROOT), [Path(p) for p in paths], assignment_id)
+    return floor_seconds(Course.find(ROOT), [Path(p) for p in paths], assignment_id, threads)
 
 
 def floors_at_once(notebooks: list[Path], copies: int, assignment_id: str = "hw1_linear_regression",

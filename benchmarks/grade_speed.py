@@ -19,7 +19,8 @@ printed beside each run, since a shared machine's figures move with it):
     in-process, no worker, no sandbox: floor.py), --warm-runs each (assignment_speed.py's table);
   - slots: two warm slots at once (two grading processes, each its own launcher) beside the floor run two
     at once (floor.py's floors_at_once): the overhead of two slots, like for like: every process with the
-    torch threads `autograder batch -j 2` gives a slot here (jobs.threads_per_slot: half the cores each).
+    torch threads `autograder batch -j 2` gives a slot here (provision.torch_threads); the warm table's floor,
+    those of one slot.
 Goals (issue 23): fresh grade <= 3 s and <= 0.3x nbgrader; run_autograder within 0.5 s of the fresh grade;
 two warm slots <= 1.5x the floor run two at once.
 """
@@ -287,8 +288,8 @@ def main() -> None:
               f"load average {before:.1f} before, {load():.1f} after")
         print_table(warm, floor)
     if "slots" not in args.skip:
-        from autograder.jobs import threads_per_slot
-        threads = threads_per_slot(2)  # what `autograder batch -j 2` gives each slot here (jobs.share_cores)
+        from autograder.provision import torch_threads
+        threads = torch_threads(2)  # what `autograder batch -j 2` gives each slot here (jobs.share_cores)
         before = load()
         slots, floor2 = two_slots(args.warm_runs + 2, threads)
         ratio = med(slots) / med(floor2)

@@ -129,24 +129,37 @@ def _threads_seen(job):
 
 
 def test_do_two_slots_share_the_cores_in_their_graders_and_workers(tmp_path, monkeypatch):
-    """`batch -j N`: each slot's processes take cores // N torch threads (jobs.threads_per_slot); one slot, or an
-    OMP_NUM_THREADS of the course's own, keeps torch's choice."""
+    """A slot's grader and worker take half of the slot's share of the cores for torch's threads
+    (provision.torch_threads): `batch -j 2` on two cores gives every process one; an OMP_NUM_THREADS of the
+    course's own is kept."""
     from autograder.batch import _run_pool
-    from autograder.jobs import Job, threads_per_slot
-    assert threads_per_slot(2, cores=2) == 1 and threads_per_slot(2, cores=16) == 8
-    assert threads_per_slot(3, cores=2) == 1
-    assert threads_per_slot(1, cores=16) is None
+    from autograder.jobs import Job
+    from autograder.provision import torch_threads
+    assert torch_threads(1, cores=2) == 1 and torch_threads(1, cores=16) == 8 and torch_threads(2, cores=16) == 4
+    assert torch_threads(2, cores=2) == 1 and torch_threads(8, cores=16) == 1
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
-    assert threads_per_slot(2, cores=16) is None
+    assert torch_threads(2, cores=16) is None
     monkeypatch.delenv("OMP_NUM_THREADS")
     jobs = [Job(str(ROOT), HW1, name, str(tmp_path / f"{name}.ipynb"), "cpu", 0) for name in ("a", "b")]
     seen = []
     failed = _run_pool(jobs, 2, lambda job, result, _: seen.append(result), task=_threads_seen)
-    share = threads_per_slot(2)
+    share = torch_threads(2)
     if share is None:
         pytest.skip("OMP_NUM_THREADS is set here: the slots keep it")
     assert failed == [] and len(seen) == 2
     assert all(r["grader"] == share and r["worker"] == share for r in seen), (share, seen)
+
+
+def test_does_a_grading_give_its_process_and_workers_one_slots_share_of_the_cores(grade, launcher):
+    import torch
+
+    from autograder.provision import torch_threads
+    share = torch_threads()
+    if share is None:
+        pytest.skip("OMP_NUM_THREADS is set here: gradings keep it")
+    torch.set_num_threads(max(2, share + 1))
+    assert grade(HW1, EXAMPLES / "correct_solution.ipynb").score == 100
+    assert torch.get_num_threads() == share and launcher.threads == share  # the workers' config carries it
 
 
 def test_is_a_harness_error_no_zero_in_grades_results_json(tmp_path, monkeypatch):

@@ -268,26 +268,28 @@ def test_does_a_spare_worker_serve_the_next_submission_and_leave_nothing_behind(
 
 def test_is_every_worker_alone_in_a_pid_namespace_of_its_own_beside_the_spare():
     """The fork server forks each worker straight into a new pid namespace as root (jail.PidNamespaces): one
-    namespace per worker, never shared with the spare started beside it, and its end is told as its own."""
+    namespace per worker, never shared with the spare started beside it, and its end is told as its own. The
+    three stay alive together: a namespace's inode number may be given again once it is gone."""
     from autograder.launcher import Launcher
     source = ("import os\ndef where():\n    return [os.getpid(), os.readlink('/proc/self/ns/pid'),\n"
               "            sorted(p for p in os.listdir('/proc') if p.isdigit())]\n"
               "def crash():\n    import ctypes\n    ctypes.string_at(0)\n")
     with Launcher(spares=True) as launcher:
-        seen = []
-        for _ in range(3):
-            sub = Submission(launcher, [CodeCell(1, source)], {})
-            sub.reset(0)
-            if not any(layer.startswith("mount, network") for layer in sub.protections()):
-                sub.close()
+        subs = []
+        try:
+            for _ in range(3):  # the second and third take a spare forked while the ones before were alive
+                subs.append(Submission(launcher, [CodeCell(1, source)], {}))
+                subs[-1].reset(0)
+            if not any(layer.startswith("mount, network") for layer in subs[0].protections()):
                 pytest.skip("this host refuses namespaces")
-            seen.append(sub.where())
-            assert launcher._spares  # a spare is up beside this worker, in a namespace of its own
-            if len(seen) == 3:
-                with pytest.raises(WorkerLost) as lost:
-                    sub.crash()
-                assert "signal 11" in str(lost.value.status), lost.value.status
-            sub.close()
+            seen = [sub.where() for sub in subs]
+            assert launcher._spares  # and a fourth is up beside them
+            with pytest.raises(WorkerLost) as lost:
+                subs[-1].crash()
+            assert "signal 11" in str(lost.value.status), lost.value.status
+        finally:
+            for sub in subs:
+                sub.close()
     assert [pid for pid, _, _ in seen] == [1, 1, 1]
     assert all(processes == ["1"] for _, _, processes in seen)
     assert len({namespace for _, namespace, _ in seen}) == 3

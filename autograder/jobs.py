@@ -117,10 +117,8 @@ def launcher() -> Launcher:
     global _launcher
     if _launcher is None:
         from .launcher import Launcher
-        _launcher = Launcher(slot=_slot, spares=True, threads=_threads)  # None: one slot's share
-        if _launcher.threads:  # this slot's own share too, from its first job on (grade_submission keeps it)
-            import torch
-            torch.set_num_threads(_launcher.threads)
+        # None: one slot's share; grade_submission gives this process the same threads as its workers
+        _launcher = Launcher(slot=_slot, spares=True, threads=_threads)
         atexit.register(_launcher.close)
     return _launcher
 

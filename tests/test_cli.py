@@ -111,14 +111,17 @@ def test_does_a_dead_pool_process_cost_a_retry_not_the_batch(tmp_path):
 
 
 def _threads_seen(job):
-    """A pool task reporting torch's threads in its grading process and in a worker of that process's launcher."""
+    """A pool task grading its job as a slot does, then reporting torch's threads in its grading process and in a
+    worker of that process's launcher."""
     import torch
 
     from autograder import jobs
     from autograder.notebook import CodeCell
     from autograder.remote import Submission
-    launcher = jobs.launcher()
-    sub = Submission(launcher, [CodeCell(1, "import torch\ndef threads():\n    return torch.get_num_threads()\n")], {})
+    graded, _ = jobs.grade_job(job)
+    assert graded["score"] == 100, graded["score"]
+    source = "import torch\ndef threads():\n    return torch.get_num_threads()\n"
+    sub = Submission(jobs.launcher(), [CodeCell(1, source)], {})
     try:
         sub.reset(0)
         worker = sub.threads()
@@ -140,7 +143,7 @@ def test_do_two_slots_share_the_cores_in_their_graders_and_workers(tmp_path, mon
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
     assert torch_threads(2, cores=16) is None
     monkeypatch.delenv("OMP_NUM_THREADS")
-    jobs = [Job(str(ROOT), HW1, name, str(tmp_path / f"{name}.ipynb"), "cpu", 0) for name in ("a", "b")]
+    jobs = [Job(str(ROOT), HW1, name, str(EXAMPLES / "correct_solution.ipynb"), "cpu", 0) for name in ("a", "b")]
     seen = []
     failed = _run_pool(jobs, 2, lambda job, result, _: seen.append(result), task=_threads_seen)
     share = torch_threads(2)

@@ -37,7 +37,7 @@ def _describe(status: int) -> str:
 
 class ForkServer:
     def __init__(self, ctl: socket.socket, deferred: tuple[Callable[[], object], ...] | list[Callable[[], object]] = (),
-                 preloaded: tuple[list, ...] | list[list] = (), pid_namespaces: bool | None = None):
+                 preloaded: tuple[list, ...] | list[list] = (), pid_namespaces: bool = False):
         self.ctl = ctl
         self.preloaded = list(preloaded)  # [step, seconds] of the preload, told the grader with "ready"
         self.children: dict[int, str] = {}
@@ -84,8 +84,7 @@ class ForkServer:
         the grader's own user) has put it into the submission's cgroups; then it raises its walls."""
         chan_fd, out_fd = fds
         ready_r, ready_w = os.pipe()
-        from .walls import JailSettings
-        pid_one = self.pid_namespaces.before_fork(JailSettings.from_wire(config.get("jail")))
+        pid_one = self.pid_namespaces.before_fork()
         try:
             pid = os.fork()
         except OSError:
@@ -232,7 +231,7 @@ def main(config: dict) -> None:
     os.chdir(config["workdir"])
     from .jail import PidNamespaces
     from .walls import JailSettings
-    # Tried before torch is imported: a fork of this process is still cheap.
+    # Tried before torch is imported, while a fork of this process is cheap; every worker has the base config's walls.
     pid_namespaces = JailSettings.from_wire(config.get("jail")).enabled and PidNamespaces.works_here()
     steps = preload(config.get("cache_dir"))
     ctl = socket.socket(fileno=int(config["ctl_fd"]))

@@ -219,10 +219,10 @@ class PidNamespaces:
     What the worker gets is the same namespace, the same pid 1 and the same end: killing it ends every process
     of its namespace; how it ended is its own status, with no keeper to pass it on. Where the kernel refuses
     (a container without CAP_SYS_ADMIN, an ordinary user: the worker makes a user namespace first), ``before_fork``
-    says False and the worker's own walls go as before."""
+    says False and the worker's own walls go as before. ``usable``: ``works_here()``, asked once, with the walls on."""
 
-    def __init__(self, usable: bool | None = None) -> None:
-        self.usable = self.works_here() if usable is None else usable
+    def __init__(self, usable: bool) -> None:
+        self.usable = usable
         self._own: int | None = None  # this process's own pid namespace, to go back to after each fork
 
     @staticmethod
@@ -247,9 +247,9 @@ class PidNamespaces:
         _, status = os.waitpid(pid, 0)
         return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
-    def before_fork(self, settings: JailSettings) -> bool:
+    def before_fork(self) -> bool:
         """Whether the next fork's child is pid 1 of a new pid namespace."""
-        if not (settings.enabled and self.usable):
+        if not self.usable:
             return False
         try:
             if self._own is None:
